@@ -1,0 +1,22 @@
+"""Aisle's built-in node and trigger types, registered like any plugin's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aisle.builtins.nodes import NODE_TYPES
+from aisle.builtins.triggers import TRIGGER_TYPES
+from aisle.plugins.hookspecs import hookimpl
+from aisle.plugins.registrations import NodeType, TriggerType
+
+__all__ = ["aisle_node_types", "aisle_trigger_types"]
+
+
+@hookimpl
+def aisle_node_types() -> Iterable[NodeType]:
+    return NODE_TYPES
+
+
+@hookimpl
+def aisle_trigger_types() -> Iterable[TriggerType]:
+    return TRIGGER_TYPES

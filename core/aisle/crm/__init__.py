@@ -1,0 +1,1 @@
+"""CRM integration: provider contracts and the provider-agnostic sync engine."""

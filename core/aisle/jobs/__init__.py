@@ -1,0 +1,1 @@
+"""Durable execution: the outbox relay, dramatiq workers and the wake-up scheduler."""

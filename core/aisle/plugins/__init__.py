@@ -1,0 +1,1 @@
+"""The plugin system: hook specs, registration objects and the fail-soft loader."""

@@ -1,0 +1,1 @@
+"""Persistence: piccolo tables, migrations and organization-scoped data access."""
