@@ -1,0 +1,227 @@
+"""RFC 9457 problem details: the one error shape every API response uses.
+
+Every error leaving the API is ``application/problem+json`` with ``type``, ``title``,
+``status`` and ``detail``; validation errors add ``errors`` (each naming the field path,
+node or edge at fault). Unexpected exceptions become a 500 problem without internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    ValidationException,
+)
+from litestar.types import ExceptionHandlersMap
+
+__all__ = [
+    "PROBLEM_MEDIA_TYPE",
+    "FieldError",
+    "Problem",
+    "ProblemBody",
+    "exception_handlers",
+    "problem_response",
+]
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_TYPE_BASE = "https://aisle.dev/problems/"
+
+_TITLES: Mapping[int, str] = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Validation failed",
+    428: "Precondition required",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+_SLUGS: Mapping[int, str] = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    412: "precondition-failed",
+    413: "too-large",
+    415: "unsupported-media-type",
+    422: "validation",
+    428: "precondition-required",
+    429: "rate-limited",
+    500: "internal",
+    503: "unavailable",
+}
+
+
+class FieldError(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One thing wrong with a request, located as precisely as the API can."""
+
+    message: str
+    field: str | None = None
+    node_id: str | None = None
+    edge_id: str | None = None
+    code: str | None = None
+
+
+class ProblemBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The RFC 9457 document (with Aisle's ``errors`` extension) as OpenAPI shows it."""
+
+    type: str
+    title: str
+    status: int
+    detail: str = ""
+    instance: str | None = None
+    errors: list[FieldError] = []
+
+
+class Problem(HTTPException):
+    """An error a handler raises on purpose; rendered as a problem details document.
+
+    ``slug`` names the problem type (``https://aisle.dev/problems/<slug>``); ``extra``
+    adds members (a conflict's both values, a lock holder, …).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        slug: str | None = None,
+        title: str | None = None,
+        errors: Sequence[FieldError] = (),
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail=detail, status_code=status, headers=dict(headers or {}))
+        self.slug = slug or _SLUGS.get(status, "error")
+        self.title = title or _TITLES.get(status, "Error")
+        self.errors = list(errors)
+        self.members = dict(extra or {})
+
+
+def problem_response(
+    request: Request[Any, Any, Any] | None,
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    errors: Sequence[FieldError] = (),
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    """Build the ``application/problem+json`` response for one problem."""
+    body: dict[str, Any] = {
+        "type": _TYPE_BASE + (slug or _SLUGS.get(status, "error")),
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+    if errors:
+        body["errors"] = [msgspec.to_builtins(e) for e in errors]
+    if extra:
+        for key, value in extra.items():
+            body.setdefault(key, value)
+    return Response(
+        content=body,
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=dict(headers or {}),
+    )
+
+
+def _problem_handler(request: Request[Any, Any, Any], exc: Problem) -> Response[Any]:
+    return problem_response(
+        request,
+        exc.status_code,
+        exc.detail,
+        slug=exc.slug,
+        title=exc.title,
+        errors=exc.errors,
+        extra=exc.members,
+        headers=exc.headers,
+    )
+
+
+def _field_from_key(key: str) -> str | None:
+    # Litestar reports msgspec's "Expected `int`, got `str` - at `$.nodes[0].id`"
+    # with key "nodes[0].id"-like paths; normalise to a dotted JSON path.
+    if not key:
+        return None
+    return key.removeprefix("$.").removeprefix("$") or None
+
+
+def _validation_errors(extra: Any) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if isinstance(extra, list):
+        for item in extra:
+            if isinstance(item, Mapping):
+                message = str(item.get("message", "invalid value"))
+                key = item.get("key")
+                source = item.get("source")
+                field = _field_from_key(str(key)) if key else None
+                if field is None and " - at `" in message:
+                    message, _, path = message.partition(" - at `")
+                    field = _field_from_key(path.rstrip("`"))
+                if source and source not in ("body",) and field:
+                    field = f"{source}:{field}"
+                errors.append(FieldError(message=message, field=field))
+    return errors
+
+
+def _validation_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = _validation_errors(exc.extra)
+    detail = exc.detail or "the request is not valid"
+    if errors and detail.startswith("Validation failed for"):
+        detail = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in errors)
+    return problem_response(
+        request, 400, detail, slug="validation", title="Invalid request", errors=errors
+    )
+
+
+def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    detail = exc.detail or _TITLES.get(status, "Error")
+    headers = dict(exc.headers or {})
+    if isinstance(exc, NotAuthorizedException):
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="aisle"')
+    if status >= 500:
+        log.error("HTTP %s on %s %s: %s", status, request.method, request.url.path, detail)
+        detail = _TITLES.get(status, "Error")
+    return problem_response(request, status, detail, headers=headers)
+
+
+def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(
+        request, 500, "an unexpected error occurred; it has been logged", slug="internal"
+    )
+
+
+exception_handlers: ExceptionHandlersMap = {
+    Problem: _problem_handler,
+    ValidationException: _validation_handler,
+    HTTPException: _http_handler,
+    Exception: _unexpected_handler,
+}
+"""Handlers for every exception an API request can raise (most specific wins)."""
