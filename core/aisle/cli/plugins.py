@@ -27,7 +27,9 @@ def command(as_json: bool) -> None:
         rows.append((plugin.name, plugin.distribution, plugin.version, registers or "-"))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
-        click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])
+        click.echo(
+            "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3]
+        )
     if registry.errors:
         click.echo("\nLoad errors:", err=True)
         for error in registry.errors:

@@ -62,6 +62,8 @@ class CRMClient(Protocol):
         """Return one page of ``kind`` records changed since ``cursor``."""
         ...
 
-    async def push_record(self, kind: str, external_id: str | None, fields: Mapping[str, Any]) -> str:
+    async def push_record(
+        self, kind: str, external_id: str | None, fields: Mapping[str, Any]
+    ) -> str:
         """Create or update a record; returns its external id."""
         ...

@@ -147,6 +147,16 @@ class _Loader:
     def register(self, plugin: object, name: str, distribution: str, version: str) -> None:
         try:
             self.pm.register(plugin, name=name)
+            unknown = sorted(
+                caller.name
+                for caller in self.pm.get_hookcallers(plugin) or ()
+                if not caller.has_spec()
+            )
+            if unknown:
+                self.pm.unregister(plugin)
+                raise pluggy.PluginValidationError(
+                    plugin, f"unknown hook(s) {', '.join(unknown)}; known: {', '.join(HOOKS)}"
+                )
         except Exception as exc:  # a spec violation (unknown hook, bad signature)
             self.errors.append(PluginLoadError(name, distribution, _describe(exc)))
             log.error("plugin %s (%s) rejected: %s", name, distribution, exc)
@@ -164,8 +174,7 @@ class _Loader:
                     PluginLoadError(
                         ep.name,
                         dist,
-                        f"plugin name {ep.name!r} is already taken by "
-                        f"{self.sources[ep.name][0]}",
+                        f"plugin name {ep.name!r} is already taken by {self.sources[ep.name][0]}",
                     )
                 )
                 continue
@@ -222,7 +231,7 @@ class _Loader:
         name = impl.plugin_name
         dist = self.sources.get(name, ("unknown", ""))[0]
         try:
-            result = impl.function()
+            result: Any = impl.function()
             items = list(result) if result is not None else []
         except Exception as exc:
             self.errors.append(PluginLoadError(name, dist, _describe(exc), hook))
