@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
+
+if TYPE_CHECKING:
+    from aisle.plugins.registrations import CRMProvider
 
 __all__ = [
     "ActionContext",
     "ActionError",
     "ActionResult",
     "ActionServices",
+    "CRMAccess",
     "PermanentError",
     "RetryableError",
 ]
@@ -48,6 +52,27 @@ class ActionResult(msgspec.Struct, frozen=True, kw_only=True):
     detail: Mapping[str, Any] = {}
 
 
+class CRMAccess(msgspec.Struct, frozen=True, kw_only=True):
+    """A studio's CRM connection as an executor may use it (the ``crm_update`` action).
+
+    ``credentials`` are decrypted and decoded into ``provider.credentials``; never log
+    them. ``field_mapping`` maps Aisle field names (``venue``, ``custom.package``) to
+    the remote system's field names; names it does not list are sent unchanged.
+    ``external_id`` is the run's contact's id in that CRM, if it has one yet.
+    """
+
+    connection_id: str
+    provider: CRMProvider
+    credentials: Any
+    direction: str = "both"
+    field_mapping: Mapping[str, str] = {}
+    settings: Mapping[str, Any] = {}
+    external_id: str | None = None
+
+    def __repr__(self) -> str:
+        return f"CRMAccess(connection_id={self.connection_id!r}, provider={self.provider.name!r})"
+
+
 class ActionServices(Protocol):
     """The narrow set of platform services an executor may call."""
 
@@ -72,6 +97,28 @@ class ActionServices(Protocol):
 
     def setting(self, name: str, default: str | None = None) -> str | None:
         """Read an operator setting (environment ``AISLE_<NAME>``)."""
+        ...
+
+    async def recall(self, key: str) -> Mapping[str, Any] | None:
+        """Read what this executor stored under ``key`` for the run's organization."""
+        ...
+
+    async def remember(self, key: str, value: Mapping[str, Any] | None) -> None:
+        """Durably store a small JSON value (``None`` forgets it).
+
+        Scoped to the run's organization and executor name; survives restarts and is
+        shared by all workers. Executors record what outlives one run here: a message
+        already handed to the provider (so a retry after a crash does not send it
+        again), a webhook endpoint disabled by ``410 Gone``.
+        """
+        ...
+
+    async def crm_connection(self, provider: str | None = None) -> CRMAccess | None:
+        """The organization's enabled CRM connection (of ``provider``, if named).
+
+        ``None`` when there is none; with several and no ``provider`` named, the
+        earliest-created one.
+        """
         ...
 
 
