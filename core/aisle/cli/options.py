@@ -1,0 +1,40 @@
+"""Options and helpers the ``aisle`` subcommands share: settings from flags and environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from aisle.settings import Settings, SettingsError
+
+__all__ = ["data_dir_option", "load_settings"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def data_dir_option(func: F) -> F:
+    """``--data-dir`` (or ``AISLE_DATA_DIR``): where the SQLite file and secret key live."""
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, writable=True),
+        default=None,
+        help="Data directory for the SQLite database and the generated secret key "
+        "[env: AISLE_DATA_DIR; default: ./aisle-data].",
+    )(func)
+
+
+def load_settings(data_dir: str | None = None) -> Settings:
+    """Settings from the environment, ``--data-dir`` winning over ``AISLE_DATA_DIR``.
+
+    A malformed setting becomes a usage error naming the variable, not a traceback.
+    """
+    env = dict(os.environ)
+    if data_dir is not None:
+        env["AISLE_DATA_DIR"] = data_dir
+    try:
+        return Settings.from_env(env)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from exc
