@@ -111,7 +111,9 @@ class ActionExecutor(Registration):
 
     ``execute`` must be idempotent for a given ``ActionContext.idempotency_key``.
     Errors are classified by ``classify`` (default: :class:`RetryableError` and
-    network errors retry, anything else is permanent).
+    network errors retry, anything else is permanent). ``messaging`` executors are
+    deferred to the studio's send window. ``preview(config, contact, studio)``, when
+    given, renders what the action would send without sending it (the API exposes it).
     """
 
     execute: Callable[[ActionContext], Awaitable[ActionResult]]
@@ -120,6 +122,7 @@ class ActionExecutor(Registration):
     timeout_seconds: float = 30.0
     messaging: bool = False
     classify: Callable[[BaseException], bool] | None = None
+    preview: Callable[[Any, Mapping[str, Any], Mapping[str, Any]], Mapping[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
