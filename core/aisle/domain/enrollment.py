@@ -18,6 +18,9 @@ class EnrollmentState(msgspec.Struct, frozen=True, kw_only=True):
     ``visit`` counts step entries; with the enrollment id it makes every action run's
     idempotency key unique per visit and identical on a replay of the same visit.
     ``wake_at`` is the earliest time a time-based trigger of the current step fires.
+    ``rescheduled_at`` is when a date change last recomputed that wake-up (``None``
+    until one does; reset on entering a step): date triggers apply their past-date
+    policy against it.
     """
 
     enrollment_id: str
@@ -29,3 +32,4 @@ class EnrollmentState(msgspec.Struct, frozen=True, kw_only=True):
     variables: dict[str, Any] = {}
     outcome: str | None = None
     error: str | None = None
+    rescheduled_at: datetime | None = None

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 __all__ = [
+    "ANY_EVENT",
+    "CEL_MARKER",
     "ActionRequest",
     "Advance",
+    "CelExpression",
     "Complete",
     "ConditionEvaluator",
     "EdgeView",
@@ -31,6 +34,29 @@ __all__ = [
     "TriggerContext",
     "TriggerDecision",
 ]
+
+
+ANY_EVENT = "*"
+"""Put in ``TriggerType.event_types`` to be evaluated on every event (``condition`` does)."""
+
+CEL_MARKER = "aisle_cel"
+"""Key in ``msgspec.Meta(extra=...)`` marking a config field as a CEL expression."""
+
+CelExpression = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        description="A CEL expression over contact, event, vars and now.",
+        extra_json_schema={"format": "cel"},
+        extra={CEL_MARKER: True},
+    ),
+]
+"""A config field holding a CEL condition.
+
+Fields of this type are compiled once when a journey is compiled (a syntax error is a
+validation issue naming the node or edge and the field) and are what
+``NodeContext.evaluate`` / ``TriggerContext.evaluate`` evaluate cheaply.
+"""
 
 
 class EventView(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,7 +96,13 @@ class ActionRequest(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class NodeContext(msgspec.Struct, frozen=True, kw_only=True):
-    """Everything a node type's ``on_enter`` may look at."""
+    """Everything a node type's ``on_enter`` may look at.
+
+    ``config`` is the step's config decoded into the node type's schema; ``contact`` is
+    :meth:`~aisle.domain.Contact.activation` (what CEL sees as ``contact``); ``event``
+    is the event that moved the enrollment here, if any; ``outgoing`` is in priority
+    order. ``studio_timezone`` is the fallback when the contact has no timezone.
+    """
 
     node_id: str
     label: str
@@ -81,6 +113,9 @@ class NodeContext(msgspec.Struct, frozen=True, kw_only=True):
     event: EventView | None
     outgoing: Sequence[EdgeView]
     evaluate: ConditionEvaluator
+    studio_timezone: str = "UTC"
+    enrollment_id: str = ""
+    visit: int = 0
 
 
 class Stay(msgspec.Struct, frozen=True, tag="stay"):
@@ -116,6 +151,7 @@ class TriggerContext(msgspec.Struct, frozen=True, kw_only=True):
     """Everything a trigger type's ``evaluate`` may look at.
 
     ``event`` is ``None`` when the engine asks on entering the step or on a clock tick.
+    A ``FireAt`` whose time is not after ``now`` counts as due, like ``Fire``.
     """
 
     edge_id: str
@@ -127,6 +163,16 @@ class TriggerContext(msgspec.Struct, frozen=True, kw_only=True):
     event: EventView | None
     studio_timezone: str
     evaluate: ConditionEvaluator
+    step_id: str = ""
+    """The edge's source step (the step the enrollment is on)."""
+    enrollment_id: str = ""
+    rescheduled_at: datetime | None = None
+    """When a date change last recomputed this step's wake-up, if it did.
+
+    Date triggers judge "already past" against this (else ``entered_at``), so a date
+    moved into the past is handled by the trigger's past-date policy consistently on
+    every later evaluation.
+    """
 
 
 class Fire(msgspec.Struct, frozen=True, tag="fire"):
