@@ -123,7 +123,11 @@ class ActionServices(Protocol):
 
 
 class ActionContext(msgspec.Struct, frozen=True, kw_only=True):
-    """Everything an executor's ``execute`` may look at for one attempt."""
+    """Everything an executor's ``execute`` may look at for one attempt.
+
+    ``step_id`` and ``enrollment_id`` say which journey step asked for the run (a task
+    created for it is matched by the ``task_completed`` trigger of that step).
+    """
 
     run_id: str
     organization_id: str
@@ -134,3 +138,5 @@ class ActionContext(msgspec.Struct, frozen=True, kw_only=True):
     studio: Mapping[str, Any]
     now: datetime
     services: ActionServices
+    step_id: str | None = None
+    enrollment_id: str | None = None
