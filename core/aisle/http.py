@@ -18,6 +18,7 @@ Keeping client construction here makes a swap of HTTP library a change to this m
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import os
 import socket
@@ -290,6 +291,18 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+@functools.cache
+def _verifying_context() -> ssl.SSLContext:
+    # Loading the CA bundle costs milliseconds; executors create a client per attempt.
+    return httpx.create_ssl_context(verify=True, trust_env=False)
+
+
+def _ssl_context(verify: ssl.SSLContext | bool) -> ssl.SSLContext:
+    if verify is True:
+        return _verifying_context()
+    return httpx.create_ssl_context(verify=verify, trust_env=False)
+
+
 class _GuardedTransport(httpx.AsyncHTTPTransport):
     def __init__(
         self,
@@ -298,12 +311,13 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
         verify: ssl.SSLContext | bool,
         limits: httpx.Limits,
     ) -> None:
-        super().__init__(verify=verify, trust_env=False, limits=limits)
+        context = _ssl_context(verify)
+        super().__init__(verify=context, trust_env=False, limits=limits)
         # httpx offers no hook for the network backend, so the pool it built is
         # replaced by an identical one that connects through the guard; a test
         # checks the guard is in force, so an httpx change cannot disable it silently.
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+            ssl_context=context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

@@ -1,0 +1,121 @@
+"""The ``crm_update`` executor: push field changes to the contact's record in the CRM.
+
+It goes through the CRM provider hook: the studio's connection (from
+:meth:`~aisle.ActionServices.crm_connection`) names a provider whose client gets the
+decrypted credentials and an HTTP client from :func:`aisle.http.client`. Field names
+are mapped with the connection's field mapping; values are templates over the wedding
+context. Every request carries the run's ``Idempotency-Key``; a push that succeeded is
+remembered so a repeated run does not push again, and the id of a record created for a
+contact that had none is remembered so later updates go to that record.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import httpx
+import msgspec
+
+from aisle import (
+    ActionContext,
+    ActionExecutor,
+    ActionResult,
+    PermanentError,
+    RateLimited,
+    RetryableError,
+)
+from aisle import http as aisle_http
+from aisle_actions.configs import decode_config
+from aisle_actions.http_errors import error_for_exception, error_for_status
+from aisle_actions.templates import render
+from aisle_actions.wedding_context import wedding_context
+
+__all__ = ["EXECUTOR", "CrmUpdateConfig", "execute"]
+
+NAME = "crm_update"
+
+
+class CrmUpdateConfig(msgspec.Struct, kw_only=True):
+    """``fields`` maps Aisle field names to values (templates); ``provider`` picks the
+    connection when the studio has several; ``kind`` is the remote record kind."""
+
+    fields: dict[str, str] = {}
+    provider: str | None = None
+    kind: Annotated[str, msgspec.Meta(min_length=1)] = "contact"
+
+
+def _record_key(provider: str, contact_id: str, kind: str) -> str:
+    return f"record:{provider}:{kind}:{contact_id}"
+
+
+async def execute(ctx: ActionContext) -> ActionResult:
+    """Push the rendered, mapped fields through the provider's client."""
+    config = decode_config(ctx.config, CrmUpdateConfig, NAME)
+    if not config.fields:
+        raise PermanentError("crm_update config field 'fields': name at least one field")
+    services = ctx.services
+    pushed = await services.recall(f"pushed:{ctx.idempotency_key}")
+    if pushed is not None:
+        return ActionResult(detail={**pushed, "deduplicated": True})
+    access = await services.crm_connection(config.provider)
+    wanted = f" for provider {config.provider!r}" if config.provider else ""
+    if access is None:
+        raise PermanentError(f"crm_update: the studio has no enabled CRM connection{wanted}")
+    provider = access.provider
+    if "push" not in provider.capabilities or provider.client is None:
+        raise PermanentError(f"crm_update: CRM provider {provider.name!r} cannot push records")
+    if access.direction == "pull":
+        raise PermanentError(
+            f"crm_update: CRM connection {access.connection_id} only pulls; set its "
+            "direction to push or both"
+        )
+    context = wedding_context(ctx.contact, ctx.studio, ctx.now)
+    fields = {
+        access.field_mapping.get(name, name): render(f"fields.{name}", value, context)
+        for name, value in config.fields.items()
+    }
+    contact_id = str(ctx.contact.get("id") or "")
+    record_key = _record_key(provider.name, contact_id, config.kind)
+    external_id = access.external_id
+    if external_id is None and contact_id:
+        created = await services.recall(record_key)
+        external_id = str(created["external_id"]) if created else None
+    what = f"CRM {provider.name}"
+    async with aisle_http.client(
+        timeout=20.0,
+        allow=services.setting("http_allow"),
+        hosts=services.setting("http_hosts"),
+        headers={"Idempotency-Key": ctx.idempotency_key},
+    ) as http_client:
+        client = provider.client(access.credentials, http_client)
+        try:
+            result_id = await client.push_record(config.kind, external_id, fields)
+        except RateLimited as exc:
+            raise RetryableError(f"{what} is rate limiting", retry_after=exc.retry_after) from None
+        except httpx.HTTPStatusError as exc:
+            raise (error_for_status(exc.response, what, ctx.now) or exc) from None
+        except httpx.HTTPError as exc:
+            raise (error_for_exception(exc, what) or exc) from None
+    if external_id is None and contact_id:
+        await services.remember(record_key, {"external_id": result_id})
+    detail: dict[str, Any] = {
+        "connection_id": access.connection_id,
+        "provider": provider.name,
+        "kind": config.kind,
+        "external_id": result_id,
+        "created": external_id is None,
+        "fields": sorted(fields),
+    }
+    await services.remember(f"pushed:{ctx.idempotency_key}", detail)
+    return ActionResult(detail=detail)
+
+
+EXECUTOR = ActionExecutor(
+    name=NAME,
+    label="Update CRM",
+    description="Push field changes to the contact's record in the studio's CRM.",
+    execute=execute,
+    config=CrmUpdateConfig,
+    max_attempts=6,
+    timeout_seconds=60.0,
+)

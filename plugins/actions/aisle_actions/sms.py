@@ -1,0 +1,209 @@
+"""The ``sms`` executor: a templated text message through an HTTP SMS provider.
+
+The request is Twilio's (a form POST to ``/2010-04-01/Accounts/{sid}/Messages.json``
+with HTTP basic auth), which most SMS providers also accept. Operator settings:
+``AISLE_SMS_BASE_URL`` (default ``https://api.twilio.com``), ``AISLE_SMS_ACCOUNT_SID``,
+``AISLE_SMS_AUTH_TOKEN``, ``AISLE_SMS_FROM`` (a number, or a messaging service id
+``MG…``), ``AISLE_SMS_DEFAULT_REGION`` (reads numbers written without a country code).
+
+Each request carries an ``Idempotency-Key``: the run's key, suffixed with
+``:<number>`` when the message goes to several numbers (each message needs a key of
+its own), and a recipient the provider accepted is remembered, so a retry only sends to the
+recipients still owed a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import msgspec
+
+from aisle import ActionContext, ActionExecutor, ActionResult, PermanentError
+from aisle import http as aisle_http
+from aisle_actions.configs import decode_config
+from aisle_actions.http_errors import error_for_exception, error_for_status
+from aisle_actions.phones import normalize_phone
+from aisle_actions.segments import measure
+from aisle_actions.templates import render
+from aisle_actions.wedding_context import wedding_context
+
+__all__ = ["EXECUTOR", "SmsConfig", "execute", "preview"]
+
+NAME = "sms"
+DEFAULT_BASE_URL = "https://api.twilio.com"
+
+
+class SmsConfig(msgspec.Struct, kw_only=True):
+    """An SMS action. ``body`` is a sandboxed Jinja template over the wedding context.
+
+    ``recipients`` are the numbers resolved when the step ran; when empty, ``to`` is
+    resolved now: ``couple`` (every partner's phone, else the contact's),
+    ``partner1``, ``partner2``, ``contact``, ``vendor`` (``vendor_phone``) or literal
+    numbers, comma-separated. ``max_segments`` refuses a message that would be billed
+    as more segments than that.
+    """
+
+    body: str = ""
+    to: str | list[str] = "couple"
+    recipients: list[str] = []
+    vendor_phone: str | None = None
+    default_region: str | None = None
+    from_number: str | None = None
+    max_segments: int = 10
+
+
+def _recipients(config: SmsConfig, contact: Mapping[str, Any], region: str | None) -> list[str]:
+    partners = [p for p in contact.get("partners") or () if isinstance(p, Mapping)]
+    items = config.to.split(",") if isinstance(config.to, str) else config.to
+    found: list[str] = list(config.recipients)
+    for item in (i.strip() for i in items if i.strip() and not config.recipients):
+        if item == "vendor":
+            found.extend([config.vendor_phone] if config.vendor_phone else [])
+        elif item == "couple":
+            phones = [str(p["phone"]) for p in partners if p.get("phone")]
+            found.extend(phones or ([str(contact["phone"])] if contact.get("phone") else []))
+        elif item in ("partner1", "partner2"):
+            index = 0 if item == "partner1" else 1
+            if len(partners) > index and partners[index].get("phone"):
+                found.append(str(partners[index]["phone"]))
+        elif item == "contact":
+            if contact.get("phone"):
+                found.append(str(contact["phone"]))
+        else:
+            found.append(item)
+    if not found:
+        raise PermanentError(f"sms config field 'to': {config.to!r} names no phone number")
+    try:
+        return list(dict.fromkeys(normalize_phone(raw, region, "to") for raw in found))
+    except ValueError as exc:
+        raise PermanentError(f"sms config field {exc}") from None
+
+
+def _render(
+    config: SmsConfig, contact: Mapping[str, Any], studio: Mapping[str, Any], now: datetime
+) -> str:
+    if not config.body.strip():
+        raise PermanentError("sms config field 'body': a message body is required")
+    text = render("body", config.body, wedding_context(contact, studio, now)).strip()
+    if not text:
+        raise PermanentError("sms config field 'body': the message rendered empty")
+    length = measure(text)
+    if length.segments > config.max_segments:
+        raise PermanentError(
+            f"sms config field 'body': {length.segments} segments ({length.encoding}, "
+            f"{length.units} units) exceeds max_segments {config.max_segments}"
+        )
+    return text
+
+
+def _region(config: SmsConfig, ctx: ActionContext) -> str | None:
+    studio_country = ctx.studio.get("country")
+    return (
+        config.default_region
+        or ctx.services.setting("sms_default_region")
+        or (studio_country if isinstance(studio_country, str) else None)
+    )
+
+
+def preview(
+    config: Any,
+    contact: Mapping[str, Any],
+    studio: Mapping[str, Any],
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The rendered text, its recipients and its length, without sending."""
+    decoded = decode_config(config, SmsConfig, NAME)
+    text = _render(decoded, contact, studio, now or datetime.now(UTC))
+    country = studio.get("country")
+    region = decoded.default_region or (country if isinstance(country, str) else None)
+    return {
+        "body": text,
+        "to": _recipients(decoded, contact, region),
+        "length": msgspec.to_builtins(measure(text)),
+    }
+
+
+async def execute(ctx: ActionContext) -> ActionResult:
+    """Send the message to every recipient not already sent to under this run's key."""
+    config = decode_config(ctx.config, SmsConfig, NAME)
+    services = ctx.services
+    sid = services.setting("sms_account_sid")
+    token = services.setting("sms_auth_token")
+    sender = config.from_number or services.setting("sms_from")
+    if not sid or not token:
+        raise PermanentError("sms: AISLE_SMS_ACCOUNT_SID and AISLE_SMS_AUTH_TOKEN must be set")
+    if not sender:
+        raise PermanentError("sms: no sender; set AISLE_SMS_FROM or the config's from_number")
+    text = _render(config, ctx.contact, ctx.studio, ctx.now)
+    region = _region(config, ctx)
+    recipients = _recipients(config, ctx.contact, region)
+    origin = "MessagingServiceSid" if sender.startswith("MG") else "From"
+    if origin == "From":
+        try:
+            sender = normalize_phone(sender, region, "from_number")
+        except ValueError as exc:
+            raise PermanentError(f"sms config field {exc}") from None
+    base = (services.setting("sms_base_url") or DEFAULT_BASE_URL).rstrip("/")
+    url = f"{base}/2010-04-01/Accounts/{sid}/Messages.json"
+    messages: list[dict[str, Any]] = []
+    async with aisle_http.client(
+        timeout=15.0,
+        allow=services.setting("http_allow"),
+        hosts=services.setting("http_hosts"),
+        auth=(sid, token),
+    ) as client:
+        for number in recipients:
+            # One message per number, so each needs a key of its own when there are several.
+            key = ctx.idempotency_key
+            if len(recipients) > 1:
+                key = f"{key}:{number}"
+            earlier = await services.recall(f"sent:{key}")
+            if earlier is not None:
+                messages.append({**earlier, "deduplicated": True})
+                continue
+            try:
+                response = await client.post(
+                    url,
+                    data={"To": number, origin: sender, "Body": text},
+                    headers={"Idempotency-Key": key},
+                )
+            except httpx.HTTPError as exc:
+                error = error_for_exception(exc, "SMS provider")
+                raise (error or exc) from None
+            failure = error_for_status(response, "SMS provider", ctx.now)
+            if failure is not None:
+                raise failure
+            sent = _receipt(number, response)
+            await services.remember(f"sent:{key}", sent)
+            messages.append(sent)
+    return ActionResult(detail={"messages": messages, "length": msgspec.to_builtins(measure(text))})
+
+
+def _receipt(number: str, response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    data = body if isinstance(body, dict) else {}
+    return {
+        "to": number,
+        "sid": data.get("sid"),
+        "status": data.get("status"),
+        "segments": data.get("num_segments"),
+    }
+
+
+EXECUTOR = ActionExecutor(
+    name=NAME,
+    label="Send SMS",
+    description="Send a templated text message through a Twilio-compatible SMS API.",
+    execute=execute,
+    config=SmsConfig,
+    messaging=True,
+    max_attempts=6,
+    timeout_seconds=60.0,
+    preview=preview,
+)
