@@ -368,6 +368,9 @@ class _Run:
         return outcome
 
     def _plan(self, step: CompiledStep, requests: Sequence[ActionRequest]) -> None:
+        # All of a step's requests are checked before any is kept: a step that fails
+        # plans nothing (earlier steps of the same call keep theirs).
+        planned: list[PlannedAction] = []
         seen: set[str] = set()
         for request in requests:
             if not isinstance(request, ActionRequest):
@@ -389,7 +392,7 @@ class _Run:
                     f"step {step.id!r} ({step.type.name}): the {request.executor!r} action's "
                     f"config cannot be stored: {exc}"
                 ) from exc
-            self.actions.append(
+            planned.append(
                 PlannedAction(
                     idempotency_key=key,
                     executor=request.executor,
@@ -397,11 +400,17 @@ class _Run:
                     step_id=step.id,
                 )
             )
+        for action, request in zip(planned, requests, strict=True):
+            self.actions.append(action)
             self.record(
                 "action.planned",
                 step_id=step.id,
-                message=f"{request.executor} action planned",
-                data={"executor": request.executor, "idempotency_key": key, "key": request.key},
+                message=f"{action.executor} action planned",
+                data={
+                    "executor": action.executor,
+                    "idempotency_key": action.idempotency_key,
+                    "key": request.key,
+                },
             )
 
     def _take(self, edge: CompiledEdge, *, reason: str) -> str:
