@@ -1,1 +1,48 @@
-"""Conformance suites and fixtures for plugin authors."""
+"""Conformance suites and fixtures for plugin authors.
+
+A plugin's test module subclasses the suite of its hook kind and overrides the fixtures
+that say what to test and how to reach its sandbox; checks for capabilities the plugin
+does not claim are skipped with the reason it gives in ``unsupported``. The fixtures
+of the pytest plugin (``aisle_clock``, ``aisle_registry``, …) load automatically once
+``aisle`` is installed.
+"""
+
+from aisle.testing.action_suite import ActionExecutorSuite, ContextFactory, Effect, FailureCase
+from aisle.testing.crm_suite import (
+    PROVIDER_CAPABILITIES,
+    CRMProviderSuite,
+    FakeRemote,
+    is_contact_field,
+)
+from aisle.testing.fake_crm import FakeCRMServer
+from aisle.testing.http_server import HTTPReceiver, LocalHTTPServer, ReceivedRequest, Reply
+from aisle.testing.registration_suite import ConfigCase, RegistrationSuite
+from aisle.testing.requirements import CapabilitySuite, requires
+from aisle.testing.samples import SAMPLE_NOW, sample_contact, sample_studio
+from aisle.testing.services import RecordedEvent, RecordedTask, RecordingServices
+
+__all__ = [
+    "PROVIDER_CAPABILITIES",
+    "SAMPLE_NOW",
+    "ActionExecutorSuite",
+    "CRMProviderSuite",
+    "CapabilitySuite",
+    "ConfigCase",
+    "ContextFactory",
+    "Effect",
+    "FailureCase",
+    "FakeCRMServer",
+    "FakeRemote",
+    "HTTPReceiver",
+    "LocalHTTPServer",
+    "ReceivedRequest",
+    "RecordedEvent",
+    "RecordedTask",
+    "RecordingServices",
+    "RegistrationSuite",
+    "Reply",
+    "is_contact_field",
+    "requires",
+    "sample_contact",
+    "sample_studio",
+]
