@@ -1,6 +1,7 @@
 """``python -m bench``: run the registered benches and print one table.
 
-``--only NAME`` (repeatable) picks benches; ``--list`` names them. Every module in the
+``--only NAME`` (repeatable) picks benches; ``--list`` names them; ``--quick`` runs
+small workloads. Every module in the
 ``bench`` package is imported first so each can register its rows.
 """
 
@@ -31,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", action="append", metavar="NAME", help="run only NAME")
     parser.add_argument("--list", action="store_true", help="list the benches and exit")
+    parser.add_argument(
+        "--quick", action="store_true", help="small workloads: checks the benches run"
+    )
     args = parser.parse_args(argv)
     _discover()
     if args.list:
@@ -45,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: list[Result] = []
     for name in names:
         print(f"running {name} …", file=sys.stderr, flush=True)
-        results.append(BENCHES[name].run())
+        results.append(BENCHES[name].run(args.quick))
     print(format_table(results))
     return 0
 

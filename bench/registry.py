@@ -1,7 +1,8 @@
 """The bench registry: named measurements, their results, and the table they print as.
 
 A bench is a function registered with :func:`bench`; it runs a bounded workload and
-returns a :class:`Result`. Modules under ``bench/`` register their functions on import,
+returns a :class:`Result`. It takes one argument, ``quick``: when true it runs a small
+workload (tests use it to keep the benches from rotting), else the full one. Modules under ``bench/`` register their functions on import,
 so a later issue adds a row by adding a module.
 """
 
@@ -11,7 +12,7 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["BENCHES", "Bench", "Result", "bench", "format_table", "from_samples"]
+__all__ = ["BENCHES", "Bench", "BenchFunction", "Result", "bench", "format_table", "from_samples"]
 
 
 @dataclass(frozen=True)
@@ -35,19 +36,22 @@ class Result:
 class Bench:
     name: str
     description: str
-    run: Callable[[], Result]
+    run: Callable[[bool], Result]
     needs: tuple[str, ...] = ()
 
 
 BENCHES: dict[str, Bench] = {}
 
 
+BenchFunction = Callable[[bool], Result]
+
+
 def bench(
     name: str, description: str, *, needs: Sequence[str] = ()
-) -> Callable[[Callable[[], Result]], Callable[[], Result]]:
+) -> Callable[[BenchFunction], BenchFunction]:
     """Register a bench function under ``name`` (``needs``: services, e.g. ``postgres``)."""
 
-    def register(func: Callable[[], Result]) -> Callable[[], Result]:
+    def register(func: BenchFunction) -> BenchFunction:
         if name in BENCHES:
             raise ValueError(f"bench {name!r} is registered twice")
         BENCHES[name] = Bench(name, description, func, tuple(needs))
