@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import msgspec
 
@@ -45,7 +46,7 @@ def drive_demo_journey(
 ) -> EnrollmentState:
     """Take a booked couple from enquiry to the end; ``record`` makes (and times) each call."""
     now = START
-    state = record(lambda: start(journey, enrollment_id, contact, now)).state
+    state = record(partial(start, journey, enrollment_id, contact, now)).state
     steps: list[tuple[str, dict[str, object]] | None] = [
         None,  # three days later: booked? → deposit requested
         ("payment.received", {"amount": "500.00", "currency": "GBP"}),
@@ -57,15 +58,14 @@ def drive_demo_journey(
     for number, step in enumerate(steps):
         current = state
         if step is None:
-            assert current.wake_at is not None, f"no wake-up at {current.step_id}"
+            if current.wake_at is None:
+                raise RuntimeError(f"no wake-up at {current.step_id}")
             now = max(now, current.wake_at)
-            moment = now
-            state = record(lambda: tick(journey, current, contact, moment)).state
+            state = record(partial(tick, journey, current, contact, now)).state
         else:
             now += timedelta(hours=1)
             event = _event(number, step[0], now, **step[1])
-            moment = now
-            state = record(lambda: handle_event(journey, current, contact, event, moment)).state
+            state = record(partial(handle_event, journey, current, contact, event, now)).state
     if state.status != "completed":
         raise RuntimeError(f"the demo journey stopped at {state.step_id}: {state.status}")
     return state

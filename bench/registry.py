@@ -2,8 +2,9 @@
 
 A bench is a function registered with :func:`bench`; it runs a bounded workload and
 returns a :class:`Result`. It takes one argument, ``quick``: when true it runs a small
-workload (tests use it to keep the benches from rotting), else the full one. Modules under ``bench/`` register their functions on import,
-so a later issue adds a row by adding a module.
+workload (tests use it to keep the benches from rotting), else the full one. Modules
+under ``bench/`` register their functions on import, so a later issue adds a row by
+adding a module.
 """
 
 from __future__ import annotations
