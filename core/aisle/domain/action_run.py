@@ -1,0 +1,48 @@
+"""Action runs: the outbox of side effects, with their delivery state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import msgspec
+
+__all__ = ["FINISHED_RUN_STATUSES", "ActionRun", "ActionRunStatus"]
+
+ActionRunStatus = Literal["pending", "running", "succeeded", "failed", "dead", "cancelled"]
+"""``pending``: due at ``next_attempt_at``; ``running``: claimed by a worker until
+``lease_expires_at``; ``failed``: the last attempt failed and a retry is scheduled
+(the run is pending again); ``dead``: out of attempts or a permanent error."""
+
+FINISHED_RUN_STATUSES: frozenset[str] = frozenset({"succeeded", "dead", "cancelled"})
+
+
+class ActionRun(msgspec.Struct, frozen=True, kw_only=True):
+    """One side effect to perform, written with the state change that caused it.
+
+    ``idempotency_key`` is unique per organization and is handed to the executor, so a
+    run executed twice (a worker crashed after the effect) has the effect once.
+    """
+
+    id: str
+    organization_id: str
+    executor: str
+    config: dict[str, Any]
+    idempotency_key: str
+    status: ActionRunStatus = "pending"
+    attempts: int = 0
+    max_attempts: int = 5
+    next_attempt_at: datetime | None = None
+    contact_id: str | None = None
+    enrollment_id: str | None = None
+    journey_id: str | None = None
+    journey_version: int | None = None
+    step_id: str | None = None
+    result: dict[str, Any] | None = None
+    last_error: str | None = None
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    lease_expires_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    finished_at: datetime | None = None

@@ -1,0 +1,179 @@
+"""Action runs of one organization: the outbox rows as admins list, retry and cancel them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aisle.domain.action_run import ActionRun, ActionRunStatus
+from aisle.storage.errors import Conflict, NotFound
+from aisle.storage.ids import new_id
+from aisle.storage.rows import dump, load, utc
+from aisle.storage.scoped import Scoped
+from aisle.storage.tables import ActionRunTable as T
+
+__all__ = ["ActionRunRepository", "run_from_row"]
+
+
+def run_from_row(row: dict[str, Any]) -> ActionRun:
+    return ActionRun(
+        id=row["id"],
+        organization_id=row["organization_id"],
+        executor=row["executor"],
+        config=load(row["config"]) or {},
+        idempotency_key=row["idempotency_key"],
+        status=row["status"],
+        attempts=row["attempts"],
+        max_attempts=row["max_attempts"],
+        next_attempt_at=utc(row["next_attempt_at"]),
+        contact_id=row["contact_id"],
+        enrollment_id=row["enrollment_id"],
+        journey_id=row["journey_id"],
+        journey_version=row["journey_version"],
+        step_id=row["step_id"],
+        result=load(row["result"]),
+        last_error=row["last_error"],
+        claimed_by=row["claimed_by"],
+        claimed_at=utc(row["claimed_at"]),
+        lease_expires_at=utc(row["lease_expires_at"]),
+        created_at=utc(row["created_at"]),
+        updated_at=utc(row["updated_at"]),
+        finished_at=utc(row["finished_at"]),
+    )
+
+
+class ActionRunRepository(Scoped):
+    table = T
+    kind = "action run"
+
+    async def create(
+        self,
+        *,
+        executor: str,
+        config: dict[str, Any],
+        idempotency_key: str,
+        max_attempts: int = 5,
+        not_before: datetime | None = None,
+        contact_id: str | None = None,
+        enrollment_id: str | None = None,
+        journey_id: str | None = None,
+        journey_version: int | None = None,
+        step_id: str | None = None,
+    ) -> tuple[ActionRun, bool]:
+        """Add a run to the outbox; a key seen before returns the existing run.
+
+        Returns ``(run, created)``. Replaying the same step visit therefore never
+        queues the same effect twice.
+        """
+        now = self.clock.now()
+        rows = await (
+            T.insert(
+                self._row(
+                    id=new_id(),
+                    executor=executor,
+                    config=dump(config),
+                    idempotency_key=idempotency_key,
+                    status="pending",
+                    attempts=0,
+                    max_attempts=max_attempts,
+                    next_attempt_at=not_before or now,
+                    contact_id=contact_id,
+                    enrollment_id=enrollment_id,
+                    journey_id=journey_id,
+                    journey_version=journey_version,
+                    step_id=step_id,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            .on_conflict(target=(T.organization_id, T.idempotency_key), action="DO NOTHING")
+            .returning(*T.all_columns())
+        )
+        if rows:
+            return run_from_row(rows[0]), True
+        row = await self._first(T.idempotency_key == idempotency_key)
+        assert row is not None
+        return run_from_row(row), False
+
+    async def get(self, run_id: str) -> ActionRun:
+        row = await self._first(T.id == run_id)
+        if row is None:
+            raise NotFound("action run", run_id)
+        return run_from_row(row)
+
+    async def list(
+        self,
+        *,
+        status: ActionRunStatus | None = None,
+        contact_id: str | None = None,
+        enrollment_id: str | None = None,
+        executor: str | None = None,
+        limit: int = 100,
+        before: str | None = None,
+    ) -> list[ActionRun]:
+        """Newest first; ``before`` is the last id of the previous page."""
+        rows = (
+            await self._select(
+                T.status == status if status else None,
+                T.contact_id == contact_id if contact_id else None,
+                T.enrollment_id == enrollment_id if enrollment_id else None,
+                T.executor == executor if executor else None,
+                T.id < before if before else None,
+            )
+            .order_by(T.id, ascending=False)
+            .limit(limit)
+        )
+        return [run_from_row(r) for r in rows]
+
+    async def cancel(self, run_id: str) -> ActionRun:
+        """Stop a run that has not finished. A running attempt's result is then discarded."""
+        rows = await self._update(
+            {
+                T.status: "cancelled",
+                T.finished_at: self.clock.now(),
+                T.updated_at: self.clock.now(),
+                T.lease_expires_at: None,
+            },
+            T.id == run_id,
+            T.status.is_in(["pending", "running", "failed"]),
+        ).returning(*T.all_columns())
+        if rows:
+            return run_from_row(rows[0])
+        run = await self.get(run_id)
+        raise Conflict(
+            f"action run {run_id!r} is {run.status} and cannot be cancelled", field="status"
+        )
+
+    async def reschedule(self, run_id: str, *, max_attempts: int) -> ActionRun:
+        """Queue a dead or cancelled run again now, allowing up to ``max_attempts`` in total."""
+        now = self.clock.now()
+        rows = await self._update(
+            {
+                T.status: "pending",
+                T.next_attempt_at: now,
+                T.dispatched_at: None,
+                T.max_attempts: max_attempts,
+                T.finished_at: None,
+                T.updated_at: now,
+                T.claimed_by: None,
+                T.claimed_at: None,
+                T.lease_expires_at: None,
+            },
+            T.id == run_id,
+            T.status.is_in(["dead", "cancelled"]),
+        ).returning(*T.all_columns())
+        if rows:
+            return run_from_row(rows[0])
+        run = await self.get(run_id)
+        raise Conflict(
+            f"action run {run_id!r} is {run.status}; only dead or cancelled runs can be retried",
+            field="status",
+        )
+
+    async def count_by_status(self) -> dict[str, int]:
+        rows = await self.db.execute(
+            "SELECT status, COUNT(*) AS n FROM action_runs WHERE organization_id = {} "
+            "GROUP BY status",
+            self.org_id,
+        )
+        return {r["status"]: int(r["n"]) for r in rows}

@@ -1,0 +1,123 @@
+"""The automation log of one organization: append and read, never change or delete."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from aisle.domain.automation_log import LogEntry
+from aisle.storage.ids import new_id
+from aisle.storage.rows import dump, load, utc
+from aisle.storage.scoped import Scoped
+from aisle.storage.tables import AutomationLogTable as T
+
+__all__ = ["LogRepository", "log_from_row"]
+
+_FIELDS = (
+    "contact_id",
+    "enrollment_id",
+    "journey_id",
+    "journey_version",
+    "step_id",
+    "edge_id",
+    "action_run_id",
+    "event_id",
+)
+
+
+def log_from_row(row: dict[str, Any]) -> LogEntry:
+    at = utc(row["at"])
+    assert at is not None
+    return LogEntry(
+        id=row["id"],
+        organization_id=row["organization_id"],
+        at=at,
+        kind=row["kind"],
+        message=row["message"],
+        actor=row["actor"],
+        data=load(row["data"]) or {},
+        **{f: row[f] for f in _FIELDS},
+    )
+
+
+class LogRepository(Scoped):
+    """Append-only: this class has no update or delete, on purpose."""
+
+    table = T
+    kind = "log entry"
+
+    async def append(
+        self,
+        kind: str,
+        *,
+        message: str = "",
+        actor: str = "system",
+        at: datetime | None = None,
+        data: dict[str, Any] | None = None,
+        **refs: Any,
+    ) -> str:
+        """Write one entry; ``refs`` are the ids it concerns (``contact_id=…`` etc.)."""
+        ids = await self.append_many(
+            [dict(kind=kind, message=message, actor=actor, at=at, data=data or {}, **refs)]
+        )
+        return ids[0]
+
+    async def append_many(self, entries: Iterable[dict[str, Any]]) -> list[str]:
+        """Write several entries in one statement (a transition's log)."""
+        now = self.clock.now()
+        rows = []
+        ids = []
+        for entry in entries:
+            unknown = set(entry) - {"kind", "message", "actor", "at", "data", *_FIELDS}
+            if unknown:
+                raise TypeError(f"unknown log entry fields: {', '.join(sorted(unknown))}")
+            entry_id = new_id()
+            ids.append(entry_id)
+            rows.append(
+                self._row(
+                    id=entry_id,
+                    at=entry.get("at") or now,
+                    kind=entry["kind"],
+                    message=entry.get("message", ""),
+                    actor=entry.get("actor", "system"),
+                    data=dump(entry.get("data") or {}),
+                    **{f: entry.get(f) for f in _FIELDS},
+                )
+            )
+        if rows:
+            await T.insert(*rows)
+        return ids
+
+    async def list(
+        self,
+        *,
+        kind: str | None = None,
+        contact_id: str | None = None,
+        enrollment_id: str | None = None,
+        journey_id: str | None = None,
+        action_run_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[LogEntry]:
+        """Newest first (``before``: older than that id); with ``after`` oldest first
+        from that id on (a live tail). ``kind`` ending in ``.`` matches a prefix."""
+        kind_filter = None
+        if kind:
+            kind_filter = T.kind.like(kind + "%") if kind.endswith(".") else T.kind == kind
+        query = self._select(
+            kind_filter,
+            T.contact_id == contact_id if contact_id else None,
+            T.enrollment_id == enrollment_id if enrollment_id else None,
+            T.journey_id == journey_id if journey_id else None,
+            T.action_run_id == action_run_id if action_run_id else None,
+            T.at >= since if since else None,
+            T.at < until if until else None,
+            T.id < before if before else None,
+            T.id > after if after else None,
+        )
+        query = query.order_by(T.id, ascending=after is not None).limit(limit)
+        return [log_from_row(r) for r in await query]

@@ -1,0 +1,165 @@
+"""Connecting to SQLite or PostgreSQL, binding the piccolo tables, and transactions.
+
+One process talks to one database: :func:`connect` builds the piccolo engine for a
+URL and binds every registered table to it (piccolo keeps the engine on
+``Table._meta.db``). Tests switch databases by connecting again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
+
+from aisle.settings import Settings, database_dialect, redact_url
+from aisle.storage.tables import TABLES
+
+__all__ = [
+    "Database",
+    "connect",
+    "register_tables",
+    "registered_tables",
+]
+
+log = logging.getLogger(__name__)
+
+_tables: list[type[Table]] = list(TABLES)
+_bound: Database | None = None
+
+
+def register_tables(*tables: type[Table]) -> None:
+    """Add tables defined outside :mod:`aisle.storage.tables` (collaboration, op log…).
+
+    Register them at import time, parents before children; they are bound to the
+    current database at once and to every database connected later.
+    """
+    for table in tables:
+        if table not in _tables:
+            _tables.append(table)
+            if _bound is not None:
+                table._meta.db = _bound.engine
+
+
+def registered_tables() -> tuple[type[Table], ...]:
+    """Every table Aisle knows, parents before children."""
+    return tuple(_tables)
+
+
+class Database:
+    """A connected piccolo engine and the dialect-aware operations on it."""
+
+    def __init__(self, engine: SQLiteEngine | PostgresEngine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        self.dialect = "postgres" if isinstance(engine, PostgresEngine) else "sqlite"
+
+    def __repr__(self) -> str:
+        return f"Database({redact_url(self.url)})"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgres"
+
+    def bind(self, tables: Iterable[type[Table]] | None = None) -> None:
+        """Point every registered table (or ``tables``) at this database."""
+        global _bound
+        for table in tables if tables is not None else _tables:
+            table._meta.db = self.engine
+        _bound = self
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """One write transaction, in the form each database needs.
+
+        SQLite takes the write lock at BEGIN (``IMMEDIATE``), so two writers queue on
+        the busy timeout instead of failing to upgrade a read lock half way through.
+        A transaction opened inside another joins it.
+        """
+        if isinstance(self.engine, SQLiteEngine):
+            async with self.engine.transaction(transaction_type=TransactionType.immediate):
+                yield
+        else:
+            async with self.engine.transaction():
+                yield
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.engine.current_transaction.get() is not None
+
+    async def execute(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """Run raw SQL with ``{}`` placeholders (piccolo's portable form)."""
+        table = _tables[0]
+        rows: list[dict[str, Any]] = await table.raw(sql, *args).run()
+        return rows
+
+    async def run_ddl(self, sql: str) -> None:
+        await self.engine.run_ddl(sql)
+
+    async def close(self) -> None:
+        """Release the connection pool (PostgreSQL); SQLite holds no open connection."""
+        global _bound
+        if isinstance(self.engine, PostgresEngine) and self.engine.pool is not None:
+            await self.engine.close_connection_pool()
+        if _bound is self:
+            _bound = None
+
+
+async def connect(
+    target: Settings | str,
+    *,
+    pool: bool = True,
+    pool_min: int | None = None,
+    pool_max: int | None = None,
+    sqlite_timeout: float | None = None,
+) -> Database:
+    """Open the database named by ``target`` (settings or a URL) and bind the tables.
+
+    PostgreSQL gets an asyncpg pool (``pool=False`` for one-shot commands). SQLite
+    switches the file to WAL once, so readers never wait on the writer.
+    """
+    settings = target if isinstance(target, Settings) else None
+    url = settings.database_url if settings is not None else str(target)
+    dialect = database_dialect(url)
+    engine: SQLiteEngine | PostgresEngine
+    if dialect == "sqlite":
+        path = sqlite_path(url)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        timeout = sqlite_timeout
+        if timeout is None:
+            timeout = settings.sqlite_busy_timeout_seconds if settings else 30.0
+        engine = SQLiteEngine(path=path, timeout=timeout)
+        await engine.run_ddl("PRAGMA journal_mode=WAL")
+    else:
+        dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        engine = PostgresEngine(config={"dsn": dsn})
+        if pool:
+            await engine.start_connection_pool(
+                min_size=pool_min
+                if pool_min is not None
+                else (settings.db_pool_min if settings else 1),
+                max_size=pool_max
+                if pool_max is not None
+                else (settings.db_pool_max if settings else 10),
+            )
+    db = Database(engine, url)
+    db.bind()
+    log.debug("connected to %s", db)
+    return db
+
+
+def sqlite_path(url: str) -> str:
+    """The file path of a ``sqlite:///relative`` or ``sqlite:////absolute`` URL."""
+    parts = urlsplit(url)
+    path = unquote(parts.path)
+    if parts.netloc:
+        raise ValueError(f"sqlite URL {url!r} has a host; use sqlite:///path/to/file.sqlite3")
+    # urlsplit("sqlite:///data/x.db").path == "/data/x.db" (relative: three slashes);
+    # "sqlite:////srv/x.db" gives "//srv/x.db" (absolute: four slashes).
+    return path[1:]

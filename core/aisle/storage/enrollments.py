@@ -1,0 +1,151 @@
+"""Enrollments of one organization: which contact is where in which journey version."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from aisle.domain.enrollment import EnrollmentState, EnrollmentStatus
+from aisle.domain.enrollment_record import Enrollment
+from aisle.storage.errors import NotFound
+from aisle.storage.ids import new_id
+from aisle.storage.rows import dump, load, utc
+from aisle.storage.scoped import Scoped
+from aisle.storage.tables import EnrollmentTable as T
+
+__all__ = ["EnrollmentRepository", "enrollment_from_row"]
+
+
+def enrollment_from_row(row: dict[str, Any]) -> Enrollment:
+    return Enrollment(
+        id=row["id"],
+        organization_id=row["organization_id"],
+        contact_id=row["contact_id"],
+        journey_id=row["journey_id"],
+        version=row["version"],
+        state=EnrollmentState(
+            enrollment_id=row["id"],
+            status=row["status"],
+            step_id=row["step_id"],
+            entered_at=utc(row["entered_at"]),
+            visit=row["visit"],
+            wake_at=utc(row["wake_at"]),
+            variables=load(row["variables"]) or {},
+            outcome=row["outcome"],
+            error=row["error"],
+        ),
+        created_at=utc(row["created_at"]),
+        updated_at=utc(row["updated_at"]),
+    )
+
+
+def _state_columns(state: EnrollmentState) -> dict[Any, Any]:
+    return {
+        T.status: state.status,
+        T.step_id: state.step_id,
+        T.entered_at: state.entered_at,
+        T.visit: state.visit,
+        T.wake_at: state.wake_at if state.status == "active" else None,
+        T.variables: dump(state.variables),
+        T.outcome: state.outcome,
+        T.error: state.error,
+    }
+
+
+class EnrollmentRepository(Scoped):
+    table = T
+    kind = "enrollment"
+
+    @staticmethod
+    def new_id() -> str:
+        """An id for an enrollment about to start (the engine needs it before the row)."""
+        return new_id()
+
+    async def create(
+        self, *, contact_id: str, journey_id: str, version: int, state: EnrollmentState
+    ) -> Enrollment:
+        now = self.clock.now()
+        values = {col._meta.name: value for col, value in _state_columns(state).items()}
+        await self._insert(
+            id=state.enrollment_id,
+            contact_id=contact_id,
+            journey_id=journey_id,
+            version=version,
+            created_at=now,
+            updated_at=now,
+            **values,
+        )
+        return await self.get(state.enrollment_id)
+
+    async def get(self, enrollment_id: str) -> Enrollment:
+        row = await self._first(T.id == enrollment_id)
+        if row is None:
+            raise NotFound("enrollment", enrollment_id)
+        return enrollment_from_row(row)
+
+    async def save(self, state: EnrollmentState) -> None:
+        """Write the engine's new state for an enrollment."""
+        rows = await self._update(
+            {**_state_columns(state), T.updated_at: self.clock.now()},
+            T.id == state.enrollment_id,
+        ).returning(T.id)
+        if not rows:
+            raise NotFound("enrollment", state.enrollment_id)
+
+    async def list(
+        self,
+        *,
+        contact_id: str | None = None,
+        journey_id: str | None = None,
+        version: int | None = None,
+        status: EnrollmentStatus | None = None,
+        step_id: str | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> builtins.list[Enrollment]:
+        rows = (
+            await self._select(
+                T.contact_id == contact_id if contact_id else None,
+                T.journey_id == journey_id if journey_id else None,
+                T.version == version if version is not None else None,
+                T.status == status if status else None,
+                T.step_id == step_id if step_id else None,
+                T.id > after if after else None,
+            )
+            .order_by(T.id)
+            .limit(limit)
+        )
+        return [enrollment_from_row(r) for r in rows]
+
+    async def active_for_contact(self, contact_id: str) -> builtins.list[Enrollment]:
+        rows = await self._select(T.contact_id == contact_id, T.status == "active").order_by(T.id)
+        return [enrollment_from_row(r) for r in rows]
+
+    async def statuses(self, contact_id: str, journey_id: str) -> builtins.list[EnrollmentStatus]:
+        """Statuses of the contact's enrollments in a journey, oldest first (re-enrollment)."""
+        rows = (
+            await self._select(T.contact_id == contact_id, T.journey_id == journey_id)
+            .columns(T.status)
+            .order_by(T.id)
+        )
+        return [r["status"] for r in rows]
+
+    async def lock(self, enrollment_id: str) -> Enrollment:
+        """Read an enrollment for update (row lock on PostgreSQL, inside a transaction)."""
+        query = self._select(T.id == enrollment_id)
+        if self.db.is_postgres:
+            query = query.lock_rows("UPDATE")
+        row = await query.first()
+        if row is None:
+            raise NotFound("enrollment", enrollment_id)
+        return enrollment_from_row(row)
+
+    async def step_counts(self, journey_id: str) -> dict[tuple[int, str | None, str], int]:
+        """Clients per (version, step, status) in a journey (the dashboard's step badges)."""
+        rows = await self.db.execute(
+            "SELECT version, step_id, status, COUNT(*) AS n FROM enrollments "
+            "WHERE organization_id = {} AND journey_id = {} GROUP BY version, step_id, status",
+            self.org_id,
+            journey_id,
+        )
+        return {(r["version"], r["step_id"], r["status"]): int(r["n"]) for r in rows}

@@ -1,0 +1,147 @@
+"""Events of one organization: accepted once per idempotency key, then processed."""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime
+from typing import Any
+
+from aisle.domain.event import Event
+from aisle.domain.event_record import EventRecord, EventStatus
+from aisle.storage.errors import NotFound
+from aisle.storage.ids import new_id
+from aisle.storage.rows import dump, load, utc
+from aisle.storage.scoped import Scoped
+from aisle.storage.tables import EventTable as T
+
+__all__ = ["EventRepository", "event_from_row"]
+
+
+def event_from_row(row: dict[str, Any]) -> EventRecord:
+    occurred_at = utc(row["occurred_at"])
+    assert occurred_at is not None
+    return EventRecord(
+        event=Event(
+            id=row["id"],
+            type=row["type"],
+            contact_id=row["contact_id"],
+            occurred_at=occurred_at,
+            idempotency_key=row["idempotency_key"],
+            payload=load(row["payload"]) or {},
+        ),
+        organization_id=row["organization_id"],
+        status=row["status"],
+        source=row["source"],
+        received_at=utc(row["received_at"]),
+        processed_at=utc(row["processed_at"]),
+        attempts=row["attempts"],
+        error=row["error"],
+    )
+
+
+class EventRepository(Scoped):
+    table = T
+    kind = "event"
+
+    async def accept(
+        self,
+        *,
+        type: str,
+        idempotency_key: str,
+        contact_id: str | None = None,
+        payload: dict[str, Any] | None = None,
+        occurred_at: datetime | None = None,
+        source: str = "api",
+    ) -> tuple[EventRecord, bool]:
+        """Store an event as ``pending``; a repeated key returns the original event.
+
+        Returns ``(record, created)``: ``created`` is False for a replay.
+        """
+        now = self.clock.now()
+        event_id = new_id()
+        rows = await (
+            T.insert(
+                self._row(
+                    id=event_id,
+                    contact_id=contact_id,
+                    type=type,
+                    payload=dump(payload or {}),
+                    idempotency_key=idempotency_key,
+                    occurred_at=occurred_at or now,
+                    received_at=now,
+                    status="pending",
+                    source=source,
+                    attempts=0,
+                )
+            )
+            .on_conflict(target=(T.organization_id, T.idempotency_key), action="DO NOTHING")
+            .returning(*T.all_columns())
+        )
+        if rows:
+            return event_from_row(rows[0]), True
+        existing = await self.by_key(idempotency_key)
+        assert existing is not None  # the conflict was on this key
+        return existing, False
+
+    async def get(self, event_id: str) -> EventRecord:
+        row = await self._first(T.id == event_id)
+        if row is None:
+            raise NotFound("event", event_id)
+        return event_from_row(row)
+
+    async def by_key(self, idempotency_key: str) -> EventRecord | None:
+        row = await self._first(T.idempotency_key == idempotency_key)
+        return event_from_row(row) if row else None
+
+    async def list(
+        self,
+        *,
+        contact_id: str | None = None,
+        status: EventStatus | None = None,
+        type: str | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> builtins.list[EventRecord]:
+        rows = (
+            await self._select(
+                T.contact_id == contact_id if contact_id else None,
+                T.status == status if status else None,
+                T.type == type if type else None,
+                T.id > after if after else None,
+            )
+            .order_by(T.id)
+            .limit(limit)
+        )
+        return [event_from_row(r) for r in rows]
+
+    async def pending_for_contact(
+        self, contact_id: str | None, *, limit: int = 100
+    ) -> builtins.list[EventRecord]:
+        """The contact's unprocessed events in arrival order."""
+        contact = T.contact_id.is_null() if contact_id is None else T.contact_id == contact_id
+        rows = (
+            await self._select(contact, T.status == "pending")
+            .order_by(T.received_at)
+            .order_by(T.id)
+            .limit(limit)
+        )
+        return [event_from_row(r) for r in rows]
+
+    async def mark_processed(self, event_id: str) -> None:
+        await self._update(
+            {
+                T.status: "processed",
+                T.processed_at: self.clock.now(),
+                T.attempts: T.attempts + 1,
+                T.error: None,
+            },
+            T.id == event_id,
+        )
+
+    async def mark_failed(self, event_id: str, error: str, *, final: bool) -> None:
+        """Record a processing error; ``final`` stops retries (status ``failed``)."""
+        values: dict[Any, Any] = {T.error: error[:2000], T.attempts: T.attempts + 1}
+        if final:
+            values[T.status] = "failed"
+            values[T.processed_at] = self.clock.now()
+        await self._update(values, T.id == event_id)

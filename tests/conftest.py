@@ -1,0 +1,219 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), Redis, a test clock, the registry.
+
+``db`` is parametrized over ``sqlite`` (a fresh file per test, copied from a template
+migrated once per session) and ``postgres`` (one database per xdist worker,
+``aisle_test_<worker>``, created from ``test`` and migrated once per session; every
+table is truncated before each test). PostgreSQL and Redis tests skip with a reason
+when those services are unreachable, and fail instead under ``CI=true``.
+
+Override the service locations with ``AISLE_TEST_POSTGRES_URL`` (an admin URL whose
+database may be used to create others) and ``AISLE_TEST_REDIS_URL``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from aisle.clock import TestClock
+from aisle.plugins.manager import Registry, load_registry
+from aisle.settings import Settings
+from aisle.storage.database import Database, connect
+from aisle.storage.migrate import run_migrations
+from aisle.storage.store import Store
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "AISLE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REDIS_BASE_URL = os.environ.get("AISLE_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+TEST_SECRET_KEY = "dGVzdC1vbmx5LWtleS10ZXN0LW9ubHkta2V5LXRlc3Q="
+
+
+def service_unavailable(what: str, url: str) -> None:
+    """Skip the test — or fail it under CI, where every service must be there."""
+    message = f"{what} is not reachable at {url}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: tests needing it must run)")
+    pytest.skip(f"{message}; start it or set the AISLE_TEST_* URL to run this test")
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), 1
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def _run_blocking(make: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a coroutine to completion on a loop of its own (fixtures may be set up from
+    inside a running test loop, where ``asyncio.run`` is not allowed)."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(make())
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+def _with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def xdist_worker(request: pytest.FixtureRequest) -> str:
+    """``gw0``, ``gw1``… under xdist, ``main`` otherwise."""
+    return str(getattr(request.config, "workerinput", {}).get("workerid", "main"))
+
+
+@pytest.fixture
+def clock() -> TestClock:
+    """A clock standing at Monday 2026-01-05 09:00 UTC until the test moves it."""
+    return TestClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    """The plugin registry as ``aisle`` loads it (built-ins and installed plugins)."""
+    return load_registry()
+
+
+# -- databases ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file; each test gets a copy (much faster than migrating)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
+
+    async def build() -> None:
+        db = await connect(f"sqlite:///{path}")
+        await run_migrations(db)
+        await db.close()
+
+    _run_blocking(build)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url(xdist_worker: str) -> str:
+    """A migrated database of this worker's own, recreated once per session."""
+    if not _reachable(POSTGRES_ADMIN_URL, 5432):
+        service_unavailable("PostgreSQL", POSTGRES_ADMIN_URL)
+    name = f"aisle_test_{xdist_worker}".replace("-", "_")
+    url = _with_database(POSTGRES_ADMIN_URL, name)
+
+    async def build() -> None:
+        import asyncpg
+
+        admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        db = await connect(url, pool=False)
+        await run_migrations(db)
+        await db.close()
+
+    _run_blocking(build)
+    return url
+
+
+async def _truncate_postgres(db: Database) -> None:
+    rows = await db.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+        "AND tablename <> 'aisle_migrations'"
+    )
+    names = ", ".join(f'"{r["tablename"]}"' for r in rows)
+    if names:
+        await db.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a clean, migrated database of the parametrized kind."""
+    kind = getattr(request, "param", "sqlite")
+    if kind == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "aisle.sqlite3"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A connected, clean, migrated database: once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "aisle.sqlite3"
+        shutil.copyfile(template, path)
+        database = await connect(f"sqlite:///{path}")
+    else:
+        url: str = request.getfixturevalue("postgres_url")
+        database = await connect(url, pool_min=1, pool_max=8)
+        await _truncate_postgres(database)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+def store(db: Database, clock: TestClock) -> Store:
+    """A :class:`Store` on ``db`` whose timestamps come from ``clock``."""
+    return Store(db, clock)
+
+
+@pytest.fixture
+def settings(db: Database, tmp_path: Path) -> Settings:
+    """Settings pointing at ``db``, with a data dir in ``tmp_path`` and a fixed test key."""
+    return Settings(
+        data_dir=str(tmp_path / "data"),
+        database_url=db.url,
+        secret_key=TEST_SECRET_KEY,
+        poll_interval_seconds=0.05,
+    )
+
+
+# -- redis -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_url(xdist_worker: str) -> Iterator[str]:
+    """A Redis database number of this worker's own (1 to 15), flushed before the test."""
+    if not _reachable(REDIS_BASE_URL, 6379):
+        service_unavailable("Redis", REDIS_BASE_URL)
+    import redis
+
+    index = int(xdist_worker[2:]) if xdist_worker.startswith("gw") else 0
+    url = f"{REDIS_BASE_URL.rstrip('/')}/{index % 15 + 1}"
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    yield url
