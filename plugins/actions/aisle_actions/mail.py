@@ -14,6 +14,7 @@ accepted is remembered so that a retry after a crash does not send it again.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from collections.abc import Mapping
@@ -189,8 +190,10 @@ def preview(
 def message_id(idempotency_key: str, sender: str) -> str:
     """A ``Message-ID`` that is the same for every attempt of one action run."""
     domain = sender.rpartition("@")[2] or "aisle.invalid"
-    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
-    return f"<aisle.{digest}@{domain}>"
+    # 128 bits in base32 keep the header on one line (a folded Message-ID confuses some
+    # clients' threading).
+    digest = hashlib.sha256(idempotency_key.encode()).digest()[:16]
+    return f"<aisle.{base64.b32encode(digest).decode().rstrip('=').lower()}@{domain}>"
 
 
 def build_message(
