@@ -5,10 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from aisle import RouteRegistration, hookimpl
+from aisle_dashboard.paths import BASE
+from aisle_dashboard.routes import create_router
 
 __all__ = ["aisle_routes"]
 
 
 @hookimpl
 def aisle_routes() -> Iterable[RouteRegistration]:
-    return []
+    return [
+        RouteRegistration(
+            name="dashboard",
+            label="Dashboard",
+            description="Sign in with an API token; journeys with their enrollment counts.",
+            handlers=[create_router()],
+            path=BASE,
+        )
+    ]
