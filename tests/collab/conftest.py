@@ -1,0 +1,118 @@
+"""Fixtures for the collaboration tests: a studio, its people, and a journey to share."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from aisle.domain.journey import Edge, Graph, Step
+from aisle.domain.journey_record import Journey
+from aisle.domain.organization import Organization
+from aisle.domain.user import User
+from aisle.storage.database import connect
+from aisle.storage.migrate import run_migrations
+from aisle.storage.store import Store
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "AISLE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def postgres_url(xdist_worker: str) -> str:
+    """This area's own migrated database (``aisle_test_collab_<worker>``).
+
+    Overrides the shared fixture so collaboration tests, which spawn API processes and
+    hold connections longer, never share a database with another area's session.
+    """
+    parts = urlsplit(POSTGRES_ADMIN_URL)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), 1):
+            pass
+    except OSError:
+        message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}"
+        if IN_CI:
+            pytest.fail(f"{message} (CI=true: tests needing it must run)")
+        pytest.skip(f"{message}; start it or set AISLE_TEST_POSTGRES_URL to run this test")
+    name = f"aisle_test_collab_{xdist_worker}".replace("-", "_")
+    url = urlunsplit(parts._replace(path=f"/{name}"))
+
+    async def build() -> None:
+        import asyncpg
+
+        admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        db = await connect(url, pool=False)
+        await run_migrations(db)
+        await db.close()
+
+    # Session fixtures may be set up from inside a running test loop: build on a
+    # thread with a loop of its own.
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(build())
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return url
+
+
+NODE_IDS = ("start", "brochure", "wait", "decide", "deposit", "questionnaire", "end")
+
+
+def sample_graph() -> Graph:
+    """A small wedding journey: seven steps in a line, six edges between them."""
+    steps = tuple(
+        Step(id=node_id, type="end" if node_id == "end" else "wait") for node_id in NODE_IDS
+    )
+    edges = tuple(
+        Edge(id=f"e-{a}-{b}", source=a, target=b)
+        for a, b in zip(NODE_IDS, NODE_IDS[1:], strict=False)
+    )
+    return Graph(steps=steps, edges=edges)
+
+
+@dataclass(frozen=True)
+class Studio:
+    org: Organization
+    journey: Journey
+    owner: User
+    planner: User
+    photographer: User
+    viewer: User
+    other_org: Organization
+    other_journey: Journey
+
+
+@pytest.fixture
+async def studio(store: Store) -> Studio:
+    org = await store.organizations.create(slug="rose-and-fern", name="Rose & Fern")
+    scope = store.for_org(org)
+    owner = await scope.users.create(email="owner@rose.test", role="owner", name="Olive Owner")
+    planner = await scope.users.create(email="pia@rose.test", role="editor", name="Pia Planner")
+    photographer = await scope.users.create(
+        email="phil@rose.test", role="editor", name="Phil Photographer"
+    )
+    viewer = await scope.users.create(email="vic@rose.test", role="viewer", name="Vic Viewer")
+    journey = await scope.journeys.create(name="Enquiry to booking", draft=sample_graph())
+    other = await store.organizations.create(slug="other-studio", name="Other Studio")
+    other_journey = await store.for_org(other).journeys.create(name="Theirs", draft=sample_graph())
+    return Studio(org, journey, owner, planner, photographer, viewer, other, other_journey)
