@@ -138,6 +138,35 @@ def _field_of(message: str) -> tuple[str | None, str]:
     return (path or None), message
 
 
+def _description(schema: type[msgspec.Struct], path: str) -> str | None:
+    """The JSON Schema description of the field at ``path`` (for readable messages)."""
+    try:
+        document = msgspec.json.schema(schema)
+    except Exception:  # an unusual plugin schema; the raw message will do
+        return None
+    defs = document.get("$defs", {})
+    node: Any = document
+    for part in path.split("."):
+        node = _resolve(node, defs)
+        node = node.get("properties", {}).get(part) if isinstance(node, dict) else None
+        if node is None:
+            return None
+    node = _resolve(node, defs)
+    description = node.get("description") if isinstance(node, dict) else None
+    return description if isinstance(description, str) and description else None
+
+
+def _resolve(node: Any, defs: Mapping[str, Any]) -> Any:
+    if isinstance(node, dict) and "$ref" in node:
+        return defs.get(str(node["$ref"]).rsplit("/", 1)[-1], {})
+    if isinstance(node, dict) and "anyOf" in node:
+        for option in node["anyOf"]:
+            resolved = _resolve(option, defs)
+            if isinstance(resolved, dict) and resolved.get("type") != "null":
+                return resolved
+    return node
+
+
 def decode_config(schema: type[msgspec.Struct], raw: Mapping[str, Any]) -> Any:
     """Decode a step's or edge's raw config into its type's schema (msgspec errors pass)."""
     return msgspec.convert(dict(raw), type=schema)
@@ -154,6 +183,10 @@ def _decode(
         return decode_config(schema, raw)
     except msgspec.ValidationError as exc:
         path, message = _field_of(str(exc))
+        if path and "matching regex" in message:
+            hint = _description(schema, path)
+            if hint:
+                message = f"expected {hint[0].lower()}{hint[1:].rstrip('.')}"
         analysis.add(
             "invalid_config",
             "error",
