@@ -94,7 +94,7 @@ async def execute(ctx: ActionContext) -> ActionResult:
             raise RetryableError(f"{what} is rate limiting", retry_after=exc.retry_after) from None
         except httpx.HTTPStatusError as exc:
             raise (error_for_status(exc.response, what, ctx.now) or exc) from None
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, aisle_http.DestinationRefused) as exc:
             raise (error_for_exception(exc, what) or exc) from None
     if external_id is None and contact_id:
         await services.remember(record_key, {"external_id": result_id})

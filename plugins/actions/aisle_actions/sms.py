@@ -170,7 +170,7 @@ async def execute(ctx: ActionContext) -> ActionResult:
                     data={"To": number, origin: sender, "Body": text},
                     headers={"Idempotency-Key": key},
                 )
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, aisle_http.DestinationRefused) as exc:
                 error = error_for_exception(exc, "SMS provider")
                 raise (error or exc) from None
             failure = error_for_status(response, "SMS provider", ctx.now)

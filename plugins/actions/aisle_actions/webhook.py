@@ -177,7 +177,7 @@ async def execute(ctx: ActionContext) -> ActionResult:
     ) as client:
         try:
             response = await client.post(url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, aisle_http.DestinationRefused) as exc:
             error = error_for_exception(exc, what)
             raise (error or exc) from None
     if response.status_code == 410:
