@@ -82,7 +82,7 @@ async def test_studio_and_operator_secrets(
     action_settings: dict[str, str],
 ) -> None:
     unsigned = {**config, "secret": None}
-    with pytest.raises(PermanentError, match="field 'secret'.*AISLE_WEBHOOK_SECRET"):
+    with pytest.raises(PermanentError, match=r"field 'secret'.*AISLE_WEBHOOK_SECRET"):
         await webhook.execute(make_context(unsigned, "a"))
     action_settings["WEBHOOK_SECRET"] = NEXT_SECRET
     await webhook.execute(make_context(unsigned, "b"))
