@@ -18,8 +18,10 @@ class NotifyConfig(msgspec.Struct, forbid_unknown_fields=True):
 
 async def execute(context: ActionContext) -> ActionResult:
     config: NotifyConfig = context.config
-    token = context.services.setting("NOTIFY_TOKEN") or ""
-    headers = {"Idempotency-Key": context.idempotency_key, "Authorization": f"Bearer {token}"}
+    headers = {"Idempotency-Key": context.idempotency_key}
+    token = context.services.setting("NOTIFY_TOKEN")
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     body = {"message": config.message.format(names=context.contact.get("names", ""))}
     async with client(allow=context.services.setting("HTTP_ALLOW"), timeout=5.0) as http:
         try:

@@ -421,7 +421,7 @@ class ActionExecutorSuite(RegistrationSuite):
                 await executor.execute(context)
             except Exception as error:
                 retried = worker_retries(executor, error)
-                described = f"{type(error).__name__}: {error}"
+                described = f"{type(error).__name__}: {' '.join(str(error).split())}"
                 if expect == "retryable" and not retried:
                     yield (
                         f"case {case.name!r} is transient but {described} would stop the run: "

@@ -216,7 +216,8 @@ class RegistrationSuite(CapabilitySuite):
         except (TypeError, ValueError) as exc:
             pytest.fail(
                 f"the config of {self.kind} {registration.name!r} ({config_type.__name__}) "
-                f"cannot be rendered as JSON Schema: {exc}. Use JSON-friendly field types "
+                f"cannot be rendered as JSON Schema: {' '.join(str(exc).split())}. Use "
+                "JSON-friendly field types "
                 "(str, int, float, bool, Literal, enums, lists, dicts with str keys, "
                 "date/datetime, nested Structs)"
             )

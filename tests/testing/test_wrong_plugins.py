@@ -1,0 +1,325 @@
+"""Deliberately wrong plugins fail the suites, with messages that say what to fix.
+
+Each test writes a plugin author's test module into a scratch directory and runs
+pytest on it with ``pytester``, exactly as the author would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+HERE = Path(__file__).parent
+
+PRELUDE = """
+from collections.abc import Mapping
+import pytest
+from aisle import hookimpl
+from aisle.plugins.manager import load_registry
+from aisle.testing import *
+"""
+
+
+@pytest.fixture
+def author(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A scratch project that can import the small plugins of tests/testing."""
+    pytester.syspathinsert(HERE.parent)
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
+    )
+    return pytester
+
+
+def run(author: pytest.Pytester, source: str) -> pytest.RunResult:
+    author.makepyfile(test_plugin=PRELUDE + source)
+    return author.runpytest("-p", "no:cacheprovider", "-p", "no:randomly", "-rs", "-q")
+
+
+NOTIFY_SANDBOX = """
+from testing.notify import NOTIFY, NotifyConfig
+
+class NotifySandbox:
+    executor = NOTIFY
+
+    @pytest.fixture
+    def registry(self, executor):
+        class Plugin:
+            @hookimpl
+            def aisle_action_executors(self):
+                return [executor]
+        return load_registry(extra_plugins=[("wrong", Plugin())], entry_points=False)
+
+    @pytest.fixture
+    def receiver(self):
+        with HTTPReceiver() as receiver:
+            yield receiver
+
+    @pytest.fixture
+    def valid_config(self, receiver):
+        return {"url": receiver.url}
+
+    @pytest.fixture
+    def settings(self):
+        return {"HTTP_ALLOW": "127.0.0.1"}
+
+    @pytest.fixture
+    def observed_effects(self, receiver):
+        return lambda: [Effect(key=r.headers.get("idempotency-key")) for r in receiver.requests]
+"""
+
+
+def test_non_idempotent_executor_is_told_to_use_the_key(author: pytest.Pytester) -> None:
+    result = run(
+        author,
+        NOTIFY_SANDBOX
+        + """
+import dataclasses, uuid
+from aisle import ActionResult
+import httpx
+
+async def careless(context):
+    async with httpx.AsyncClient() as http:
+        await http.post(context.config.url, headers={"Idempotency-Key": str(uuid.uuid4())})
+    return ActionResult()
+
+class TestCareless(NotifySandbox, ActionExecutorSuite):
+    unsupported = {
+        "retryable_errors": "not under test here",
+        "permanent_errors": "not under test here",
+        "timeouts": "not under test here",
+    }
+
+    @pytest.fixture
+    def executor(self):
+        return dataclasses.replace(NOTIFY, execute=careless)
+""",
+    )
+    result.assert_outcomes(passed=10, failed=3, skipped=4)
+    result.stdout.fnmatch_lines(
+        [
+            "*TestCareless.test_effects_carry_the_idempotency_key*",
+            "E *instead of the run's idempotency key 'conformance-key-1': pass ActionContext."
+            "idempotency_key to the remote*",
+            "*TestCareless.test_same_key_twice_is_one_effect*",
+            "E *Derive every key from ActionContext.idempotency_key alone*",
+            "*TestCareless.test_distinct_keys_are_distinct_effects*",
+            "E *each run must reach the remote with its own key*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*SKIPPED*does not claim 'timeouts': not under test here*"])
+
+
+def test_executor_that_misclassifies_errors_is_told_which_error_to_raise(
+    author: pytest.Pytester,
+) -> None:
+    result = run(
+        author,
+        NOTIFY_SANDBOX
+        + """
+import dataclasses
+from aisle import ActionResult
+import httpx
+
+async def blunt(context):
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            context.config.url, headers={"Idempotency-Key": context.idempotency_key}
+        )
+    response.raise_for_status()
+    return ActionResult()
+
+class TestBlunt(NotifySandbox, ActionExecutorSuite):
+    unsupported = {"timeouts": "not under test here"}
+
+    @pytest.fixture
+    def executor(self):
+        return dataclasses.replace(NOTIFY, execute=blunt)
+
+    @pytest.fixture
+    def failure_cases(self, receiver):
+        return [
+            FailureCase(name="503", expect="retryable", arm=lambda: receiver.reply(Reply(503))),
+        ]
+""",
+    )
+    result.assert_outcomes(passed=13, failed=2, skipped=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*TestBlunt.test_transient_failures_are_retried*",
+            "E *case '503' is transient but HTTPStatusError*would stop the run: raise "
+            "aisle.RetryableError*",
+            "*TestBlunt.test_permanent_failures_stop_the_run*",
+            "E *add a FailureCase(expect='permanent')*or declare unsupported = "
+            "{'permanent_errors': *",
+        ]
+    )
+
+
+def test_bad_config_schemas_are_reported(author: pytest.Pytester) -> None:
+    result = run(
+        author,
+        NOTIFY_SANDBOX
+        + """
+import dataclasses, re
+import msgspec
+
+class LooseConfig(msgspec.Struct):
+    url: str
+    message: str = "Hello"
+
+class UnrenderableConfig(msgspec.Struct, forbid_unknown_fields=True):
+    url: str
+    message: str = "Hello"
+    pattern: re.Pattern = re.compile(".")
+
+class TestLoose(NotifySandbox, ActionExecutorSuite):
+    unsupported = {
+        "retryable_errors": "n/a", "permanent_errors": "n/a", "timeouts": "n/a",
+        "retires": "a typo",
+    }
+
+    @pytest.fixture
+    def executor(self):
+        return dataclasses.replace(NOTIFY, config=LooseConfig, label="")
+
+class TestUnrenderable(NotifySandbox, ActionExecutorSuite):
+    unsupported = {"retryable_errors": "n/a", "permanent_errors": "n/a", "timeouts": "n/a"}
+
+    @pytest.fixture
+    def executor(self):
+        return dataclasses.replace(NOTIFY, config=UnrenderableConfig)
+""",
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*TestLoose.test_unsupported_capabilities_are_known_and_explained*",
+            "E *unsupported names 'retires', which TestLoose does not know (its capabilities: "
+            "permanent_errors, retryable_errors, strict_config, timeouts)*",
+            "*TestLoose.test_registration_is_valid*",
+            "E *has no label: set label= to the name the canvas and dashboard show*",
+            "*TestLoose.test_unknown_config_field_is_rejected*",
+            "E *accepts a config with an unknown field: declare LooseConfig with "
+            "forbid_unknown_fields=True*",
+            "*TestUnrenderable.test_config_schema_is_valid_json_schema*",
+            "E *cannot be rendered as JSON Schema: *type <class 're.Pattern'> is not supported. Use "
+            "JSON-friendly field types*",
+        ]
+    )
+    assert result.parseoutcomes()["failed"] == 6
+
+
+def test_provider_ignoring_429_is_told_to_raise_rate_limited(author: pytest.Pytester) -> None:
+    result = run(
+        author,
+        """
+import dataclasses, json
+from testing.minicrm import MINICRM, MiniClient
+
+class Impatient(MiniClient):
+    async def list_records(self, kind, cursor):
+        try:
+            return await super().list_records(kind, cursor)
+        except RateLimited:
+            return Page(records=[])
+
+from aisle import Page, RateLimited
+
+class TestImpatient(CRMProviderSuite):
+    unsupported = {"webhook_signatures": "not under test here"}
+
+    @pytest.fixture
+    def provider(self):
+        return dataclasses.replace(
+            MINICRM, client=Impatient, capabilities=frozenset({"pull", "push"})
+        )
+
+    @pytest.fixture
+    def registry(self, provider):
+        class Plugin:
+            @hookimpl
+            def aisle_crm_providers(self):
+                return [provider]
+        return load_registry(extra_plugins=[("wrong", Plugin())], entry_points=False)
+
+    @pytest.fixture
+    def fake(self):
+        with FakeCRMServer(api_key="k-0123456789", page_size=3) as server:
+            yield server
+
+    @pytest.fixture
+    def credentials(self, fake):
+        return {"api_key": "k-0123456789", "base_url": fake.url}
+""",
+    )
+    result.assert_outcomes(failed=1, passed=18, skipped=4)
+    result.stdout.fnmatch_lines(
+        [
+            "*TestImpatient.test_429_becomes_rate_limited_with_retry_after*",
+            "E *answered a 429 with a page of 0 records: raise aisle.RateLimited(retry_after="
+            "<the Retry-After header, in seconds>)*",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        ["*SKIPPED*does not claim 'webhooks': not declared in CRMProvider.capabilities*"]
+    )
+
+
+def test_provider_leaking_its_key_is_caught(author: pytest.Pytester) -> None:
+    result = run(
+        author,
+        """
+import dataclasses, logging
+import msgspec
+from testing.minicrm import MINICRM, MiniClient, Credentials
+
+class Chatty(MiniClient):
+    async def list_records(self, kind, cursor):
+        logging.getLogger("chatty").debug("listing with %s", self._credentials.api_key)
+        return await super().list_records(kind, cursor)
+
+class PlainCredentials(msgspec.Struct, forbid_unknown_fields=True):
+    api_key: str
+    base_url: str = ""
+
+class TestChatty(CRMProviderSuite):
+    unsupported = {"webhook_signatures": "n/a"}
+
+    @pytest.fixture
+    def provider(self):
+        return dataclasses.replace(
+            MINICRM,
+            client=lambda c, http: Chatty(Credentials(c.api_key, c.base_url), http),
+            credentials=PlainCredentials,
+            capabilities=frozenset({"pull"}),
+        )
+
+    @pytest.fixture
+    def registry(self, provider):
+        class Plugin:
+            @hookimpl
+            def aisle_crm_providers(self):
+                return [provider]
+        return load_registry(extra_plugins=[("wrong", Plugin())], entry_points=False)
+
+    @pytest.fixture
+    def fake(self):
+        with FakeCRMServer(api_key="k-0123456789", page_size=3) as server:
+            yield server
+
+    @pytest.fixture
+    def credentials(self, fake):
+        return {"api_key": "k-0123456789", "base_url": fake.url}
+""",
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*TestChatty.test_credentials_repr_hides_secrets*",
+            "E *repr() of PlainCredentials shows a secret*",
+            "*TestChatty.test_pulling_never_leaks_credentials*",
+            "E *leaks a secret into a log record*",
+        ]
+    )
+    assert result.parseoutcomes()["failed"] == 2
