@@ -2,33 +2,144 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 
+from aisle.api.auth import BearerAuthMiddleware
+from aisle.api.config import ApiConfig
+from aisle.api.context import ApiContext
+from aisle.api.deps import dependencies
 from aisle.api.health import healthz
 from aisle.api.problems import exception_handlers
+from aisle.api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from aisle.api.routes import API_CONTROLLERS
+from aisle.clock import Clock
 from aisle.plugins.manager import Registry, load_registry
+from aisle.settings import Settings
+from aisle.storage.store import Store
 
-__all__ = ["create_app"]
+__all__ = ["API_PREFIX", "create_app"]
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Any = None, registry: Registry | None = None) -> Litestar:
-    """Build the HTTP API (``/api/v1``, ``/healthz``, OpenAPI at ``/schema``).
+def _api_router(config: ApiConfig) -> Router:
+    return Router(
+        path=API_PREFIX,
+        route_handlers=list(API_CONTROLLERS),
+        dependencies=dependencies,
+        middleware=[DefineMiddleware(BearerAuthMiddleware)],
+        security=[{"bearer": []}],
+        request_max_body_size=config.max_body_bytes,
+    )
 
-    Route handlers registered by plugins through ``aisle_routes`` (the dashboard) are
-    mounted too.
+
+def create_app(
+    settings: Settings | None = None,
+    registry: Registry | None = None,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    config: ApiConfig | None = None,
+    limiter: RateLimiter | None = None,
+    extra_handlers: Sequence[Any] = (),
+) -> Litestar:
+    """Build the HTTP API: ``/api/v1`` (bearer tokens), ``/healthz``, OpenAPI at ``/schema``.
+
+    With ``store`` the app uses that open store (tests, ``aisle serve`` sharing one with
+    the embedded jobs) and leaves closing it to the caller; without, it opens one from
+    ``settings`` at start-up (migrating) and closes it at shutdown. Route handlers that
+    plugins register through ``aisle_routes`` (the dashboard) are mounted as given;
+    they bring their own authentication.
     """
-    from aisle import __version__
-
+    if settings is None:
+        settings = Settings() if store is not None else Settings.from_env()
     registry = registry if registry is not None else load_registry()
-    handlers: list[Any] = [healthz]
+    config = config if config is not None else ApiConfig.from_environ(settings.environ)
+    if limiter is None:
+        limiter = (
+            RedisRateLimiter(settings.redis_url) if settings.redis_url else MemoryRateLimiter()
+        )
+    ctx = ApiContext(
+        settings=settings, registry=registry, config=config, limiter=limiter, store=store
+    )
+    owns_store = store is None
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if ctx.store is None:
+            ctx.store = await Store.open(settings, clock=clock)
+        try:
+            yield
+        finally:
+            await ctx.limiter.close()
+            if owns_store and ctx.store is not None:
+                await ctx.store.close()
+                ctx.store = None
+
+    handlers: list[Any] = [healthz, _api_router(config), *extra_handlers]
     for route in registry.routes:
         handlers.extend(route.handlers)
+    from aisle import __version__
+
     return Litestar(
         route_handlers=handlers,
         exception_handlers=exception_handlers,
-        openapi_config=OpenAPIConfig(title="Aisle", version=__version__, path="/schema"),
-        state=None,
+        lifespan=[lifespan],
+        state=_state(ctx),
+        cors_config=CORSConfig(
+            allow_origins=list(config.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=[
+                "ETag",
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+                "Location",
+            ],
+            max_age=600,
+        )
+        if config.cors_origins
+        else None,
+        openapi_config=OpenAPIConfig(
+            title="Aisle",
+            version=__version__,
+            description="Journey automation for wedding businesses. Journeys are served "
+            "and accepted as React Flow (`@xyflow/react` v12) JSON. Every error is an RFC "
+            "9457 problem document.",
+            path="/schema",
+            # JSON and YAML only: the HTML viewers load scripts from CDNs.
+            render_plugins=[
+                JsonRenderPlugin(path=["/", "/openapi.json"]),
+                YamlRenderPlugin(path=["/openapi.yaml"]),
+            ],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http", scheme="bearer", description="An Aisle API token"
+                    )
+                }
+            ),
+        ),
+        request_max_body_size=config.max_body_bytes,
+        debug=False,
     )
+
+
+def _state(ctx: ApiContext) -> Any:
+    from litestar.datastructures import State
+
+    return State({"aisle": ctx})

@@ -20,6 +20,8 @@ from litestar.exceptions import (
 )
 from litestar.types import ExceptionHandlersMap
 
+from aisle.storage.errors import Conflict, NotFound, RevisionConflict
+
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "FieldError",
@@ -218,8 +220,43 @@ def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Resp
     )
 
 
+def _not_found_handler(request: Request[Any, Any, Any], exc: NotFound) -> Response[Any]:
+    # Rows of other organizations do not exist for the caller: same answer as absent.
+    return problem_response(request, 404, str(exc), extra={"resource": exc.kind})
+
+
+def _revision_handler(request: Request[Any, Any, Any], exc: RevisionConflict) -> Response[Any]:
+    return problem_response(
+        request, 412, str(exc), extra={"revision": exc.current}, slug="precondition-failed"
+    )
+
+
+def _conflict_handler(request: Request[Any, Any, Any], exc: Conflict) -> Response[Any]:
+    errors = [FieldError(message=str(exc), field=exc.field)] if exc.field else []
+    return problem_response(request, 409, str(exc), errors=errors)
+
+
+def _msgspec_handler(
+    request: Request[Any, Any, Any], exc: msgspec.ValidationError
+) -> Response[Any]:
+    message, _, path = str(exc).partition(" - at `")
+    field = _field_from_key(path.rstrip("`")) if path else None
+    return problem_response(
+        request,
+        422,
+        f"{field}: {message}" if field else message,
+        slug="validation",
+        title="Invalid request",
+        errors=[FieldError(message=message, field=field)],
+    )
+
+
 exception_handlers: ExceptionHandlersMap = {
     Problem: _problem_handler,
+    NotFound: _not_found_handler,
+    RevisionConflict: _revision_handler,
+    Conflict: _conflict_handler,
+    msgspec.ValidationError: _msgspec_handler,
     ValidationException: _validation_handler,
     HTTPException: _http_handler,
     Exception: _unexpected_handler,

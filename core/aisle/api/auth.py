@@ -1,0 +1,65 @@
+"""Bearer API tokens: every ``/api/v1`` request is authenticated, then rate limited.
+
+The token is looked up by its SHA-256 hash; an unknown, revoked or expired token gets
+401 with ``WWW-Authenticate: Bearer``. Each token then spends from its own budget
+(:mod:`aisle.api.ratelimit`); an exhausted budget gets 429 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from aisle.api.context import ApiContext, Caller
+from aisle.api.problems import Problem
+
+__all__ = ["BearerAuthMiddleware", "context_of"]
+
+
+def context_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ApiContext:
+    ctx: ApiContext = connection.app.state.aisle
+    return ctx
+
+
+def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    header = connection.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if not header:
+        raise NotAuthorizedException(detail="send an API token: Authorization: Bearer <token>")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        raise NotAuthorizedException(detail="the Authorization header must be 'Bearer <token>'")
+    return credentials.strip()
+
+
+class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        ctx = context_of(connection)
+        plaintext = _bearer(connection)
+        token = await ctx.require_store().system.authenticate(plaintext)
+        if token is None:
+            raise NotAuthorizedException(detail="the API token is unknown, revoked or expired")
+        caller = Caller(
+            organization_id=token.organization_id,
+            role=token.role,
+            token_id=token.id,
+            user_id=token.user_id,
+        )
+        config = ctx.config
+        if config.rate_limit > 0:
+            decision = await ctx.limiter.hit(
+                f"token:{token.id}", config.rate_limit, config.rate_window_seconds
+            )
+            connection.scope.setdefault("state", {})["aisle_rate"] = decision
+            if not decision.allowed:
+                raise Problem(
+                    429,
+                    f"this token may make {config.rate_limit} requests per "
+                    f"{config.rate_window_seconds} s; retry in {decision.reset_seconds} s",
+                    headers=decision.headers(config.rate_window_seconds),
+                )
+        return AuthenticationResult(user=caller, auth=token)

@@ -1,0 +1,73 @@
+"""What every request handler can reach: the app's services and the authenticated caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import msgspec
+
+from aisle.api.config import ApiConfig
+from aisle.api.ratelimit import RateLimiter
+from aisle.clock import Clock
+from aisle.domain.user import Role
+from aisle.plugins.manager import Registry
+from aisle.settings import Settings
+from aisle.storage.flow_log import CollaboratorRepository, FlowLogRepository
+from aisle.storage.store import OrgScope, Store
+
+__all__ = ["ApiContext", "Caller", "Scope"]
+
+
+@dataclass
+class ApiContext:
+    """The app's long-lived services (``app.state.aisle``)."""
+
+    settings: Settings
+    registry: Registry
+    config: ApiConfig
+    limiter: RateLimiter
+    store: Store | None = None
+
+    @property
+    def clock(self) -> Clock:
+        return self.require_store().clock
+
+    def require_store(self) -> Store:
+        if self.store is None:
+            raise RuntimeError("the API's store is not open (app start-up did not run)")
+        return self.store
+
+
+class Caller(msgspec.Struct, frozen=True, kw_only=True):
+    """Who is calling: the token's organization and role (and user, if it has one)."""
+
+    organization_id: str
+    role: Role
+    token_id: str
+    user_id: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the automation log names this caller."""
+        return f"user:{self.user_id}" if self.user_id else f"token:{self.token_id}"
+
+
+class Scope:
+    """The caller's organization: its repositories and the API's own."""
+
+    def __init__(self, ctx: ApiContext, caller: Caller) -> None:
+        store = ctx.require_store()
+        self.ctx = ctx
+        self.caller = caller
+        self.store = store
+        self.org: OrgScope = store.for_org(caller.organization_id)
+        self.flow_log = FlowLogRepository(caller.organization_id, store.db, store.clock)
+        self.collaborators = CollaboratorRepository(caller.organization_id, store.db, store.clock)
+
+    @property
+    def registry(self) -> Registry:
+        return self.ctx.registry
+
+    @property
+    def config(self) -> ApiConfig:
+        return self.ctx.config
