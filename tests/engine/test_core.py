@@ -427,3 +427,8 @@ def _req(config: object = None):
     from aisle.engine.contracts import ActionRequest
 
     return ActionRequest(executor="task", config={"x": config} if config is not None else {})
+
+
+def test_decision_without_edges_is_a_dead_end(builtin_registry):
+    t = start(compiled(graph([step("d", "decision")], []), builtin_registry), "x", contact(), T0)
+    assert (t.state.status, t.state.outcome) == ("completed", "dead_end")

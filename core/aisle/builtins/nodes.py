@@ -178,6 +178,8 @@ class DecisionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
 
 
 def _decision(ctx: NodeContext) -> NodeOutcome:
+    if not ctx.outgoing:
+        return Stay()  # the engine ends a step without edges as a dead end
     for edge in ctx.outgoing:
         if edge.trigger == "condition":
             expression = edge.config.get("expression")
