@@ -238,3 +238,27 @@ def test_compile_raises_with_every_issue_and_checks_timezone(builtin_registry):
     warned = graph([step("a", "email", subject="s", text="t")], [])
     journey = compile_journey(warned, builtin_registry, journey_id="j", version=1)
     assert [i.code for i in journey.warnings] == ["dead_end"]
+
+
+def test_unknown_handle_on_a_node_with_fixed_handles(builtin_registry):
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    from aisle.engine.contracts import Stay
+    from aisle.plugins.registrations import NodeType
+
+    forked = NodeType(name="approve", on_enter=lambda ctx: Stay(), handles=("yes", "no"))
+    registry = replace(
+        builtin_registry,
+        node_types=MappingProxyType({**builtin_registry.node_types, "approve": forked}),
+    )
+    g = graph(
+        [step("a", "approve"), step("b", "end")],
+        [
+            edge("ok", "a", "b", "manual", handle="yes"),
+            edge("odd", "a", "b", "manual", handle="maybe"),
+        ],
+    )
+    [issue] = validate(g, registry)
+    assert (issue.code, issue.edge_id, issue.field) == ("unknown_handle", "odd", "source_handle")
+    assert "yes, no" in issue.message

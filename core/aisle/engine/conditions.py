@@ -91,7 +91,7 @@ class ConditionScope:
     (a plugin node building one at run time) is compiled on first use and cached.
     """
 
-    __slots__ = ("_base", "_events", "_programs", "errors")
+    __slots__ = ("_base", "_contexts", "_programs", "errors")
 
     def __init__(
         self,
@@ -106,20 +106,28 @@ class ConditionScope:
             "vars": msgspec.to_builtins(variables),
             "now": now,
         }
-        # Keyed by identity: payloads are dicts, so events are not hashable. The event is
-        # kept alongside so its id cannot be reused while the scope lives.
-        self._events: dict[int, tuple[EventView | None, dict[str, Any] | None]] = {}
+        # One CEL context per event seen in this call, built on first use: converting
+        # the activation dominates evaluation (tens of microseconds for a contact), and
+        # a context converts once however many conditions run against it. Keyed by
+        # identity (payloads are dicts, so events are unhashable); the event is kept
+        # alongside so its id cannot be reused while the scope lives.
+        self._contexts: dict[int, tuple[EventView | None, Any]] = {}
         self.errors: list[ConditionError] = []
+
+    def _context(self, event: EventView | None) -> Any:
+        key = id(event)
+        found = self._contexts.get(key)
+        if found is None:
+            context = cel.Context()
+            context.update({**self._base, "event": event_activation(event)})
+            found = self._contexts[key] = (event, context)
+        return found[1]
 
     def evaluate(self, expression: str, event: EventView | None) -> bool:
         """Evaluate ``expression``; any error or non-bool result counts as ``False``."""
-        key = id(event)
-        if key not in self._events:
-            self._events[key] = (event, event_activation(event))
-        activation = {**self._base, "event": self._events[key][1]}
         try:
             program = self._programs.get(expression) or compile_condition(expression)
-            result = program.execute(activation)
+            result = program.execute(self._context(event))
         except Exception as exc:  # the CEL library raises several types; none may escape
             self.errors.append(ConditionError(expression=expression, error=_describe(exc)))
             return False
