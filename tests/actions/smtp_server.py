@@ -6,6 +6,7 @@ client trusts it through ``AISLE_SMTP_CA_FILE``.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ipaddress
 import socket
@@ -45,7 +46,10 @@ class Mailbox:
     messages: list[Received] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
     rcpt_reply: str | None = None
+    rcpt_once: list[str] = field(default_factory=list)
+    hang_data: int = 0
     auth_ok: tuple[str, str] | None = None
+    stopping: bool = False
 
     def settings(self) -> dict[str, str]:
         return {"SMTP_HOST": self.host, "SMTP_PORT": str(self.port), "SMTP_FROM": FROM}
@@ -61,12 +65,21 @@ class _Handler:
     async def handle_RCPT(
         self, server: SMTPServer, session: Session, envelope: Envelope, address: str, options: Any
     ) -> str:
+        if self.box.rcpt_once:
+            return self.box.rcpt_once.pop(0)
         if self.box.rcpt_reply is not None:
             return self.box.rcpt_reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
+        if self.box.hang_data:
+            # Never answer (a stuck server) until the test ends.
+            self.box.hang_data -= 1
+            # The flag is set from the test's thread, so an asyncio.Event cannot carry it.
+            while not self.box.stopping:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+            return "421 shutting down"
         content = envelope.original_content or b""
         message = message_from_bytes(content, policy=policy.default)
         assert isinstance(message, EmailMessage)
@@ -163,4 +176,5 @@ def smtp_server(
     try:
         yield box
     finally:
+        box.stopping = True
         controller.stop()

@@ -11,9 +11,13 @@ import ipaddress
 import httpx
 import pytest
 
-from actions.receiver import Reply, receiver
 from aisle import http
 from aisle.http import DestinationRefused, EgressPolicy, address_refusal
+from aisle.testing.http_server import HTTPReceiver, Reply
+
+
+def port(server: HTTPReceiver) -> str:
+    return server.url.rsplit(":", 1)[1]
 
 
 @pytest.mark.parametrize(
@@ -80,7 +84,7 @@ def test_hosts_override_parses_and_rejects_bad_entries() -> None:
 
 
 async def test_loopback_is_refused_by_default_and_nothing_arrives() -> None:
-    with receiver() as server:
+    with HTTPReceiver() as server:
         async with http.client(allow="", hosts="") as client:
             with pytest.raises(DestinationRefused, match=r"127\.0\.0\.1 is a loopback"):
                 await client.get(server.url)
@@ -88,10 +92,10 @@ async def test_loopback_is_refused_by_default_and_nothing_arrives() -> None:
 
 
 async def test_localhost_name_is_refused_by_default() -> None:
-    with receiver() as server:
+    with HTTPReceiver() as server:
         async with http.client(allow="", hosts="") as client:
             with pytest.raises(DestinationRefused, match="loopback"):
-                await client.get(f"http://localhost:{server.port}/")
+                await client.get(f"http://localhost:{port(server)}/")
         assert server.requests == []
 
 
@@ -115,16 +119,16 @@ async def test_private_and_metadata_destinations_are_refused(url: str) -> None:
 async def test_a_name_with_any_public_address_uses_only_that_one() -> None:
     # mixed.test resolves to a refused and a permitted address: only the permitted
     # one (the allowlisted receiver) is ever connected to.
-    with receiver() as server:
+    with HTTPReceiver() as server:
         hosts = "mixed.test=169.254.169.254,mixed.test=127.0.0.1"
         async with http.client(allow="127.0.0.1/32", hosts=hosts) as client:
-            response = await client.get(f"http://mixed.test:{server.port}/x")
+            response = await client.get(f"http://mixed.test:{port(server)}/x")
         assert response.status_code == 200
-        assert server.requests[0].headers["host"] == f"mixed.test:{server.port}"
+        assert server.requests[0].headers["host"] == f"mixed.test:{port(server)}"
 
 
 async def test_allowlisted_network_reaches_the_local_server() -> None:
-    with receiver() as server:
+    with HTTPReceiver() as server:
         async with http.client(allow="127.0.0.1/32", hosts="") as client:
             response = await client.post(f"{server.url}/hook", json={"ok": True})
         assert response.status_code == 200
@@ -132,18 +136,18 @@ async def test_allowlisted_network_reaches_the_local_server() -> None:
 
 
 async def test_allowlisted_name_reaches_its_address() -> None:
-    with receiver() as server:
+    with HTTPReceiver() as server:
         async with http.client(allow="receiver.test", hosts="receiver.test=127.0.0.1") as c:
-            response = await c.get(f"http://receiver.test:{server.port}/")
+            response = await c.get(f"http://receiver.test:{port(server)}/")
         assert response.status_code == 200
 
 
 async def test_allowlist_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    with receiver() as server:
+    with HTTPReceiver() as server:
         monkeypatch.setenv("AISLE_HTTP_ALLOW", "127.0.0.1")
         monkeypatch.setenv("AISLE_HTTP_HOSTS", "env.test=127.0.0.1")
         async with http.client() as client:
-            response = await client.get(f"http://env.test:{server.port}/")
+            response = await client.get(f"http://env.test:{port(server)}/")
         assert response.status_code == 200
         monkeypatch.setenv("AISLE_HTTP_ALLOW", "")
         async with http.client() as client:
@@ -152,8 +156,8 @@ async def test_allowlist_is_read_from_the_environment(monkeypatch: pytest.Monkey
 
 
 async def test_every_redirect_hop_is_checked() -> None:
-    with receiver() as server:
-        server.replies.append(Reply(302, {"Location": "http://metadata.test/latest/meta-data/"}))
+    with HTTPReceiver() as server:
+        server.reply(Reply(302, {"Location": "http://metadata.test/latest/meta-data/"}))
         hosts = "metadata.test=169.254.169.254"
         async with http.client(allow="127.0.0.1/32", hosts=hosts, follow_redirects=True) as client:
             with pytest.raises(DestinationRefused, match="metadata"):
@@ -162,8 +166,8 @@ async def test_every_redirect_hop_is_checked() -> None:
 
 
 async def test_redirects_within_the_allowlist_are_followed() -> None:
-    with receiver() as server:
-        server.replies.append(Reply(307, {"Location": f"{server.url}/next"}))
+    with HTTPReceiver() as server:
+        server.reply(Reply(307, {"Location": f"{server.url}/next"}))
         async with http.client(allow="127.0.0.1", hosts="", follow_redirects=True) as c:
             response = await c.post(f"{server.url}/start", content=b"x")
         assert response.status_code == 200
@@ -174,7 +178,7 @@ async def test_environment_proxies_are_ignored(monkeypatch: pytest.MonkeyPatch) 
     # A proxy would connect on our behalf and bypass the guard.
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:9")
-    with receiver() as server:
+    with HTTPReceiver() as server:
         async with http.client(allow="127.0.0.1", hosts="") as client:
             assert (await client.get(server.url)).status_code == 200
 

@@ -35,7 +35,7 @@ __all__ = ["EXECUTOR", "CrmUpdateConfig", "execute"]
 NAME = "crm_update"
 
 
-class CrmUpdateConfig(msgspec.Struct, kw_only=True):
+class CrmUpdateConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """``fields`` maps Aisle field names to values (templates); ``provider`` picks the
     connection when the studio has several; ``kind`` is the remote record kind."""
 

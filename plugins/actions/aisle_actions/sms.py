@@ -36,7 +36,7 @@ NAME = "sms"
 DEFAULT_BASE_URL = "https://api.twilio.com"
 
 
-class SmsConfig(msgspec.Struct, kw_only=True):
+class SmsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """An SMS action. ``body`` is a sandboxed Jinja template over the wedding context.
 
     ``recipients`` are the numbers resolved when the step ran; when empty, ``to`` is

@@ -25,7 +25,7 @@ __all__ = ["EXECUTOR", "TaskConfig", "execute"]
 NAME = "task"
 
 
-class TaskConfig(msgspec.Struct, kw_only=True):
+class TaskConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A to-do. ``title`` is a template over the wedding context.
 
     ``required_approvals`` is 2 when both partners must approve (a couple's to-do

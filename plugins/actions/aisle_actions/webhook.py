@@ -43,7 +43,7 @@ _RESERVED = frozenset(
 )
 
 
-class WebhookConfig(msgspec.Struct, kw_only=True):
+class WebhookConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A webhook action.
 
     ``event`` is the payload's ``type``; ``payload`` is merged into its ``data`` next
