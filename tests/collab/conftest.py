@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import socket
 import threading
@@ -84,8 +85,7 @@ def sample_graph() -> Graph:
         Step(id=node_id, type="end" if node_id == "end" else "wait") for node_id in NODE_IDS
     )
     edges = tuple(
-        Edge(id=f"e-{a}-{b}", source=a, target=b)
-        for a, b in zip(NODE_IDS, NODE_IDS[1:], strict=False)
+        Edge(id=f"e-{a}-{b}", source=a, target=b) for a, b in itertools.pairwise(NODE_IDS)
     )
     return Graph(steps=steps, edges=edges)
 

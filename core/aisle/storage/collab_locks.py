@@ -93,8 +93,7 @@ class Lock(msgspec.Struct, frozen=True, kw_only=True):
         return LockTarget(self.target_kind, self.target_id)
 
     def describe_holder(self) -> str:
-        name = self.holder_name or self.holder
-        return f"{name} (user {self.holder})" if self.holder_name else f"user {self.holder}"
+        return self.holder_name or self.holder
 
 
 class Acquired(msgspec.Struct, frozen=True, kw_only=True):
@@ -452,13 +451,14 @@ class LockRepository(Scoped):
     ) -> None:
         """Refuse (:class:`FenceRefused`) a write by ``holder`` on ``targets`` unless,
         for every target under a live edit lease, it is the holder and presents the
-        current token. A token presented for a target nobody leases is refused too:
-        its lease lapsed or was force-released, so the writer's view may be stale.
+        current token. A token presented for a written target nobody leases is refused
+        too: its lease lapsed or was force-released, so the writer's view may be stale.
+        Tokens for targets the write does not touch are ignored.
 
         Call it inside the transaction that applies the write: on PostgreSQL it takes
         a share lock on the targets' fence rows, so no grant can slip in before commit.
         """
-        touched = sorted(set(targets) | set(tokens))
+        touched = sorted(set(targets))
         if not touched:
             return
         now = self.clock.now()

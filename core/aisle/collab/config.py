@@ -1,0 +1,67 @@
+"""Collaboration settings: lease lengths, presence timeout and heartbeat throttling.
+
+Read from the ``AISLE_*`` environment captured in :class:`aisle.settings.Settings`:
+
+=====================================  =======  ==========================================
+``AISLE_LOCK_EDIT_LEASE_SECONDS``      ``300``  an edit lock's lease (renew before it ends)
+``AISLE_LOCK_VIEW_LEASE_SECONDS``      ``30``   a view lock's lease
+``AISLE_PRESENCE_TIMEOUT_SECONDS``     ``30``   a session without heartbeats ends
+``AISLE_PRESENCE_BROADCAST_MS``        ``50``   at most one cursor message per session per
+                                                interval (the latest always goes out)
+``AISLE_PRESENCE_PERSIST_SECONDS``     ``5``    heartbeats reach the database at most this
+                                                often per session (selection changes at once)
+=====================================  =======  ==========================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+import msgspec
+
+__all__ = ["CollabConfig", "CollabConfigError"]
+
+
+class CollabConfigError(ValueError):
+    """A collaboration setting is malformed; the message names the variable."""
+
+
+class CollabConfig(msgspec.Struct, frozen=True, kw_only=True):
+    edit_lease: timedelta = timedelta(minutes=5)
+    view_lease: timedelta = timedelta(seconds=30)
+    presence_timeout: timedelta = timedelta(seconds=30)
+    broadcast_interval: timedelta = timedelta(milliseconds=50)
+    persist_interval: timedelta = timedelta(seconds=5)
+
+    @classmethod
+    def from_environ(cls, env: Mapping[str, str]) -> CollabConfig:
+        return cls(
+            edit_lease=timedelta(seconds=_positive(env, "AISLE_LOCK_EDIT_LEASE_SECONDS", 300)),
+            view_lease=timedelta(seconds=_positive(env, "AISLE_LOCK_VIEW_LEASE_SECONDS", 30)),
+            presence_timeout=timedelta(
+                seconds=_positive(env, "AISLE_PRESENCE_TIMEOUT_SECONDS", 30)
+            ),
+            broadcast_interval=timedelta(
+                milliseconds=_positive(env, "AISLE_PRESENCE_BROADCAST_MS", 50, allow_zero=True)
+            ),
+            persist_interval=timedelta(
+                seconds=_positive(env, "AISLE_PRESENCE_PERSIST_SECONDS", 5, allow_zero=True)
+            ),
+        )
+
+
+def _positive(
+    env: Mapping[str, str], name: str, default: float, *, allow_zero: bool = False
+) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0 or (value == 0 and not allow_zero):
+        kind = "a number ≥ 0" if allow_zero else "a positive number"
+        raise CollabConfigError(f"{name} must be {kind} (seconds/ms), got {raw!r}")
+    return value
