@@ -88,7 +88,7 @@ def _task(
 class VendorActionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """A to-do for a vendor (the photographer, planner, florist …)."""
 
-    vendor_type: VendorType
+    vendor_type: Annotated[VendorType, msgspec.Meta(description="Which vendor does it.")]
     title: _Title
     instructions: _Text = ""
     due: Due | None = None
@@ -133,8 +133,10 @@ class ClientActionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True
 
     title: _Title
     instructions: _Text = ""
-    form_id: str | None = None
-    partner_approval_required: bool = False
+    form_id: Annotated[str, msgspec.Meta(description="The form the couple fills in.")] | None = None
+    partner_approval_required: Annotated[
+        bool, msgspec.Meta(description="Both partners must approve before it counts as done.")
+    ] = False
     due: Due | None = None
 
 
@@ -215,7 +217,9 @@ DECISION = NodeType(
 class EmailConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """An email; ``subject``/``text``/``html`` are templates, or name a ``template_id``."""
 
-    to: Recipient = "couple"
+    to: Annotated[
+        Recipient, msgspec.Meta(description="Both partners, one of them, or a vendor.")
+    ] = "couple"
     subject: Annotated[str, msgspec.Meta(max_length=500)] = ""
     text: _Text = ""
     html: Annotated[str, msgspec.Meta(max_length=200_000)] = ""
@@ -438,7 +442,13 @@ WAIT = NodeType(
 class EndConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """The end of the journey; ``outcome`` labels how it ended (``booked``, ``lost``)."""
 
-    outcome: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "completed"
+    outcome: Annotated[
+        str,
+        msgspec.Meta(
+            pattern=r"^[a-z][a-z0-9_]{0,62}$",
+            description="How the journey ended, in lowercase snake_case (booked, lost).",
+        ),
+    ] = "completed"
 
 
 def _end(ctx: NodeContext) -> NodeOutcome:

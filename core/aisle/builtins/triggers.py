@@ -142,11 +142,28 @@ class DateReachedConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True,
     """
 
     field: _DateField = "wedding_date"
-    days: Annotated[int, msgspec.Meta(ge=-3650, le=3650)] = 0
-    hours: Annotated[int, msgspec.Meta(ge=-240, le=240)] = 0
+    days: Annotated[
+        int, msgspec.Meta(ge=-3650, le=3650, description="Days from the date (negative: before).")
+    ] = 0
+    hours: Annotated[
+        int, msgspec.Meta(ge=-240, le=240, description="Hours added to the local time.")
+    ] = 0
     at: HHMM = "09:00"
-    zone: str = "contact"
-    if_past: Literal["fire_now", "skip"] = "fire_now"
+    zone: Annotated[
+        str,
+        msgspec.Meta(
+            description="contact (the couple's timezone, else the studio's), studio, "
+            "or an IANA timezone such as Europe/London.",
+            examples=["contact", "studio", "America/New_York"],
+        ),
+    ] = "contact"
+    if_past: Annotated[
+        Literal["fire_now", "skip"],
+        msgspec.Meta(
+            description="When the moment had already passed: move on at once, or never "
+            "take this edge."
+        ),
+    ] = "fire_now"
 
     def __post_init__(self) -> None:
         if self.zone not in ("contact", "studio") and not is_zone(self.zone):
@@ -197,7 +214,7 @@ DATE_REACHED = TriggerType(
 class FormSubmissionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """A form was submitted (``form_id``: only that form; ``filter``: a CEL check)."""
 
-    form_id: str | None = None
+    form_id: Annotated[str, msgspec.Meta(description="Only this form.")] | None = None
     filter: CelExpression | None = None
 
 
@@ -289,8 +306,11 @@ class TaskCompletedConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=Tru
     With ``title``, ``kind`` or ``assignee``: any task matching all of those given.
     """
 
-    title: str | None = None
-    kind: str | None = None
+    title: Annotated[str, msgspec.Meta(description="Only a task with this title.")] | None = None
+    kind: (
+        Annotated[str, msgspec.Meta(description="Only a task of this kind (vendor_action, …).")]
+        | None
+    ) = None
     assignee: Literal["vendor", "client"] | None = None
 
 
