@@ -1,0 +1,130 @@
+"""Seeding the demo studio: organization, published journey, couples and an owner token.
+
+Shared by ``aisle serve`` (first run) and ``aisle demo``. The couples enter the journey
+the way real ones do: an ``enquiry`` form submission through the runtime, so the
+dashboard shows them enrolled and their first actions are queued.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aisle.demo import (
+    DEMO_JOURNEY_DESCRIPTION,
+    DEMO_JOURNEY_NAME,
+    DEMO_ORG_NAME,
+    DEMO_ORG_SETTINGS,
+    DEMO_ORG_TIMEZONE,
+    DEMO_SLUG,
+    demo_contacts,
+    demo_journey,
+)
+from aisle.domain.organization import Organization
+from aisle.engine.validation import InvalidJourney, validate
+from aisle.runtime import Runtime
+from aisle.storage.store import OrgScope
+
+__all__ = ["DemoSeed", "ensure_demo", "reset_demo"]
+
+ACTOR = "aisle demo"
+
+
+@dataclass(frozen=True)
+class DemoSeed:
+    """What seeding did. ``owner_token`` is the plain text, only when created just now."""
+
+    organization: Organization
+    created: bool
+    journey_id: str | None = None
+    contacts: int = 0
+    owner_token: str | None = None
+
+
+async def ensure_demo(runtime: Runtime) -> DemoSeed:
+    """Create the demo studio unless it exists; a new one gets an owner token."""
+    store = runtime.store
+    existing = await store.organizations.by_slug(DEMO_SLUG)
+    if existing is not None:
+        return DemoSeed(organization=existing, created=False)
+    org = await store.organizations.create(
+        slug=DEMO_SLUG,
+        name=DEMO_ORG_NAME,
+        timezone=DEMO_ORG_TIMEZONE,
+        settings=dict(DEMO_ORG_SETTINGS),
+    )
+    scope = store.for_org(org)
+    async with store.transaction():
+        _, token = await scope.tokens.create(name="owner (created by aisle serve)", role="owner")
+    journey_id, contacts = await _seed_journey_and_couples(runtime, org)
+    return DemoSeed(
+        organization=org,
+        created=True,
+        journey_id=journey_id,
+        contacts=contacts,
+        owner_token=token,
+    )
+
+
+async def reset_demo(runtime: Runtime) -> DemoSeed:
+    """Replace the demo journey and couples with fresh ones (the studio and tokens stay).
+
+    Nothing is destroyed: active enrollments are exited and the old journey and couples
+    are soft-deleted, all of it in the automation log.
+    """
+    seed = await ensure_demo(runtime)
+    if seed.created:
+        return seed
+    org = seed.organization
+    scope = runtime.store.for_org(org)
+    for journey in await scope.journeys.list():
+        if journey.name != DEMO_JOURNEY_NAME:
+            continue
+        for enrollment_id in await _active_enrollments(scope, journey.id):
+            await runtime.exit_enrollment(
+                org.id, enrollment_id, actor=ACTOR, reason="demo data reset"
+            )
+        await scope.journeys.soft_delete(journey.id)
+    demo_emails = {c.email for c in demo_contacts(runtime.clock.now().date())}
+    for contact in await scope.contacts.list(limit=1000):
+        if contact.email in demo_emails:
+            await scope.contacts.soft_delete(contact.id)
+    journey_id, contacts = await _seed_journey_and_couples(runtime, org)
+    return DemoSeed(organization=org, created=False, journey_id=journey_id, contacts=contacts)
+
+
+async def _active_enrollments(scope: OrgScope, journey_id: str) -> list[str]:
+    found: list[str] = []
+    after: str | None = None
+    while True:
+        page = await scope.enrollments.list(
+            journey_id=journey_id, status="active", limit=500, after=after
+        )
+        found += [e.id for e in page]
+        if len(page) < 500:
+            return found
+        after = page[-1].id
+
+
+async def _seed_journey_and_couples(runtime: Runtime, org: Organization) -> tuple[str, int]:
+    graph = demo_journey()
+    issues = validate(graph, runtime.registry)
+    if any(issue.severity == "error" for issue in issues):
+        # Only when a plugin replaced a built-in type the demo relies on.
+        raise InvalidJourney(issues)
+    scope = runtime.store.for_org(org)
+    journey = await scope.journeys.create(
+        name=DEMO_JOURNEY_NAME, description=DEMO_JOURNEY_DESCRIPTION, draft=graph
+    )
+    await scope.journeys.publish(journey.id, graph, published_by=ACTOR, note="demo journey")
+    couples = demo_contacts(runtime.clock.now().date())
+    for couple in couples:
+        contact = await runtime.create_contact(org.id, couple, actor=ACTOR, source="demo")
+        await runtime.ingest_event(
+            org.id,
+            type="form.submitted",
+            idempotency_key=f"demo:enquiry:{journey.id}:{contact.id}",
+            contact_id=contact.id,
+            payload={"form_id": "enquiry", "message": "We would love to hear about packages!"},
+            source="demo",
+        )
+    return journey.id, len(couples)

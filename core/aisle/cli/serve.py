@@ -1,0 +1,123 @@
+"""``aisle serve``: the HTTP API and dashboard, with the jobs in-process unless Redis is set.
+
+Start-up order: settings → plugins (load errors reported) → migrate → demo studio on
+first run (its owner token printed once) → embedded jobs (no ``AISLE_REDIS_URL``) →
+uvicorn. The banner is printed once the socket listens, so ``--port 0`` shows the
+port actually taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import sys
+
+import click
+import uvicorn
+
+from aisle import __version__
+from aisle.api import create_app
+from aisle.cli.options import data_dir_option, load_settings
+from aisle.cli.seed import ensure_demo
+from aisle.jobs.embedded import EmbeddedJobs
+from aisle.plugins.manager import Registry, load_registry
+from aisle.runtime import Runtime
+from aisle.settings import Settings, redact_url
+from aisle.storage.store import Store
+
+__all__ = ["command", "serve"]
+
+log = logging.getLogger("aisle.serve")
+
+
+def report_plugin_errors(registry: Registry) -> None:
+    """Print each plugin that failed to load (the others run regardless)."""
+    for error in registry.errors:
+        where = f" in {error.hook}" if error.hook else ""
+        click.echo(
+            f"Plugin {error.plugin} ({error.distribution}){where} was not loaded: {error.reason}",
+            err=True,
+        )
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, with an event set once its sockets listen."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.listening = asyncio.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            self.listening.set()
+
+
+def _listening_port(server: uvicorn.Server, fallback: int) -> int:
+    for listener in server.servers:
+        for sock in listener.sockets:
+            return int(sock.getsockname()[1])
+    return fallback
+
+
+async def serve(settings: Settings, registry: Registry, host: str, port: int) -> None:
+    """Run until SIGINT/SIGTERM; the store and the embedded jobs are stopped cleanly."""
+    store = await Store.open(settings)  # migrates
+    jobs: EmbeddedJobs | None = None
+    try:
+        runtime = Runtime(store, registry, settings)
+        seed = await ensure_demo(runtime)
+        app = create_app(settings, registry, store=store)
+        server = _Server(uvicorn.Config(app, host=host, port=port, lifespan="on", log_level="info"))
+        if settings.embedded:
+            jobs = EmbeddedJobs(runtime)
+            await jobs.start()
+        serving = asyncio.create_task(server.serve())
+        listening = asyncio.create_task(server.listening.wait())
+        await asyncio.wait({serving, listening}, return_when=asyncio.FIRST_COMPLETED)
+        listening.cancel()
+        if server.started:
+            url = f"http://{host if ':' not in host else f'[{host}]'}:"
+            url += str(_listening_port(server, port))
+            where = redact_url(settings.database_url)
+            mode = "in-process" if settings.embedded else "aisle worker + aisle scheduler (Redis)"
+            click.echo(f"Aisle {__version__} on {url} (database: {where}; jobs: {mode})")
+            click.echo(f"Dashboard:   {url}/dashboard/")
+            click.echo(f"API:         {url}/api/v1  (OpenAPI: {url}/schema)")
+            if seed.owner_token is not None:
+                click.echo(
+                    f'Owner token for "{seed.organization.slug}" '
+                    f"(shown once, keep it): {seed.owner_token}"
+                )
+            if settings.setting("smtp_host") is None:
+                click.echo(
+                    "Note: AISLE_SMTP_HOST is not set, so email actions fail (they are "
+                    "kept as dead runs, retryable once SMTP is configured).",
+                    err=True,
+                )
+            sys.stdout.flush()
+        await serving
+    finally:
+        if jobs is not None:
+            await jobs.stop()
+        await store.close()
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
+@data_dir_option
+def command(host: str, port: int, data_dir: str | None) -> None:
+    """Serve the API and the dashboard (jobs in-process unless AISLE_REDIS_URL is set)."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    settings = load_settings(data_dir)
+    registry = load_registry()
+    report_plugin_errors(registry)
+    asyncio.run(serve(settings, registry, host, port))
