@@ -217,3 +217,107 @@ def redis_url(xdist_worker: str) -> Iterator[str]:
     finally:
         client.close()
     yield url
+
+
+# -- runtime and jobs ------------------------------------------------------------------
+
+
+class Recorder:
+    """Action executors for tests: ``email``, ``sms``, ``webhook`` and ``crm_update``
+    record every call; ``task`` creates the task through ``ActionServices``.
+
+    ``fail(executor, error, times)`` makes the next calls raise ``error``.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, int]] = []  # (executor, idempotency key, attempt)
+        self._failures: dict[str, list[BaseException]] = {}
+
+    def fail(self, executor: str, error: BaseException, times: int = 1) -> None:
+        self._failures.setdefault(executor, []).extend([error] * times)
+
+    def keys(self, executor: str) -> list[str]:
+        return [key for name, key, _ in self.calls if name == executor]
+
+    def plugin(self) -> object:
+        import msgspec
+
+        from aisle.jobs.contracts import ActionContext, ActionResult
+        from aisle.plugins.hookspecs import hookimpl
+        from aisle.plugins.registrations import ActionExecutor
+
+        class AnyConfig(msgspec.Struct):
+            """Accepts (and ignores) whatever config a node sends."""
+
+        class TaskConfig(msgspec.Struct, kw_only=True):
+            title: str = ""
+            assignee: str = "client"
+            due_at: datetime | None = None
+            required_approvals: int = 1
+            details: dict[str, Any] = {}
+
+        recorder = self
+
+        def make(name: str, messaging: bool) -> ActionExecutor:
+            async def execute(ctx: ActionContext) -> ActionResult:
+                recorder.calls.append((name, ctx.idempotency_key, ctx.attempt))
+                pending = recorder._failures.get(name)
+                if pending:
+                    raise pending.pop(0)
+                return ActionResult(detail={"recorded": ctx.idempotency_key})
+
+            return ActionExecutor(
+                name=name,
+                execute=execute,
+                config=AnyConfig,
+                messaging=messaging,
+                max_attempts=3,
+            )
+
+        async def task(ctx: ActionContext) -> ActionResult:
+            recorder.calls.append(("task", ctx.idempotency_key, ctx.attempt))
+            config: TaskConfig = ctx.config
+            task_id = await ctx.services.create_task(
+                title=config.title,
+                assignee=config.assignee,
+                due_at=config.due_at,
+                step_id=ctx.step_id,
+                required_approvals=config.required_approvals,
+                details=config.details,
+            )
+            return ActionResult(detail={"task_id": task_id})
+
+        class Plugin:
+            @hookimpl
+            def aisle_action_executors(self) -> list[ActionExecutor]:
+                return [
+                    make("email", True),
+                    make("sms", True),
+                    make("webhook", False),
+                    make("crm_update", False),
+                    ActionExecutor(name="task", execute=task, config=TaskConfig),
+                ]
+
+        return Plugin()
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def jobs_registry(recorder: Recorder) -> Registry:
+    """Built-in node and trigger types plus the :class:`Recorder`'s executors (no
+    installed plugins, so nothing reaches SMTP or the network)."""
+    registry = load_registry(entry_points=False, extra_plugins=[("recording", recorder.plugin())])
+    assert not registry.errors, registry.errors
+    return registry
+
+
+@pytest.fixture
+def runtime(store: Store, jobs_registry: Registry, settings: Settings) -> Any:
+    """A :class:`~aisle.runtime.Runtime` on ``store`` with the recording executors."""
+    from aisle.runtime import Runtime
+
+    return Runtime(store, jobs_registry, settings)

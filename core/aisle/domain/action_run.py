@@ -11,8 +11,8 @@ __all__ = ["FINISHED_RUN_STATUSES", "ActionRun", "ActionRunStatus"]
 
 ActionRunStatus = Literal["pending", "running", "succeeded", "failed", "dead", "cancelled"]
 """``pending``: due at ``next_attempt_at``; ``running``: claimed by a worker until
-``lease_expires_at``; ``failed``: the last attempt failed and a retry is scheduled
-(the run is pending again); ``dead``: out of attempts or a permanent error."""
+``lease_expires_at``; ``failed``: the last attempt failed and a retry is due at
+``next_attempt_at``; ``dead``: out of attempts or a permanent error (retry by hand)."""
 
 FINISHED_RUN_STATUSES: frozenset[str] = frozenset({"succeeded", "dead", "cancelled"})
 

@@ -1,1 +1,29 @@
-"""Durable execution: the outbox relay, dramatiq workers and the wake-up scheduler."""
+"""Durable execution: the outbox relay, dramatiq workers and the wake-up scheduler.
+
+Embedded mode (no ``AISLE_REDIS_URL``): :class:`EmbeddedJobs` inside ``aisle serve``.
+Production: :func:`run_worker` (``aisle worker``) and :func:`run_scheduler`
+(``aisle scheduler``). Tests: :func:`drain` with a test clock.
+"""
+
+from aisle.jobs.admin import cancel_run, retry_run
+from aisle.jobs.embedded import DrainReport, EmbeddedJobs, drain
+from aisle.jobs.execute import Outcome, execute_run
+from aisle.jobs.processes import run_scheduler, run_scheduler_async, run_worker
+from aisle.jobs.relay import relay_once
+from aisle.jobs.scheduler import register_sweeper, scheduler_pass
+
+__all__ = [
+    "DrainReport",
+    "EmbeddedJobs",
+    "Outcome",
+    "cancel_run",
+    "drain",
+    "execute_run",
+    "register_sweeper",
+    "relay_once",
+    "retry_run",
+    "run_scheduler",
+    "run_scheduler_async",
+    "run_worker",
+    "scheduler_pass",
+]

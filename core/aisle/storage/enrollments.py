@@ -117,8 +117,15 @@ class EnrollmentRepository(Scoped):
         )
         return [enrollment_from_row(r) for r in rows]
 
-    async def active_for_contact(self, contact_id: str) -> builtins.list[Enrollment]:
-        rows = await self._select(T.contact_id == contact_id, T.status == "active").order_by(T.id)
+    async def active_for_contact(
+        self, contact_id: str, *, lock: bool = False
+    ) -> builtins.list[Enrollment]:
+        """Active enrollments of a contact; ``lock`` takes row locks (PostgreSQL, in a
+        transaction) so a scheduler mid-tick on one of them is waited for."""
+        query = self._select(T.contact_id == contact_id, T.status == "active").order_by(T.id)
+        if lock and self.db.is_postgres:
+            query = query.lock_rows("UPDATE")
+        rows = await query
         return [enrollment_from_row(r) for r in rows]
 
     async def statuses(self, contact_id: str, journey_id: str) -> builtins.list[EnrollmentStatus]:

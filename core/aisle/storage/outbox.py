@@ -20,6 +20,10 @@ from aisle.storage.tables import ActionRunTable as T
 
 __all__ = ["ExpiredClaim", "Outbox"]
 
+_WAITING = ("pending", "failed")
+"""Statuses of a run waiting for its next attempt: never tried (or deferred), or the
+last attempt failed and a retry is scheduled at ``next_attempt_at``."""
+
 
 @dataclass(frozen=True)
 class ExpiredClaim:
@@ -42,7 +46,7 @@ class Outbox:
         return run_from_row(row) if row else None
 
     async def take_due(self, *, limit: int, redispatch_after: float) -> list[str]:
-        """Ids of pending runs that are due and not handed to the broker recently.
+        """Ids of waiting runs that are due and not handed to the broker recently.
 
         Marks them dispatched (now) in the same transaction; on PostgreSQL rows another
         relay is taking are skipped (``FOR UPDATE SKIP LOCKED``). A run whose message
@@ -54,7 +58,7 @@ class Outbox:
             query = (
                 T.select(T.id)
                 .where(
-                    (T.status == "pending")
+                    T.status.is_in(list(_WAITING))
                     & (T.next_attempt_at <= now)
                     & (T.dispatched_at.is_null() | (T.dispatched_at <= stale))
                 )
@@ -69,17 +73,17 @@ class Outbox:
         return ids
 
     async def next_due_at(self) -> datetime | None:
-        """When the earliest pending run becomes due (the embedded loop's sleep hint)."""
+        """When the earliest waiting run becomes due (the embedded loop's sleep hint)."""
         row = (
             await T.select(T.next_attempt_at)
-            .where(T.status == "pending")
+            .where(T.status.is_in(list(_WAITING)))
             .order_by(T.next_attempt_at)
             .first()
         )
         return row["next_attempt_at"] if row else None
 
     async def claim(self, run_id: str, *, worker: str, lease_until: datetime) -> ActionRun | None:
-        """Atomically move a due pending run to ``running`` for ``worker``.
+        """Atomically move a due waiting run to ``running`` for ``worker``.
 
         ``None`` when someone else has it, it is finished, cancelled, or not due yet
         (a duplicate or early message): the caller acknowledges and drops the message.
@@ -96,10 +100,24 @@ class Outbox:
                     T.updated_at: now,
                 }
             )
-            .where((T.id == run_id) & (T.status == "pending") & (T.next_attempt_at <= now))
+            .where((T.id == run_id) & T.status.is_in(list(_WAITING)) & (T.next_attempt_at <= now))
             .returning(*T.all_columns())
         )
         return run_from_row(rows[0]) if rows else None
+
+    async def defer(self, run_id: str, until: datetime) -> bool:
+        """Move a waiting run's next attempt to ``until`` (a closed send window).
+
+        No attempt is used up; the relay hands it out again when it is due.
+        """
+        rows = (
+            await T.update(
+                {T.next_attempt_at: until, T.dispatched_at: None, T.updated_at: self.clock.now()}
+            )
+            .where((T.id == run_id) & T.status.is_in(list(_WAITING)))
+            .returning(T.id)
+        )
+        return bool(rows)
 
     async def finish(
         self,
@@ -122,7 +140,7 @@ class Outbox:
             T.updated_at: now,
             T.lease_expires_at: None,
         }
-        if status == "pending":
+        if status in _WAITING:
             values[T.next_attempt_at] = next_attempt_at or now
             values[T.dispatched_at] = None
         else:
@@ -144,7 +162,8 @@ class Outbox:
         return bool(rows)
 
     async def expire_claims(self, *, limit: int = 100) -> list[ExpiredClaim]:
-        """Runs whose lease ran out go back to ``pending`` (or ``dead`` when out of attempts).
+        """Runs whose lease ran out become ``failed`` with a retry due now (``dead`` when
+        out of attempts).
 
         The lost attempt counts: a run that kills its worker every time ends dead
         instead of looping forever.
@@ -161,7 +180,7 @@ class Outbox:
                 query = query.lock_rows("UPDATE", skip_locked=True)
             for row in await query:
                 dead = row["attempts"] >= row["max_attempts"]
-                new_status = "dead" if dead else "pending"
+                new_status = "dead" if dead else "failed"
                 values: dict[Any, Any] = {
                     T.status: new_status,
                     T.lease_expires_at: None,

@@ -24,6 +24,7 @@ from aisle.storage.crm import CRMConnectionRepository, SyncRunRepository
 from aisle.storage.database import Database, connect
 from aisle.storage.enrollments import EnrollmentRepository
 from aisle.storage.events import EventRepository
+from aisle.storage.executor_memory import ExecutorMemoryRepository
 from aisle.storage.journeys import JourneyRepository
 from aisle.storage.migrate import run_migrations
 from aisle.storage.organizations import OrganizationRepository
@@ -55,6 +56,7 @@ class OrgScope:
         self.conflicts = ConflictRepository(org_id, db, clock)
         self.crm_connections = CRMConnectionRepository(org_id, db, clock)
         self.sync_runs = SyncRunRepository(org_id, db, clock)
+        self.executor_memory = ExecutorMemoryRepository(org_id, db, clock)
 
     def __repr__(self) -> str:
         return f"OrgScope({self.org_id!r})"

@@ -1,0 +1,157 @@
+"""``aisle worker`` and ``aisle scheduler``: the production processes around dramatiq.
+
+:func:`run_worker` runs a dramatiq worker (``settings.worker_threads`` threads sharing
+one asyncio loop) executing action runs. :func:`run_scheduler` runs the loop that
+expires lost claims, fires wake-ups, recovers stranded events and relays due runs to
+Redis. Both block until SIGTERM/SIGINT (or ``stop`` is set) and shut down cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+from typing import Any
+
+import dramatiq
+
+from aisle.clock import Clock
+from aisle.jobs.broker import build_broker, declare_actor
+from aisle.jobs.execute import execute_run, worker_name
+from aisle.jobs.relay import relay_once
+from aisle.jobs.scheduler import scheduler_pass
+from aisle.plugins.manager import Registry, load_registry
+from aisle.settings import Settings
+
+__all__ = ["run_scheduler", "run_scheduler_async", "run_worker"]
+
+log = logging.getLogger(__name__)
+
+
+class _WorkerRuntime:
+    """Opens the store lazily inside dramatiq's event loop thread (asyncpg pools are
+    bound to the loop that created them)."""
+
+    def __init__(self, settings: Settings, registry: Registry) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.name = worker_name()
+        self._runtime: Any = None
+        self._lock: asyncio.Lock | None = None
+
+    async def runtime(self) -> Any:
+        if self._runtime is None:
+            if self._lock is None:
+                self._lock = asyncio.Lock()
+            async with self._lock:
+                if self._runtime is None:
+                    from aisle.runtime.service import Runtime
+                    from aisle.storage.store import Store
+
+                    store = await Store.open(self.settings, migrate=False)
+                    self._runtime = Runtime(store, self.registry, self.settings)
+        return self._runtime
+
+    async def execute(self, run_id: str) -> None:
+        await execute_run(await self.runtime(), run_id, worker=self.name)
+
+    async def close(self) -> None:
+        if self._runtime is not None:
+            await self._runtime.store.close()
+            self._runtime = None
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+
+
+def run_worker(
+    settings: Settings,
+    *,
+    registry: Registry | None = None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Execute action runs from Redis until stopped (``aisle worker``)."""
+    registry = registry if registry is not None else load_registry()
+    stop = stop if stop is not None else threading.Event()
+    _stop_on_signals(stop)
+    broker = build_broker(settings)
+    holder = _WorkerRuntime(settings, registry)
+    declare_actor(broker, holder.execute)
+    worker = dramatiq.Worker(broker, worker_threads=settings.worker_threads)
+    worker.start()
+    log.info("aisle worker %s started (%d threads)", holder.name, settings.worker_threads)
+    try:
+        stop.wait()
+    finally:
+        from dramatiq.asyncio import get_event_loop_thread
+
+        loop_thread = get_event_loop_thread()
+        if loop_thread is not None:
+            with contextlib.suppress(Exception):
+                loop_thread.run_coroutine(holder.close())
+        worker.stop()
+        broker.close()
+        log.info("aisle worker %s stopped", holder.name)
+
+
+async def run_scheduler_async(
+    settings: Settings,
+    *,
+    registry: Registry | None = None,
+    stop: asyncio.Event | None = None,
+    clock: Clock | None = None,
+) -> None:
+    """The scheduler loop in the current event loop, until ``stop`` is set."""
+    from aisle.runtime.service import Runtime
+    from aisle.storage.store import Store
+
+    registry = registry if registry is not None else load_registry()
+    stop = stop if stop is not None else asyncio.Event()
+    broker = build_broker(settings)
+    actor = declare_actor(broker, _sent_only)
+    store = await Store.open(settings, clock=clock)
+    runtime = Runtime(store, registry, settings)
+    log.info("aisle scheduler started")
+    try:
+        while not stop.is_set():
+            busy = False
+            try:
+                passed = await scheduler_pass(runtime)
+                sent = await relay_once(runtime, lambda run_id: _send(actor, run_id))
+                busy = passed.busy or sent > 0
+            except Exception:
+                log.exception("scheduler pass failed")
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=settings.poll_interval_seconds)
+    finally:
+        await store.close()
+        broker.close()
+        log.info("aisle scheduler stopped")
+
+
+def run_scheduler(settings: Settings, *, registry: Registry | None = None) -> None:
+    """Run the scheduler until SIGTERM/SIGINT (``aisle scheduler``)."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await run_scheduler_async(settings, registry=registry, stop=stop)
+
+    asyncio.run(main())
+
+
+async def _sent_only(run_id: str) -> None:
+    raise RuntimeError("the scheduler only sends action runs; `aisle worker` executes them")
+
+
+def _send(actor: dramatiq.Actor[Any, Any], run_id: str) -> None:
+    actor.send(run_id)

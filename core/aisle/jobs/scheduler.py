@@ -1,0 +1,135 @@
+"""The scheduler pass: lost claims, due wake-ups, stranded events, and periodic sweeps.
+
+Several schedulers may run against one PostgreSQL database: wake-ups are taken with
+``FOR UPDATE SKIP LOCKED`` (an enrollment and its contact), so each is fired once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from aisle.storage.store import Store
+
+if TYPE_CHECKING:
+    from aisle.runtime.service import Runtime
+
+__all__ = [
+    "PassReport",
+    "Sweeper",
+    "expire_claims",
+    "fire_due_wakeups",
+    "recover_events",
+    "register_sweeper",
+    "scheduler_pass",
+]
+
+log = logging.getLogger(__name__)
+
+Sweeper = Callable[[Store], Awaitable[int]]
+"""A periodic clean-up (expired node locks, stale presence); returns rows swept."""
+
+_sweepers: dict[str, Sweeper] = {}
+
+
+def register_sweeper(name: str, sweeper: Sweeper) -> None:
+    """Have every scheduler pass call ``sweeper(store)`` (idempotent by ``name``)."""
+    _sweepers[name] = sweeper
+
+
+@dataclass
+class PassReport:
+    expired_claims: int = 0
+    wakeups: int = 0
+    events: int = 0
+    swept: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.expired_claims or self.wakeups or self.events)
+
+
+async def expire_claims(runtime: Runtime) -> int:
+    """Runs whose worker vanished (lease expired) become due again, or dead; logged."""
+    expired = await runtime.store.outbox.expire_claims(limit=runtime.settings.batch_size)
+    for claim in expired:
+        run = await runtime.scope(claim.organization_id).action_runs.get(claim.run_id)
+        await runtime.scope(claim.organization_id).log.append(
+            "action.lost",
+            message=f"{run.executor} attempt {claim.attempt}: worker {claim.claimed_by} "
+            f"stopped answering (lease expired); run is now {claim.new_status}",
+            action_run_id=run.id,
+            contact_id=run.contact_id,
+            enrollment_id=run.enrollment_id,
+            journey_id=run.journey_id,
+            journey_version=run.journey_version,
+            step_id=run.step_id,
+            data={"attempt": claim.attempt, "worker": claim.claimed_by},
+        )
+    return len(expired)
+
+
+async def fire_due_wakeups(runtime: Runtime, *, limit: int | None = None) -> int:
+    """Tick every active enrollment whose ``wake_at`` has come (up to ``limit``).
+
+    Each in a transaction of its own holding the enrollment and its contact; one whose
+    contact is busy (an event being applied) is left for the next pass. One that makes
+    the engine raise is failed with the error rather than retried forever.
+    """
+    store = runtime.store
+    skip: set[str] = set()
+    fired = 0
+    limit = limit or runtime.settings.batch_size
+    while fired < limit:
+        due = None
+        try:
+            async with store.transaction():
+                due = await store.system.next_due_enrollment(skip=skip)
+                if due is None:
+                    break
+                if not await store.system.try_lock_contact(due.contact_id):
+                    skip.add(due.enrollment_id)
+                    continue
+                await runtime.fire_wakeup(due.organization_id, due.enrollment_id)
+                fired += 1
+        except Exception as exc:
+            if due is None:
+                raise
+            log.exception("wake-up of enrollment %s failed", due.enrollment_id)
+            skip.add(due.enrollment_id)
+            await runtime.fail_enrollment(
+                due.organization_id,
+                due.enrollment_id,
+                f"the engine failed at a wake-up: {type(exc).__name__}: {exc}",
+            )
+    return fired
+
+
+async def recover_events(runtime: Runtime, *, older_than: float = 5.0) -> int:
+    """Process accepted events still pending (the process crashed before processing).
+
+    ``older_than`` leaves just-accepted events to the request that is processing them.
+    """
+    pending = await runtime.store.system.pending_events(
+        older_than=older_than, limit=runtime.settings.batch_size
+    )
+    done = 0
+    for contact in dict.fromkeys((e.organization_id, e.contact_id) for e in pending):
+        done += await runtime.process_contact_events(*contact)
+    return done
+
+
+async def scheduler_pass(runtime: Runtime, *, event_grace: float = 5.0) -> PassReport:
+    """One round of everything the scheduler does except relaying."""
+    report = PassReport()
+    report.expired_claims = await expire_claims(runtime)
+    report.wakeups = await fire_due_wakeups(runtime)
+    report.events = await recover_events(runtime, older_than=event_grace)
+    for name, sweeper in list(_sweepers.items()):
+        try:
+            report.swept[name] = await sweeper(runtime.store)
+        except Exception:
+            log.exception("sweeper %s failed", name)
+    return report

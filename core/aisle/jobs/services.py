@@ -1,0 +1,125 @@
+"""The platform services one action run may call (``ActionServices``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from aisle.domain.action_run import ActionRun
+from aisle.jobs.contracts import CRMAccess, PermanentError
+from aisle.storage.credentials import CredentialCipher, CredentialError
+
+if TYPE_CHECKING:
+    from aisle.runtime.service import Runtime
+
+__all__ = ["RunServices"]
+
+
+class RunServices:
+    """``ActionServices`` for one claimed run: everything is scoped to the run's
+    organization, and what creates rows is idempotent per run."""
+
+    def __init__(self, runtime: Runtime, run: ActionRun) -> None:
+        self.runtime = runtime
+        self.run = run
+        self.scope = runtime.scope(run.organization_id)
+
+    async def create_task(
+        self,
+        *,
+        title: str,
+        assignee: str,
+        due_at: datetime | None,
+        step_id: str | None,
+        required_approvals: int,
+        details: Mapping[str, Any],
+    ) -> str:
+        task, created = await self.scope.tasks.create(
+            title=title,
+            assignee=assignee,
+            contact_id=self.run.contact_id,
+            enrollment_id=self.run.enrollment_id,
+            action_run_id=self.run.id,
+            step_id=step_id or self.run.step_id,
+            due_at=due_at,
+            required_approvals=required_approvals,
+            details=dict(details),
+            # One task per run, however often the run is executed.
+            idempotency_key=f"run:{self.run.id}",
+        )
+        if created:
+            await self.scope.log.append(
+                "task.created",
+                message=f"task {title!r} for {assignee}",
+                contact_id=self.run.contact_id,
+                enrollment_id=self.run.enrollment_id,
+                journey_id=self.run.journey_id,
+                journey_version=self.run.journey_version,
+                step_id=task.step_id,
+                action_run_id=self.run.id,
+                data={"task_id": task.id},
+            )
+        return task.id
+
+    async def emit_event(
+        self, *, type: str, payload: Mapping[str, Any], idempotency_key: str
+    ) -> None:
+        await self.runtime.ingest_event(
+            self.run.organization_id,
+            type=type,
+            idempotency_key=idempotency_key,
+            contact_id=self.run.contact_id,
+            payload=dict(payload),
+            source=f"action:{self.run.executor}",
+        )
+
+    def setting(self, name: str, default: str | None = None) -> str | None:
+        return self.runtime.settings.setting(name, default)
+
+    async def recall(self, key: str) -> Mapping[str, Any] | None:
+        return await self.scope.executor_memory.recall(self.run.executor, key)
+
+    async def remember(self, key: str, value: Mapping[str, Any] | None) -> None:
+        await self.scope.executor_memory.remember(
+            self.run.executor, key, dict(value) if value is not None else None
+        )
+
+    async def crm_connection(self, provider: str | None = None) -> CRMAccess | None:
+        connections = [
+            c for c in await self.scope.crm_connections.list(provider=provider) if c.enabled
+        ]
+        if not connections:
+            return None
+        connection = connections[0]
+        registration = self.runtime.registry.crm_providers.get(connection.provider)
+        if registration is None:
+            raise PermanentError(
+                f"CRM provider {connection.provider!r} of connection {connection.name!r} "
+                "is not installed"
+            )
+        try:
+            raw = CredentialCipher.from_settings(self.runtime.settings).decrypt(
+                await self.scope.crm_connections.credentials(connection.id)
+            )
+            credentials = msgspec.convert(raw, registration.credentials)
+        except (CredentialError, msgspec.ValidationError) as exc:
+            raise PermanentError(
+                f"credentials of CRM connection {connection.name!r} are unusable: {exc}"
+            ) from None
+        external_id = None
+        if self.run.contact_id is not None:
+            contact = await self.scope.contacts.find(self.run.contact_id)
+            if contact is not None:
+                external_id = contact.external_ids.get(connection.provider)
+        return CRMAccess(
+            connection_id=connection.id,
+            provider=registration,
+            credentials=credentials,
+            direction=connection.direction,
+            field_mapping=connection.field_mapping,
+            settings=connection.settings,
+            external_id=external_id,
+        )

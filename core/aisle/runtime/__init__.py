@@ -1,0 +1,12 @@
+"""The service layer: the pure engine wrapped with storage (events, enrollment, contacts)."""
+
+from aisle.runtime.errors import DateChangeNotConfirmed, EnrollmentRefused, RuntimeRefusal
+from aisle.runtime.service import MAX_EVENT_ATTEMPTS, Runtime
+
+__all__ = [
+    "MAX_EVENT_ATTEMPTS",
+    "DateChangeNotConfirmed",
+    "EnrollmentRefused",
+    "Runtime",
+    "RuntimeRefusal",
+]

@@ -1,0 +1,34 @@
+"""Errors the runtime raises for requests it refuses; each names the field at fault."""
+
+from __future__ import annotations
+
+from datetime import date
+
+__all__ = ["DateChangeNotConfirmed", "EnrollmentRefused", "RuntimeRefusal"]
+
+
+class RuntimeRefusal(Exception):
+    """A request the runtime will not carry out as asked. ``field`` names the culprit."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class DateChangeNotConfirmed(RuntimeRefusal):
+    """A wedding date change arrived without ``confirm_date_change=True``."""
+
+    def __init__(self, contact_id: str, old: date | None, new: date | None) -> None:
+        super().__init__(
+            f"contact {contact_id!r}: changing wedding_date from "
+            f"{old.isoformat() if old else 'none'} to {new.isoformat() if new else 'none'} "
+            "moves date-relative steps; confirm the change (confirm_date_change=true)",
+            field="wedding_date",
+        )
+        self.contact_id = contact_id
+        self.old = old
+        self.new = new
+
+
+class EnrollmentRefused(RuntimeRefusal):
+    """Manual enrollment is not possible (not live, manual entry off, re-enrollment policy)."""

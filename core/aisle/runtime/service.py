@@ -1,0 +1,543 @@
+"""The runtime: the engine wrapped with storage.
+
+Every way the world reaches a journey goes through here: events (from the API, CRMs,
+executors), manual enrollment, contact changes (wedding date with confirmation), task
+completion and the scheduler's wake-ups. Each change to a contact's enrollments runs in
+one transaction holding that contact's lock, so one contact's events apply in order
+and a crash leaves either all of a transition or none of it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from aisle.domain.contact import Contact
+from aisle.domain.enrollment_record import Enrollment
+from aisle.domain.event import Event
+from aisle.domain.event_record import EventRecord
+from aisle.domain.organization import Organization
+from aisle.domain.task import Task
+from aisle.engine import core as engine
+from aisle.engine.effects import LogRecord
+from aisle.plugins.manager import Registry
+from aisle.runtime.compiled import JourneyCache
+from aisle.runtime.errors import DateChangeNotConfirmed, EnrollmentRefused
+from aisle.runtime.persist import write_transition
+from aisle.settings import Settings
+from aisle.storage.errors import NotFound
+from aisle.storage.store import OrgScope, Store
+
+__all__ = ["MAX_EVENT_ATTEMPTS", "Runtime"]
+
+log = logging.getLogger(__name__)
+
+MAX_EVENT_ATTEMPTS = 5
+"""An event whose processing raises this many times is marked ``failed`` (and logged)."""
+
+
+class Runtime:
+    """The engine on top of a :class:`Store`, with the plugin registry it runs."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        settings: Settings | None = None,
+        *,
+        on_work: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.settings = settings if settings is not None else Settings()
+        self.journeys = JourneyCache(registry)
+        self.on_work = on_work
+        """Called after a transaction queued action runs or wake-ups (embedded jobs wake up)."""
+        self._orgs: dict[str, Organization] = {}
+
+    @property
+    def clock(self) -> Any:
+        return self.store.clock
+
+    def scope(self, org_id: str) -> OrgScope:
+        return self.store.for_org(org_id)
+
+    async def organization(self, org_id: str, *, fresh: bool = False) -> Organization:
+        """The organization (cached: the timezone and settings change rarely)."""
+        if fresh or org_id not in self._orgs:
+            self._orgs[org_id] = await self.store.organizations.get(org_id)
+        return self._orgs[org_id]
+
+    def forget_organization(self, org_id: str) -> None:
+        """Drop the cached organization after its settings changed."""
+        self._orgs.pop(org_id, None)
+
+    # -- events ----------------------------------------------------------------------
+
+    async def ingest_event(
+        self,
+        org_id: str,
+        *,
+        type: str,
+        idempotency_key: str,
+        contact_id: str | None = None,
+        payload: dict[str, Any] | None = None,
+        occurred_at: datetime | None = None,
+        source: str = "api",
+        process: bool = True,
+    ) -> tuple[EventRecord, bool]:
+        """Accept an event (committed before anything else), then process it.
+
+        Returns ``(record, created)``; a repeated idempotency key returns the original
+        event and processes nothing new. If processing fails the event stays pending
+        and the scheduler retries it; the caller still gets the accepted record.
+        """
+        scope = self.scope(org_id)
+        if contact_id is not None:
+            await scope.contacts.get(contact_id)  # NotFound names the contact
+        record, created = await scope.events.accept(
+            type=type,
+            idempotency_key=idempotency_key,
+            contact_id=contact_id,
+            payload=payload,
+            occurred_at=occurred_at,
+            source=source,
+        )
+        if process and record.status == "pending":
+            await self.process_contact_events(org_id, record.event.contact_id)
+            record = await scope.events.get(record.event.id)
+        return record, created
+
+    async def process_contact_events(self, org_id: str, contact_id: str | None) -> int:
+        """Process the contact's pending events in arrival order; returns how many."""
+        scope = self.scope(org_id)
+        done = 0
+        failed: set[str] = set()
+        while True:
+            pending = [
+                r
+                for r in await scope.events.pending_for_contact(contact_id, limit=50)
+                if r.event.id not in failed
+            ]
+            if not pending:
+                return done
+            for record in pending:
+                if await self.process_event(org_id, record.event.id):
+                    done += 1
+                else:
+                    failed.add(record.event.id)
+                    # Later events of this contact wait for this one (ordering), except
+                    # when it has failed for good.
+                    current = await scope.events.get(record.event.id)
+                    if current.status == "pending":
+                        return done
+
+    async def process_event(self, org_id: str, event_id: str) -> bool:
+        """Apply one pending event to the contact's journeys, in one transaction.
+
+        Returns False when processing raised (recorded on the event; retried later).
+        """
+        scope = self.scope(org_id)
+        try:
+            queued = await self._process_event(scope, event_id)
+        except Exception as exc:  # a bug or a broken plugin: keep the event, say why
+            log.exception("processing event %s of organization %s failed", event_id, org_id)
+            record = await scope.events.get(event_id)
+            final = record.attempts + 1 >= MAX_EVENT_ATTEMPTS
+            await scope.events.mark_failed(event_id, f"{type(exc).__name__}: {exc}", final=final)
+            await scope.log.append(
+                "event.failed" if final else "event.error",
+                message=f"processing {record.event.type} failed"
+                + (" for good" if final else ", will retry")
+                + f": {type(exc).__name__}: {exc}",
+                event_id=event_id,
+                contact_id=record.event.contact_id,
+                data={"attempt": record.attempts + 1},
+            )
+            return False
+        if queued:
+            self._wake()
+        return True
+
+    async def _process_event(self, scope: OrgScope, event_id: str) -> bool:
+        org = await self.organization(scope.org_id)
+        queued = False
+        async with self.store.transaction():
+            record = await scope.events.get(event_id)
+            contact_id = record.event.contact_id
+            if contact_id is not None:
+                await scope.contacts.lock(contact_id)
+                record = await scope.events.get(event_id)  # re-read under the lock
+            if record.status != "pending":
+                return False
+            event = record.event
+            contact = await scope.contacts.find(contact_id) if contact_id else None
+            if contact is None:
+                await scope.events.mark_processed(event_id)
+                return False
+            now = self.clock.now()
+            active = await scope.enrollments.active_for_contact(contact.id, lock=True)
+            for enrollment in active:
+                compiled = await self.journeys.get(
+                    scope, enrollment.journey_id, enrollment.version, org.timezone
+                )
+                transition = engine.handle_event(compiled, enrollment.state, contact, event, now)
+                if transition.state != enrollment.state or transition.changed:
+                    await write_transition(
+                        scope,
+                        transition,
+                        contact_id=contact.id,
+                        journey_id=enrollment.journey_id,
+                        version=enrollment.version,
+                        registry=self.registry,
+                        event_id=event.id,
+                    )
+                    queued = queued or bool(transition.actions) or _waits(transition)
+            for journey_id, version in await scope.journeys.live_versions():
+                compiled = await self.journeys.get(scope, journey_id, version, org.timezone)
+                if not engine.matches_entry(compiled, contact, event):
+                    continue
+                statuses = await scope.enrollments.statuses(contact.id, journey_id)
+                if not engine.may_enroll(compiled.settings.reenrollment, statuses):
+                    continue
+                transition = engine.start(compiled, scope.enrollments.new_id(), contact, now, event)
+                await write_transition(
+                    scope,
+                    transition,
+                    contact_id=contact.id,
+                    journey_id=journey_id,
+                    version=version,
+                    registry=self.registry,
+                    new=True,
+                    event_id=event.id,
+                )
+                queued = queued or bool(transition.actions) or _waits(transition)
+            await scope.events.mark_processed(event_id)
+        return queued
+
+    # -- enrollments -----------------------------------------------------------------
+
+    async def enroll(
+        self,
+        org_id: str,
+        *,
+        contact_id: str,
+        journey_id: str,
+        actor: str = "system",
+        force: bool = False,
+    ) -> Enrollment:
+        """Enroll a contact by hand in the journey's live version.
+
+        Refused when the journey is not live, does not allow manual entry, or the
+        re-enrollment policy says no (``force`` overrides the last two, for admins).
+        """
+        scope = self.scope(org_id)
+        org = await self.organization(org_id)
+        async with self.store.transaction():
+            await scope.contacts.lock(contact_id)
+            contact = await scope.contacts.get(contact_id)
+            journey = await scope.journeys.get(journey_id)
+            if journey.status != "live" or journey.live_version is None:
+                raise EnrollmentRefused(
+                    f"journey {journey_id!r} is {journey.status}: only a live journey "
+                    "takes new clients",
+                    field="journey_id",
+                )
+            compiled = await self.journeys.get(
+                scope, journey_id, journey.live_version, org.timezone
+            )
+            if not force and not compiled.settings.entry.manual:
+                raise EnrollmentRefused(
+                    f"journey {journey_id!r} does not allow manual enrollment "
+                    "(settings.entry.manual is false)",
+                    field="journey_id",
+                )
+            statuses = await scope.enrollments.statuses(contact_id, journey_id)
+            if not force and not engine.may_enroll(compiled.settings.reenrollment, statuses):
+                raise EnrollmentRefused(
+                    f"contact {contact_id!r} may not enter journey {journey_id!r} again "
+                    f"(re-enrollment policy {compiled.settings.reenrollment!r})",
+                    field="contact_id",
+                )
+            transition = engine.start(
+                compiled, scope.enrollments.new_id(), contact, self.clock.now(), None
+            )
+            created = await write_transition(
+                scope,
+                transition,
+                contact_id=contact_id,
+                journey_id=journey_id,
+                version=journey.live_version,
+                registry=self.registry,
+                new=True,
+                actor=actor,
+            )
+            assert created is not None
+            await scope.log.append(
+                "enrollment.manual",
+                message=f"enrolled by hand by {actor}",
+                actor=actor,
+                contact_id=contact_id,
+                enrollment_id=created.id,
+                journey_id=journey_id,
+                journey_version=journey.live_version,
+            )
+        self._wake()
+        return await scope.enrollments.get(created.id)
+
+    async def exit_enrollment(
+        self, org_id: str, enrollment_id: str, *, actor: str = "system", reason: str = ""
+    ) -> Enrollment:
+        """Take a client out of a journey by hand (status ``exited``, outcome ``manual``)."""
+        scope = self.scope(org_id)
+        async with self.store.transaction():
+            enrollment = await scope.enrollments.get(enrollment_id)
+            await scope.contacts.lock(enrollment.contact_id)
+            enrollment = await scope.enrollments.lock(enrollment_id)
+            if enrollment.state.status != "active":
+                raise EnrollmentRefused(
+                    f"enrollment {enrollment_id!r} is {enrollment.state.status}", field="status"
+                )
+            state = msgspec.structs.replace(
+                enrollment.state, status="exited", outcome="manual", wake_at=None
+            )
+            await scope.enrollments.save(state)
+            await scope.log.append(
+                "enrollment.exited",
+                message=f"taken out by {actor}" + (f": {reason}" if reason else ""),
+                actor=actor,
+                contact_id=enrollment.contact_id,
+                enrollment_id=enrollment_id,
+                journey_id=enrollment.journey_id,
+                journey_version=enrollment.version,
+                step_id=enrollment.state.step_id,
+            )
+        return await scope.enrollments.get(enrollment_id)
+
+    async def fire_wakeup(self, org_id: str, enrollment_id: str) -> bool:
+        """Run the engine's ``tick`` for a due enrollment; call inside a transaction that
+        holds the enrollment (the scheduler's). Returns whether anything changed."""
+        scope = self.scope(org_id)
+        org = await self.organization(org_id)
+        enrollment = await scope.enrollments.get(enrollment_id)
+        now = self.clock.now()
+        state = enrollment.state
+        if state.status != "active" or state.wake_at is None or state.wake_at > now:
+            return False
+        contact = await scope.contacts.get(enrollment.contact_id, include_deleted=True)
+        compiled = await self.journeys.get(
+            scope, enrollment.journey_id, enrollment.version, org.timezone
+        )
+        transition = engine.tick(compiled, state, contact, now)
+        after = transition.state
+        if after == state and after.wake_at is not None and after.wake_at <= now:
+            # Due, yet nothing fired and nothing moved: look again in a minute rather
+            # than have the scheduler pick the same enrollment again at once, forever.
+            retry_at = now + timedelta(minutes=1)
+            transition = msgspec.structs.replace(
+                transition,
+                state=msgspec.structs.replace(state, wake_at=retry_at),
+                log=(
+                    *transition.log,
+                    LogRecord(
+                        kind="wake.deferred",
+                        at=now,
+                        step_id=state.step_id,
+                        message=f"due but no trigger fired; looking again at {retry_at}",
+                    ),
+                ),
+            )
+        await write_transition(
+            scope,
+            transition,
+            contact_id=enrollment.contact_id,
+            journey_id=enrollment.journey_id,
+            version=enrollment.version,
+            registry=self.registry,
+        )
+        if transition.actions:
+            self._wake()
+        return True
+
+    async def fail_enrollment(self, org_id: str, enrollment_id: str, error: str) -> None:
+        """Stop an enrollment the engine could not process (a broken plugin, a bug)."""
+        scope = self.scope(org_id)
+        async with self.store.transaction():
+            enrollment = await scope.enrollments.get(enrollment_id)
+            state = msgspec.structs.replace(
+                enrollment.state, status="failed", error=error[:2000], wake_at=None
+            )
+            await scope.enrollments.save(state)
+            await scope.log.append(
+                "enrollment.failed",
+                message=error[:2000],
+                contact_id=enrollment.contact_id,
+                enrollment_id=enrollment_id,
+                journey_id=enrollment.journey_id,
+                journey_version=enrollment.version,
+                step_id=enrollment.state.step_id,
+            )
+
+    # -- contacts --------------------------------------------------------------------
+
+    async def create_contact(
+        self, org_id: str, contact: Contact, *, actor: str = "system", source: str = "api"
+    ) -> Contact:
+        """Store a contact and emit ``contact.created`` (journeys may start on it)."""
+        scope = self.scope(org_id)
+        async with self.store.transaction():
+            contact = await scope.contacts.create(contact)
+            await scope.log.append(
+                "contact.created", message="contact created", actor=actor, contact_id=contact.id
+            )
+        await self.ingest_event(
+            org_id,
+            type="contact.created",
+            idempotency_key=f"contact.created:{contact.id}",
+            contact_id=contact.id,
+            payload={"contact_id": contact.id},
+            source=source,
+        )
+        return contact
+
+    async def update_contact(
+        self,
+        org_id: str,
+        contact: Contact,
+        *,
+        confirm_date_change: bool = False,
+        actor: str = "system",
+    ) -> Contact:
+        """Replace a contact's fields.
+
+        A different ``wedding_date`` needs ``confirm_date_change=True`` (else
+        :class:`DateChangeNotConfirmed`); then every active enrollment of the contact
+        has its wake-ups recomputed, in the same transaction, and it is logged.
+        """
+        scope = self.scope(org_id)
+        org = await self.organization(org_id)
+        async with self.store.transaction():
+            await scope.contacts.lock(contact.id)
+            old = await scope.contacts.get(contact.id)
+            date_moved = old.wedding_date != contact.wedding_date
+            if date_moved and not confirm_date_change:
+                raise DateChangeNotConfirmed(contact.id, old.wedding_date, contact.wedding_date)
+            await scope.contacts.save(contact)
+            changed = sorted(
+                f for f in contact.__struct_fields__ if getattr(old, f) != getattr(contact, f)
+            )
+            await scope.log.append(
+                "contact.updated",
+                message=f"changed {', '.join(changed) or 'nothing'}",
+                actor=actor,
+                contact_id=contact.id,
+                data={"fields": changed},
+            )
+            if date_moved:
+                await scope.log.append(
+                    "contact.wedding_date_changed",
+                    message=f"wedding date moved from {old.wedding_date} to "
+                    f"{contact.wedding_date} (confirmed by {actor})",
+                    actor=actor,
+                    contact_id=contact.id,
+                    data={
+                        "old": old.wedding_date.isoformat() if old.wedding_date else None,
+                        "new": contact.wedding_date.isoformat() if contact.wedding_date else None,
+                    },
+                )
+            if date_moved or old.timezone != contact.timezone:
+                now = self.clock.now()
+                for enrollment in await scope.enrollments.active_for_contact(contact.id, lock=True):
+                    compiled = await self.journeys.get(
+                        scope, enrollment.journey_id, enrollment.version, org.timezone
+                    )
+                    transition = engine.recompute(compiled, enrollment.state, contact, now)
+                    await write_transition(
+                        scope,
+                        transition,
+                        contact_id=contact.id,
+                        journey_id=enrollment.journey_id,
+                        version=enrollment.version,
+                        registry=self.registry,
+                        actor=actor,
+                    )
+                    await scope.log.append(
+                        "enrollment.recomputed",
+                        message=f"wake-up recomputed after the contact changed: "
+                        f"{enrollment.state.wake_at} -> {transition.state.wake_at}",
+                        actor=actor,
+                        contact_id=contact.id,
+                        enrollment_id=enrollment.id,
+                        journey_id=enrollment.journey_id,
+                        journey_version=enrollment.version,
+                        step_id=enrollment.state.step_id,
+                        data={
+                            "old_wake_at": _iso(enrollment.state.wake_at),
+                            "new_wake_at": _iso(transition.state.wake_at),
+                        },
+                    )
+        self._wake()
+        return contact
+
+    # -- tasks -----------------------------------------------------------------------
+
+    async def complete_task(self, org_id: str, task_id: str, *, by: str = "system") -> Task:
+        """Approve a task as ``by``; once complete, emit ``task.completed``.
+
+        The event's payload names the task, its step and enrollment, so the step's
+        ``task_completed`` trigger can match it.
+        """
+        scope = self.scope(org_id)
+        async with self.store.transaction():
+            task = await scope.tasks.approve(task_id, by=by)
+            await scope.log.append(
+                "task.completed" if task.status == "completed" else "task.approved",
+                message=f"{task.title!r} approved by {by}",
+                actor=by,
+                contact_id=task.contact_id,
+                enrollment_id=task.enrollment_id,
+                step_id=task.step_id,
+                action_run_id=task.action_run_id,
+                data={"task_id": task.id, "approvals": len(task.approvals)},
+            )
+        if task.status == "completed":
+            await self.ingest_event(
+                org_id,
+                type="task.completed",
+                idempotency_key=f"task.completed:{task.id}",
+                contact_id=task.contact_id,
+                payload={
+                    "task_id": task.id,
+                    "step_id": task.step_id,
+                    "enrollment_id": task.enrollment_id,
+                    "assignee": task.assignee,
+                    "title": task.title,
+                    "completed_by": by,
+                },
+                source="task",
+            )
+        return task
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        if self.on_work is not None:
+            self.on_work()
+
+    async def event(self, org_id: str, event_id: str) -> Event:
+        try:
+            return (await self.scope(org_id).events.get(event_id)).event
+        except NotFound:
+            raise
+
+
+def _waits(transition: Any) -> bool:
+    return transition.state.wake_at is not None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
