@@ -16,14 +16,24 @@ from aisle.testing.crm_suite import (
 )
 from aisle.testing.fake_crm import FakeCRMServer
 from aisle.testing.http_server import HTTPReceiver, LocalHTTPServer, ReceivedRequest, Reply
+from aisle.testing.journeys import EDGE, ENROLLMENT, NEXT, SOURCE, TARGET, UNDER_TEST
+from aisle.testing.node_suite import NodeTypeSuite
 from aisle.testing.registration_suite import ConfigCase, RegistrationSuite
 from aisle.testing.requirements import CapabilitySuite, requires
 from aisle.testing.samples import SAMPLE_NOW, sample_contact, sample_studio
 from aisle.testing.services import RecordedEvent, RecordedTask, RecordingServices
+from aisle.testing.trigger_suite import UNDECLARED_EVENT, TriggerTypeSuite
 
 __all__ = [
+    "EDGE",
+    "ENROLLMENT",
+    "NEXT",
     "PROVIDER_CAPABILITIES",
     "SAMPLE_NOW",
+    "SOURCE",
+    "TARGET",
+    "UNDECLARED_EVENT",
+    "UNDER_TEST",
     "ActionExecutorSuite",
     "CRMProviderSuite",
     "CapabilitySuite",
@@ -35,12 +45,14 @@ __all__ = [
     "FakeRemote",
     "HTTPReceiver",
     "LocalHTTPServer",
+    "NodeTypeSuite",
     "ReceivedRequest",
     "RecordedEvent",
     "RecordedTask",
     "RecordingServices",
     "RegistrationSuite",
     "Reply",
+    "TriggerTypeSuite",
     "is_contact_field",
     "requires",
     "sample_contact",

@@ -69,10 +69,15 @@ def schema_errors(schema: Mapping[str, Any], instance: Any) -> list[str]:
 def parse_config(config: type[msgspec.Struct], data: Any) -> msgspec.Struct:
     """Parse ``data`` (JSON-shaped, as stored on a step or edge) into ``config``.
 
-    Goes through JSON, as a config saved by the canvas does, so a value only Python
-    could produce never slips through.
+    The engine's own decoding, so the suite accepts and rejects exactly what a journey
+    does.
     """
-    return msgspec.json.decode(msgspec.json.encode(data), type=config)
+    from aisle.engine.validation import decode_config
+
+    if not isinstance(data, Mapping):
+        raise msgspec.ValidationError(f"Expected `object`, got `{type(data).__name__}`")
+    parsed: msgspec.Struct = decode_config(config, data)
+    return parsed
 
 
 def wrong_values(
