@@ -24,6 +24,7 @@ from aisle.api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from aisle.api.routes import API_CONTROLLERS
 from aisle.clock import Clock
 from aisle.plugins.manager import Registry, load_registry
+from aisle.runtime import Runtime
 from aisle.settings import Settings
 from aisle.storage.store import Store
 
@@ -53,6 +54,7 @@ def create_app(
     clock: Clock | None = None,
     config: ApiConfig | None = None,
     limiter: RateLimiter | None = None,
+    runtime: Runtime | None = None,
     extra_handlers: Sequence[Any] = (),
 ) -> Litestar:
     """Build the HTTP API: ``/api/v1`` (bearer tokens), ``/healthz``, OpenAPI at ``/schema``.
@@ -61,7 +63,9 @@ def create_app(
     the embedded jobs) and leaves closing it to the caller; without, it opens one from
     ``settings`` at start-up (migrating) and closes it at shutdown. Route handlers that
     plugins register through ``aisle_routes`` (the dashboard) are mounted as given;
-    they bring their own authentication.
+    they bring their own authentication. ``runtime`` is the engine service the runtime
+    endpoints call (``aisle serve`` passes the one its embedded jobs listen to); by
+    default one is built on the store.
     """
     if settings is None:
         settings = Settings() if store is not None else Settings.from_env()
@@ -71,8 +75,15 @@ def create_app(
         limiter = (
             RedisRateLimiter(settings.redis_url) if settings.redis_url else MemoryRateLimiter()
         )
+    if runtime is None and store is not None:
+        runtime = Runtime(store, registry, settings)
     ctx = ApiContext(
-        settings=settings, registry=registry, config=config, limiter=limiter, store=store
+        settings=settings,
+        registry=registry,
+        config=config,
+        limiter=limiter,
+        store=store,
+        runtime=runtime,
     )
     owns_store = store is None
 
@@ -80,6 +91,8 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if ctx.store is None:
             ctx.store = await Store.open(settings, clock=clock)
+        if ctx.runtime is None:
+            ctx.runtime = Runtime(ctx.store, registry, settings)
         try:
             yield
         finally:
@@ -87,6 +100,7 @@ def create_app(
             if owns_store and ctx.store is not None:
                 await ctx.store.close()
                 ctx.store = None
+                ctx.runtime = None
 
     handlers: list[Any] = [healthz, _api_router(config), *extra_handlers]
     for route in registry.routes:

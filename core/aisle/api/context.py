@@ -11,6 +11,7 @@ from aisle.api.ratelimit import RateLimiter
 from aisle.clock import Clock
 from aisle.domain.user import Role
 from aisle.plugins.manager import Registry
+from aisle.runtime import Runtime
 from aisle.settings import Settings
 from aisle.storage.flow_log import CollaboratorRepository, FlowLogRepository
 from aisle.storage.store import OrgScope, Store
@@ -27,10 +28,16 @@ class ApiContext:
     config: ApiConfig
     limiter: RateLimiter
     store: Store | None = None
+    runtime: Runtime | None = None
 
     @property
     def clock(self) -> Clock:
         return self.require_store().clock
+
+    def require_runtime(self) -> Runtime:
+        if self.runtime is None:
+            raise RuntimeError("the API's runtime is not set up (app start-up did not run)")
+        return self.runtime
 
     def require_store(self) -> Store:
         if self.store is None:
@@ -71,3 +78,7 @@ class Scope:
     @property
     def config(self) -> ApiConfig:
         return self.ctx.config
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.ctx.require_runtime()

@@ -3,13 +3,39 @@
 from collections.abc import Sequence
 from typing import Any
 
+from aisle.api.routes.access import AccessController
+from aisle.api.routes.action_runs import ActionRunController
+from aisle.api.routes.conflicts import ConflictController
+from aisle.api.routes.contacts import ContactController
+from aisle.api.routes.enrollments import EnrollmentController
+from aisle.api.routes.events import EventController
 from aisle.api.routes.flow import FlowController
+from aisle.api.routes.impact import ImpactController
 from aisle.api.routes.journeys import JourneyController
+from aisle.api.routes.lifecycle import LifecycleController
+from aisle.api.routes.log import LogController
+from aisle.api.routes.simulate import SimulationController
+from aisle.api.routes.tasks import TaskController
+from aisle.api.routes.transfer import TransferController
+from aisle.api.routes.types import TypeRegistryController
 
 __all__ = ["API_CONTROLLERS"]
 
 API_CONTROLLERS: Sequence[Any] = (
     JourneyController,
+    TransferController,
     FlowController,
+    ConflictController,
+    LifecycleController,
+    ImpactController,
+    SimulationController,
+    TypeRegistryController,
+    ContactController,
+    EventController,
+    EnrollmentController,
+    TaskController,
+    ActionRunController,
+    LogController,
+    AccessController,
 )
 """Every controller mounted under ``/api/v1``."""

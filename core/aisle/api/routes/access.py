@@ -1,0 +1,279 @@
+"""Access: API tokens (stored hashed), users with organization roles, journey
+collaborators, and ``/me``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, delete, get, patch, post, put
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from msgspec import Meta
+
+from aisle.api.deps import Tenant
+from aisle.api.problems import Problem
+from aisle.api.roles import ensure_journey_role, ensure_role, grantable
+from aisle.domain.api_token import ApiToken
+from aisle.domain.user import Role, User
+from aisle.storage.flow_log import Collaborator
+
+__all__ = ["AccessController"]
+
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Email = Annotated[str, Meta(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
+
+
+class TokenOut(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+    role: Role
+    prefix: str
+    """The first characters of the token, to recognise it in lists."""
+    user_id: str | None
+    created_at: datetime | None
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenOut, kw_only=True):
+    token: str
+    """The token itself: shown once, stored only as a hash."""
+
+
+class TokenIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Name
+    role: Role
+    user_id: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    expires_in_days: Annotated[int, Meta(ge=1, le=3650)] | None = None
+
+
+class TokenList(msgspec.Struct, kw_only=True):
+    items: list[TokenOut]
+
+
+class UserOut(msgspec.Struct, kw_only=True):
+    id: str
+    email: str
+    name: str
+    role: Role
+    created_at: datetime | None
+    disabled_at: datetime | None
+
+
+class UserIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    email: Email
+    role: Role
+    name: Annotated[str, Meta(max_length=200)] = ""
+
+
+class UserPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    role: Role
+
+
+class UserList(msgspec.Struct, kw_only=True):
+    items: list[UserOut]
+
+
+class CollaboratorIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    role: Role
+
+
+class CollaboratorList(msgspec.Struct, kw_only=True):
+    items: list[Collaborator]
+
+
+class MeOut(msgspec.Struct, kw_only=True):
+    organization_id: str
+    organization_slug: str
+    role: Role
+    token_id: str
+    user_id: str | None
+
+
+def token_out(token: ApiToken) -> TokenOut:
+    return TokenOut(**{f: getattr(token, f) for f in TokenOut.__struct_fields__})
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(**{f: getattr(user, f) for f in UserOut.__struct_fields__})
+
+
+class AccessController(Controller):
+    path = "/"
+    tags = ["access"]
+
+    @get("/me", summary="Who this token is")
+    async def me(self, tenant: Tenant) -> MeOut:
+        org = await tenant.store.organizations.get(tenant.caller.organization_id)
+        return MeOut(
+            organization_id=org.id,
+            organization_slug=org.slug,
+            role=tenant.caller.role,
+            token_id=tenant.caller.token_id,
+            user_id=tenant.caller.user_id,
+        )
+
+    @get("/tokens", summary="List API tokens (not revoked)")
+    async def list_tokens(self, tenant: Tenant) -> TokenList:
+        ensure_role(tenant.caller, "admin", "listing tokens")
+        return TokenList(items=[token_out(t) for t in await tenant.org.tokens.list()])
+
+    @post("/tokens", summary="Create an API token (shown once)", status_code=HTTP_201_CREATED)
+    async def create_token(self, tenant: Tenant, data: JSONBody[TokenIn]) -> TokenCreated:
+        ensure_role(tenant.caller, "admin", "creating tokens")
+        grantable(tenant.caller, data.role)
+        if data.user_id is not None:
+            await tenant.org.users.get(data.user_id)
+        expires = (
+            tenant.store.clock.now() + timedelta(days=data.expires_in_days)
+            if data.expires_in_days
+            else None
+        )
+        async with tenant.store.transaction():
+            token, plaintext = await tenant.org.tokens.create(
+                name=data.name, role=data.role, user_id=data.user_id, expires_at=expires
+            )
+            await tenant.org.log.append(
+                "token.created",
+                actor=tenant.caller.actor,
+                message=f"API token {token.prefix}… ({token.role}) created",
+                data={"token_id": token.id, "role": token.role},
+            )
+        return TokenCreated(**msgspec.structs.asdict(token_out(token)), token=plaintext)
+
+    @delete(
+        "/tokens/{token_id:str}", summary="Revoke an API token", status_code=HTTP_204_NO_CONTENT
+    )
+    async def revoke_token(self, tenant: Tenant, token_id: FromPath[str]) -> None:
+        token = await tenant.org.tokens.get(token_id)
+        if token.id != tenant.caller.token_id:
+            ensure_role(tenant.caller, "admin", "revoking another token")
+            grantable(tenant.caller, token.role)
+        async with tenant.store.transaction():
+            await tenant.org.tokens.revoke(token.id)
+            await tenant.org.log.append(
+                "token.revoked",
+                actor=tenant.caller.actor,
+                message=f"API token {token.prefix}… revoked",
+                data={"token_id": token.id},
+            )
+
+    @get("/users", summary="List users")
+    async def list_users(self, tenant: Tenant) -> UserList:
+        ensure_role(tenant.caller, "admin", "listing users")
+        return UserList(items=[user_out(u) for u in await tenant.org.users.list()])
+
+    @post("/users", summary="Add a user", status_code=HTTP_201_CREATED)
+    async def create_user(self, tenant: Tenant, data: JSONBody[UserIn]) -> UserOut:
+        ensure_role(tenant.caller, "admin", "adding users")
+        grantable(tenant.caller, data.role)
+        async with tenant.store.transaction():
+            user = await tenant.org.users.create(email=data.email, role=data.role, name=data.name)
+            await tenant.org.log.append(
+                "user.created",
+                actor=tenant.caller.actor,
+                message=f"user {user.email} added as {user.role}",
+                data={"user_id": user.id, "role": user.role},
+            )
+        return user_out(user)
+
+    @get("/users/{user_id:str}", summary="Read a user")
+    async def get_user(self, tenant: Tenant, user_id: FromPath[str]) -> UserOut:
+        user = await tenant.org.users.get(user_id)
+        if user.id != tenant.caller.user_id:
+            ensure_role(tenant.caller, "admin", "reading other users")
+        return user_out(user)
+
+    @patch("/users/{user_id:str}", summary="Change a user's role")
+    async def patch_user(
+        self, tenant: Tenant, user_id: FromPath[str], data: JSONBody[UserPatch]
+    ) -> UserOut:
+        user = await tenant.org.users.get(user_id)
+        ensure_role(tenant.caller, "admin", "changing roles")
+        grantable(tenant.caller, user.role)
+        grantable(tenant.caller, data.role)
+        async with tenant.store.transaction():
+            changed = await tenant.org.users.set_role(user.id, data.role)
+            await tenant.org.log.append(
+                "user.role_changed",
+                actor=tenant.caller.actor,
+                message=f"user {user.email}: {user.role} → {data.role}",
+                data={"user_id": user.id, "old": user.role, "new": data.role},
+            )
+        return user_out(changed)
+
+    @delete("/users/{user_id:str}", summary="Disable a user", status_code=HTTP_204_NO_CONTENT)
+    async def disable_user(self, tenant: Tenant, user_id: FromPath[str]) -> None:
+        user = await tenant.org.users.get(user_id)
+        ensure_role(tenant.caller, "admin", "disabling users")
+        grantable(tenant.caller, user.role)
+        if user.id == tenant.caller.user_id:
+            raise Problem(409, "you cannot disable yourself")
+        async with tenant.store.transaction():
+            await tenant.org.users.disable(user.id)
+            # A disabled user's tokens stop working at once.
+            for token in await tenant.org.tokens.list():
+                if token.user_id == user.id:
+                    await tenant.org.tokens.revoke(token.id)
+            await tenant.org.log.append(
+                "user.disabled",
+                actor=tenant.caller.actor,
+                message=f"user {user.email} disabled; their tokens revoked",
+                data={"user_id": user.id},
+            )
+
+    @get("/journeys/{journey_id:str}/collaborators", summary="A journey's collaborators")
+    async def list_collaborators(
+        self, tenant: Tenant, journey_id: FromPath[str]
+    ) -> CollaboratorList:
+        journey = await tenant.org.journeys.get(journey_id)
+        return CollaboratorList(items=await tenant.collaborators.list(journey.id))
+
+    @put(
+        "/journeys/{journey_id:str}/collaborators/{user_id:str}",
+        summary="Give a user a role on one journey",
+    )
+    async def set_collaborator(
+        self,
+        tenant: Tenant,
+        journey_id: FromPath[str],
+        user_id: FromPath[str],
+        data: JSONBody[CollaboratorIn],
+    ) -> Collaborator:
+        journey = await tenant.org.journeys.get(journey_id)
+        user = await tenant.org.users.get(user_id)
+        await ensure_journey_role(tenant, journey.id, "admin", "managing collaborators")
+        grantable(tenant.caller, data.role)
+        async with tenant.store.transaction():
+            collaborator = await tenant.collaborators.set(journey.id, user.id, data.role)
+            await tenant.org.log.append(
+                "journey.collaborator_set",
+                actor=tenant.caller.actor,
+                journey_id=journey.id,
+                message=f"{user.email} is {data.role} on this journey",
+                data={"user_id": user.id, "role": data.role},
+            )
+        return collaborator
+
+    @delete(
+        "/journeys/{journey_id:str}/collaborators/{user_id:str}",
+        summary="Remove a journey collaborator",
+        status_code=HTTP_204_NO_CONTENT,
+    )
+    async def remove_collaborator(
+        self, tenant: Tenant, journey_id: FromPath[str], user_id: FromPath[str]
+    ) -> None:
+        journey = await tenant.org.journeys.get(journey_id)
+        await ensure_journey_role(tenant, journey.id, "admin", "managing collaborators")
+        async with tenant.store.transaction():
+            await tenant.collaborators.remove(journey.id, user_id)
+            await tenant.org.log.append(
+                "journey.collaborator_removed",
+                actor=tenant.caller.actor,
+                journey_id=journey.id,
+                message=f"user {user_id} removed from this journey's collaborators",
+                data={"user_id": user_id},
+            )

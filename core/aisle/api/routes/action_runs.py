@@ -1,0 +1,102 @@
+"""Action runs (the outbox): list, read, retry a dead one, cancel one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.params import FromPath, FromQuery
+from msgspec import Meta
+
+from aisle.api.deps import Tenant
+from aisle.api.pages import Cursor, Limit, page_of
+from aisle.api.roles import ensure_role
+from aisle.domain.action_run import ActionRun, ActionRunStatus
+from aisle.jobs.admin import cancel_run, retry_run
+
+__all__ = ["ActionRunController"]
+
+Id = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class ActionRunOut(msgspec.Struct, kw_only=True):
+    id: str
+    executor: str
+    config: dict[str, Any]
+    idempotency_key: str
+    status: ActionRunStatus
+    attempts: int
+    max_attempts: int
+    next_attempt_at: datetime | None
+    contact_id: str | None
+    enrollment_id: str | None
+    journey_id: str | None
+    journey_version: int | None
+    step_id: str | None
+    result: dict[str, Any] | None
+    last_error: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    finished_at: datetime | None
+
+
+def run_out(run: ActionRun) -> ActionRunOut:
+    return ActionRunOut(**{f: getattr(run, f) for f in ActionRunOut.__struct_fields__})
+
+
+class ActionRunPage(msgspec.Struct, kw_only=True):
+    items: list[ActionRunOut]
+    next_cursor: str | None
+
+
+class ActionRunController(Controller):
+    path = "/action-runs"
+    tags = ["action runs"]
+
+    @get("/", summary="List action runs (newest first)")
+    async def list_runs(
+        self,
+        tenant: Tenant,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+        status: FromQuery[ActionRunStatus | None] = None,
+        contact_id: FromQuery[Id | None] = None,
+        enrollment_id: FromQuery[Id | None] = None,
+        executor: FromQuery[Id | None] = None,
+    ) -> ActionRunPage:
+        runs = await tenant.org.action_runs.list(
+            status=status,
+            contact_id=contact_id,
+            enrollment_id=enrollment_id,
+            executor=executor,
+            limit=limit + 1,
+            before=cursor,
+        )
+        page, next_cursor = page_of(runs, limit, lambda r: r.id)
+        return ActionRunPage(items=[run_out(r) for r in page], next_cursor=next_cursor)
+
+    @get("/{run_id:str}", summary="Read an action run")
+    async def get_run(self, tenant: Tenant, run_id: FromPath[str]) -> ActionRunOut:
+        return run_out(await tenant.org.action_runs.get(run_id))
+
+    @post("/{run_id:str}/retry", summary="Queue a dead or cancelled run again", status_code=200)
+    async def retry(self, tenant: Tenant, run_id: FromPath[str]) -> ActionRunOut:
+        run = await tenant.org.action_runs.get(run_id)
+        ensure_role(tenant.caller, "admin", "retrying an action run")
+        return run_out(
+            await retry_run(
+                tenant.runtime, tenant.caller.organization_id, run.id, actor=tenant.caller.actor
+            )
+        )
+
+    @post("/{run_id:str}/cancel", summary="Cancel a run that has not finished", status_code=200)
+    async def cancel(self, tenant: Tenant, run_id: FromPath[str]) -> ActionRunOut:
+        run = await tenant.org.action_runs.get(run_id)
+        ensure_role(tenant.caller, "admin", "cancelling an action run")
+        return run_out(
+            await cancel_run(
+                tenant.runtime, tenant.caller.organization_id, run.id, actor=tenant.caller.actor
+            )
+        )

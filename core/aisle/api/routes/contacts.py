@@ -1,0 +1,212 @@
+"""Contacts (the couples): create, read, search, update (a wedding date needs
+confirmation), soft delete."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from zoneinfo import available_timezones
+
+import msgspec
+from litestar import Controller, delete, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from msgspec import UNSET, Meta, UnsetType
+
+from aisle.api.context import Scope
+from aisle.api.deps import Tenant
+from aisle.api.pages import Cursor, Limit, page_of
+from aisle.api.problems import FieldError, Problem
+from aisle.api.roles import ensure_role
+from aisle.domain.contact import Contact, Partner
+
+__all__ = ["ContactController", "ContactOut", "contact_out"]
+
+Email = Annotated[str, Meta(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
+Phone = Annotated[str, Meta(max_length=40, pattern=r"^[0-9+().\- ]{3,40}$")]
+Short = Annotated[str, Meta(max_length=200)]
+Provider = Annotated[str, Meta(min_length=1, max_length=63, pattern=r"^[a-z][a-z0-9_]*$")]
+_ZONES = frozenset(available_timezones())
+
+
+class PartnerIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    first_name: Short = ""
+    last_name: Short = ""
+    email: Email | None = None
+    phone: Phone | None = None
+
+
+class ContactIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    partners: Annotated[list[PartnerIn], Meta(max_length=4)] = []
+    email: Email | None = None
+    phone: Phone | None = None
+    wedding_date: date | None = None
+    venue: Short | None = None
+    timezone: Short | None = None
+    """IANA name (``Europe/London``); date triggers use it before the studio's."""
+    custom: dict[str, Any] = {}
+    external_ids: dict[Provider, Annotated[str, Meta(min_length=1, max_length=200)]] = {}
+
+
+class ContactPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Only the fields given change; ``custom`` is merged key by key (``null`` removes)."""
+
+    partners: Annotated[list[PartnerIn], Meta(max_length=4)] | UnsetType = UNSET
+    email: Email | UnsetType | None = UNSET
+    phone: Phone | UnsetType | None = UNSET
+    wedding_date: date | UnsetType | None = UNSET
+    venue: Short | UnsetType | None = UNSET
+    timezone: Short | UnsetType | None = UNSET
+    custom: dict[str, Any] | UnsetType = UNSET
+    external_ids: dict[Provider, Annotated[str, Meta(min_length=1, max_length=200)]] | UnsetType = (
+        UNSET
+    )
+    confirm_date_change: bool = False
+    """Changing ``wedding_date`` moves date-relative steps: it must be confirmed."""
+
+
+class ContactOut(msgspec.Struct, kw_only=True):
+    id: str
+    partners: list[Partner]
+    email: str | None
+    phone: str | None
+    wedding_date: date | None
+    venue: str | None
+    timezone: str | None
+    custom: dict[str, Any]
+    external_ids: dict[str, str]
+
+
+class ContactPage(msgspec.Struct, kw_only=True):
+    items: list[ContactOut]
+    next_cursor: str | None
+
+
+def contact_out(contact: Contact) -> ContactOut:
+    return ContactOut(
+        id=contact.id,
+        partners=list(contact.partners),
+        email=contact.email,
+        phone=contact.phone,
+        wedding_date=contact.wedding_date,
+        venue=contact.venue,
+        timezone=contact.timezone,
+        custom=contact.custom,
+        external_ids=contact.external_ids,
+    )
+
+
+def _partners(items: list[PartnerIn]) -> tuple[Partner, ...]:
+    return tuple(
+        Partner(first_name=p.first_name, last_name=p.last_name, email=p.email, phone=p.phone)
+        for p in items
+    )
+
+
+def _check_timezone(zone: str | None) -> None:
+    if zone is not None and zone not in _ZONES:
+        raise Problem(
+            422,
+            f"timezone: {zone!r} is not an IANA timezone (e.g. Europe/London)",
+            errors=[FieldError(message="unknown timezone", field="timezone")],
+        )
+
+
+async def _check_external_ids(tenant: Scope, ids: dict[str, str], own_id: str | None) -> None:
+    for provider, external_id in ids.items():
+        other = await tenant.org.contacts.by_external_id(provider, external_id)
+        if other is not None and other.id != own_id:
+            raise Problem(
+                409,
+                f"external_ids.{provider}: {external_id!r} already belongs to contact {other.id!r}",
+                errors=[FieldError(message="taken", field=f"external_ids.{provider}")],
+            )
+
+
+class ContactController(Controller):
+    path = "/contacts"
+    tags = ["contacts"]
+
+    @get("/", summary="List or search contacts")
+    async def list_contacts(
+        self,
+        tenant: Tenant,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+        q: FromQuery[Annotated[str, Meta(max_length=200)] | None] = None,
+    ) -> ContactPage:
+        """``q`` matches names, emails, phones and venue (case-insensitive)."""
+        contacts = await tenant.org.contacts.list(limit=limit + 1, after=cursor, search=q or None)
+        page, next_cursor = page_of(contacts, limit, lambda c: c.id)
+        return ContactPage(items=[contact_out(c) for c in page], next_cursor=next_cursor)
+
+    @post("/", summary="Create a contact (emits contact.created)", status_code=HTTP_201_CREATED)
+    async def create_contact(self, tenant: Tenant, data: JSONBody[ContactIn]) -> ContactOut:
+        ensure_role(tenant.caller, "editor", "creating a contact")
+        _check_timezone(data.timezone)
+        await _check_external_ids(tenant, data.external_ids, None)
+        contact = Contact(
+            partners=_partners(data.partners),
+            email=data.email,
+            phone=data.phone,
+            wedding_date=data.wedding_date,
+            venue=data.venue,
+            timezone=data.timezone,
+            custom=data.custom,
+            external_ids=data.external_ids,
+        )
+        created = await tenant.runtime.create_contact(
+            tenant.caller.organization_id, contact, actor=tenant.caller.actor
+        )
+        return contact_out(created)
+
+    @get("/{contact_id:str}", summary="Read a contact")
+    async def get_contact(self, tenant: Tenant, contact_id: FromPath[str]) -> ContactOut:
+        return contact_out(await tenant.org.contacts.get(contact_id))
+
+    @patch("/{contact_id:str}", summary="Change a contact")
+    async def patch_contact(
+        self, tenant: Tenant, contact_id: FromPath[str], data: JSONBody[ContactPatch]
+    ) -> ContactOut:
+        contact = await tenant.org.contacts.get(contact_id)
+        ensure_role(tenant.caller, "editor", "changing a contact")
+        changes: dict[str, Any] = {}
+        for name in ("email", "phone", "wedding_date", "venue", "timezone"):
+            value = getattr(data, name)
+            if value is not UNSET:
+                changes[name] = value
+        if data.partners is not UNSET:
+            changes["partners"] = _partners(data.partners)
+        if data.custom is not UNSET:
+            custom = dict(contact.custom)
+            for key, value in data.custom.items():
+                if value is None:
+                    custom.pop(key, None)
+                else:
+                    custom[key] = value
+            changes["custom"] = custom
+        if data.external_ids is not UNSET:
+            await _check_external_ids(tenant, data.external_ids, contact.id)
+            changes["external_ids"] = data.external_ids
+        _check_timezone(changes.get("timezone"))
+        updated = msgspec.structs.replace(contact, **changes)
+        saved = await tenant.runtime.update_contact(
+            tenant.caller.organization_id,
+            updated,
+            confirm_date_change=data.confirm_date_change,
+            actor=tenant.caller.actor,
+        )
+        return contact_out(saved)
+
+    @delete("/{contact_id:str}", summary="Delete a contact (soft)", status_code=HTTP_204_NO_CONTENT)
+    async def delete_contact(self, tenant: Tenant, contact_id: FromPath[str]) -> None:
+        contact = await tenant.org.contacts.get(contact_id)
+        ensure_role(tenant.caller, "admin", "deleting a contact")
+        async with tenant.store.transaction():
+            await tenant.org.contacts.soft_delete(contact.id)
+            await tenant.org.log.append(
+                "contact.deleted",
+                actor=tenant.caller.actor,
+                contact_id=contact.id,
+                message="contact deleted (soft; restorable)",
+            )

@@ -1,0 +1,213 @@
+"""Enrollments: enroll by hand, list, read, exit, history, and manual triggers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+from msgspec import Meta
+
+from aisle.api.deps import Tenant
+from aisle.api.pages import Cursor, Limit, page_of
+from aisle.api.problems import FieldError, Problem
+from aisle.api.roles import ensure_journey_role
+from aisle.api.routes.events import EventOut, event_out
+from aisle.api.routes.log import LogEntryOut, log_out
+from aisle.domain.enrollment import EnrollmentStatus
+from aisle.domain.enrollment_record import Enrollment
+from aisle.storage.ids import new_id
+
+__all__ = ["EnrollmentController"]
+
+Id = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class EnrollmentOut(msgspec.Struct, kw_only=True):
+    id: str
+    contact_id: str
+    journey_id: str
+    version: int
+    status: EnrollmentStatus
+    step_id: str | None
+    entered_at: datetime | None
+    visit: int
+    wake_at: datetime | None
+    variables: dict[str, Any]
+    outcome: str | None
+    error: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+def enrollment_out(e: Enrollment) -> EnrollmentOut:
+    s = e.state
+    return EnrollmentOut(
+        id=e.id,
+        contact_id=e.contact_id,
+        journey_id=e.journey_id,
+        version=e.version,
+        status=s.status,
+        step_id=s.step_id,
+        entered_at=s.entered_at,
+        visit=s.visit,
+        wake_at=s.wake_at,
+        variables=s.variables,
+        outcome=s.outcome,
+        error=s.error,
+        created_at=e.created_at,
+        updated_at=e.updated_at,
+    )
+
+
+class EnrollmentPage(msgspec.Struct, kw_only=True):
+    items: list[EnrollmentOut]
+    next_cursor: str | None
+
+
+class EnrollIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    contact_id: Id
+    journey_id: Id
+    force: bool = False
+    """Admins only: ignore manual-entry and re-enrollment rules."""
+
+
+class ExitIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    reason: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class TriggerIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Fire a ``manual`` edge of the enrollment's current step (``edge_id``), or any
+    manual edge of that step (``step_id``). ``data`` goes into the event payload (conditions
+    and templates see it as ``event.payload``)."""
+
+    edge_id: Id | None = None
+    step_id: Id | None = None
+    data: dict[str, Any] = {}
+    idempotency_key: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+
+
+class TriggerOut(msgspec.Struct, kw_only=True):
+    event: EventOut
+    enrollment: EnrollmentOut
+
+
+class HistoryPage(msgspec.Struct, kw_only=True):
+    items: list[LogEntryOut]
+    next_cursor: str | None
+
+
+class EnrollmentController(Controller):
+    path = "/enrollments"
+    tags = ["enrollments"]
+
+    @get("/", summary="List enrollments")
+    async def list_enrollments(
+        self,
+        tenant: Tenant,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+        journey_id: FromQuery[Id | None] = None,
+        contact_id: FromQuery[Id | None] = None,
+        status: FromQuery[EnrollmentStatus | None] = None,
+        version: FromQuery[Annotated[int, Meta(ge=1)] | None] = None,
+        step_id: FromQuery[Id | None] = None,
+    ) -> EnrollmentPage:
+        items = await tenant.org.enrollments.list(
+            journey_id=journey_id,
+            contact_id=contact_id,
+            status=status,
+            version=version,
+            step_id=step_id,
+            limit=limit + 1,
+            after=cursor,
+        )
+        page, next_cursor = page_of(items, limit, lambda e: e.id)
+        return EnrollmentPage(items=[enrollment_out(e) for e in page], next_cursor=next_cursor)
+
+    @post("/", summary="Enroll a contact in a live journey", status_code=HTTP_201_CREATED)
+    async def enroll(self, tenant: Tenant, data: JSONBody[EnrollIn]) -> EnrollmentOut:
+        contact = await tenant.org.contacts.get(data.contact_id)
+        journey = await tenant.org.journeys.get(data.journey_id)
+        await ensure_journey_role(
+            tenant,
+            journey.id,
+            "admin" if data.force else "editor",
+            "enrolling" + (" with force" if data.force else ""),
+        )
+        enrollment = await tenant.runtime.enroll(
+            tenant.caller.organization_id,
+            contact_id=contact.id,
+            journey_id=journey.id,
+            actor=tenant.caller.actor,
+            force=data.force,
+        )
+        return enrollment_out(enrollment)
+
+    @get("/{enrollment_id:str}", summary="Read an enrollment")
+    async def get_enrollment(self, tenant: Tenant, enrollment_id: FromPath[str]) -> EnrollmentOut:
+        return enrollment_out(await tenant.org.enrollments.get(enrollment_id))
+
+    @post("/{enrollment_id:str}/exit", summary="Take a client out of the journey", status_code=200)
+    async def exit_enrollment(
+        self, tenant: Tenant, enrollment_id: FromPath[str], data: JSONBody[ExitIn]
+    ) -> EnrollmentOut:
+        enrollment = await tenant.org.enrollments.get(enrollment_id)
+        await ensure_journey_role(tenant, enrollment.journey_id, "editor", "exiting an enrollment")
+        done = await tenant.runtime.exit_enrollment(
+            tenant.caller.organization_id,
+            enrollment.id,
+            actor=tenant.caller.actor,
+            reason=data.reason,
+        )
+        return enrollment_out(done)
+
+    @get("/{enrollment_id:str}/history", summary="An enrollment's automation log (newest first)")
+    async def history(
+        self,
+        tenant: Tenant,
+        enrollment_id: FromPath[str],
+        limit: Limit = 100,
+        cursor: Cursor = None,
+    ) -> HistoryPage:
+        enrollment = await tenant.org.enrollments.get(enrollment_id)
+        entries = await tenant.org.log.list(
+            enrollment_id=enrollment.id, before=cursor, limit=limit + 1
+        )
+        page, next_cursor = page_of(entries, limit, lambda e: e.id)
+        return HistoryPage(items=[log_out(e) for e in page], next_cursor=next_cursor)
+
+    @post("/{enrollment_id:str}/trigger", summary="Fire a manual trigger", status_code=200)
+    async def trigger(
+        self, tenant: Tenant, enrollment_id: FromPath[str], data: JSONBody[TriggerIn]
+    ) -> TriggerOut:
+        enrollment = await tenant.org.enrollments.get(enrollment_id)
+        await ensure_journey_role(tenant, enrollment.journey_id, "editor", "firing a trigger")
+        if data.edge_id is None and data.step_id is None:
+            raise Problem(
+                422,
+                "name the manual edge (edge_id) or its step (step_id) to fire",
+                errors=[FieldError(message="edge_id or step_id is required", field="edge_id")],
+            )
+        if enrollment.state.status != "active":
+            raise Problem(409, f"enrollment {enrollment.id!r} is {enrollment.state.status}")
+        payload = {
+            **data.data,
+            "enrollment_id": enrollment.id,
+            "edge_id": data.edge_id,
+            "step_id": data.step_id,
+            "triggered_by": tenant.caller.actor,
+        }
+        record, created = await tenant.runtime.ingest_event(
+            tenant.caller.organization_id,
+            type="manual.triggered",
+            idempotency_key=data.idempotency_key or f"manual:{enrollment.id}:{new_id()}",
+            contact_id=enrollment.contact_id,
+            payload=payload,
+            source="manual",
+        )
+        after = await tenant.org.enrollments.get(enrollment.id)
+        return TriggerOut(event=event_out(record, created), enrollment=enrollment_out(after))

@@ -1,0 +1,160 @@
+"""Export and import of a journey as one JSON document (draft and every version)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+from msgspec import Meta
+
+from aisle.api.admission import check_graph
+from aisle.api.context import Scope
+from aisle.api.deps import Tenant
+from aisle.api.problems import FieldError, Problem
+from aisle.api.roles import ensure_role
+from aisle.api.routes.journeys import JourneyOut, journey_out
+from aisle.domain.journey import Graph
+from aisle.domain.journey_record import JourneyStatus
+from aisle.engine.validation import validate
+from aisle.storage.ids import new_id
+
+__all__ = ["EXPORT_FORMAT", "ExportDocument", "TransferController"]
+
+EXPORT_FORMAT: Literal["aisle.journey/v1"] = "aisle.journey/v1"
+
+
+class ExportedVersion(msgspec.Struct, kw_only=True):
+    version: Annotated[int, Meta(ge=1)]
+    graph: Graph
+    published_at: datetime | None = None
+    note: str = ""
+    source_version: int | None = None
+
+
+class ExportDocument(msgspec.Struct, kw_only=True):
+    """A journey on its own: portable between studios (ids of contacts are not in it)."""
+
+    format: Literal["aisle.journey/v1"]
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    description: Annotated[str, Meta(max_length=5000)] = ""
+    status: JourneyStatus = "draft"
+    draft: Graph
+    versions: Annotated[list[ExportedVersion], Meta(max_length=1000)] = []
+    exported_at: datetime | None = None
+    source_journey_id: str | None = None
+
+
+def _admit(tenant: Scope, graph: Graph, where: str) -> list[FieldError]:
+    errors = check_graph(
+        graph,
+        node_types=tenant.registry.node_types.keys(),
+        trigger_types=tenant.registry.trigger_types.keys(),
+        limits=tenant.config.graph_limits,
+    )
+    return [
+        msgspec.structs.replace(
+            e,
+            field=f"{where}."
+            + (e.field or "").replace("nodes[", "steps[").replace(".data.trigger", ".trigger"),
+        )
+        for e in errors
+    ]
+
+
+class TransferController(Controller):
+    path = "/journeys"
+    tags = ["journeys"]
+
+    @get("/{journey_id:str}/export", summary="Export a journey (draft and versions)")
+    async def export_journey(self, tenant: Tenant, journey_id: FromPath[str]) -> ExportDocument:
+        journey = await tenant.org.journeys.get(journey_id)
+        versions = await tenant.org.journeys.versions(journey.id)
+        return ExportDocument(
+            format=EXPORT_FORMAT,
+            name=journey.name,
+            description=journey.description,
+            status=journey.status,
+            draft=journey.draft,
+            versions=[
+                ExportedVersion(
+                    version=v.version,
+                    graph=v.graph,
+                    published_at=v.published_at,
+                    note=v.note,
+                    source_version=v.source_version,
+                )
+                for v in versions
+            ],
+            exported_at=tenant.store.clock.now(),
+            source_journey_id=journey.id,
+        )
+
+    @post(
+        "/import",
+        summary="Import an exported journey as a new journey",
+        status_code=HTTP_201_CREATED,
+    )
+    async def import_journey(self, tenant: Tenant, data: JSONBody[ExportDocument]) -> JourneyOut:
+        ensure_role(tenant.caller, "admin", "importing a journey")
+        errors = _admit(tenant, data.draft, "draft")
+        versions = sorted(data.versions, key=lambda v: v.version)
+        for i, version in enumerate(versions):
+            errors += _admit(tenant, version.graph, f"versions[{i}].graph")
+            blocking = [
+                x for x in validate(version.graph, tenant.registry) if x.severity == "error"
+            ]
+            errors += [
+                FieldError(
+                    message=f"version {version.version}: {x.message}",
+                    field=f"versions[{i}].graph",
+                    node_id=x.node_id,
+                    edge_id=x.edge_id,
+                    code=x.code,
+                )
+                for x in blocking
+            ]
+        if errors:
+            raise Problem(
+                422,
+                "the export cannot be imported here: " + "; ".join(e.message for e in errors[:5]),
+                slug="invalid-import",
+                errors=errors,
+            )
+        async with tenant.store.transaction():
+            journey = await tenant.org.journeys.create(
+                name=data.name, description=data.description, draft=data.draft
+            )
+            for version in versions:
+                await tenant.org.journeys.publish(
+                    journey.id,
+                    version.graph,
+                    published_by=tenant.caller.actor,
+                    note=f"imported version {version.version}"
+                    + (f": {version.note}" if version.note else ""),
+                )
+            if versions and data.status != "live":
+                await tenant.org.journeys.set_status(journey.id, data.status)
+            await tenant.flow_log.record(
+                journey.id,
+                [
+                    {
+                        "op_id": f"import:{new_id()}",
+                        "revision": journey.revision,
+                        "status": "applied",
+                        "kind": "import",
+                        "op": {"op": "import", "source_journey_id": data.source_journey_id},
+                        "actor": tenant.caller.actor,
+                    }
+                ],
+            )
+            await tenant.org.log.append(
+                "journey.imported",
+                actor=tenant.caller.actor,
+                journey_id=journey.id,
+                message=f"imported {data.name!r} with {len(versions)} version(s)",
+            )
+        return journey_out(await tenant.org.journeys.get(journey.id))
