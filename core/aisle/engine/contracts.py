@@ -151,7 +151,9 @@ class TriggerContext(msgspec.Struct, frozen=True, kw_only=True):
     """Everything a trigger type's ``evaluate`` may look at.
 
     ``event`` is ``None`` when the engine asks on entering the step or on a clock tick.
-    A ``FireAt`` whose time is not after ``now`` counts as due, like ``Fire``.
+    A ``FireAt`` whose time is not after ``now`` counts as due, like ``Fire``. Only
+    the answer given without an event schedules a wake-up: a time must follow from what
+    a tick can see again (``entered_at``, contact dates), not from one event's payload.
     """
 
     edge_id: str
