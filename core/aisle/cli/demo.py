@@ -42,7 +42,7 @@ def command(reset: bool, data_dir: str | None) -> None:
         click.echo(f"The demo studio {org.name!r} (slug {org.slug}) is already there.")
         return
     click.echo(
-        f'{"Created" if seed.created else "Reset"} {org.name!r} (slug {org.slug}): '
+        f"{'Created' if seed.created else 'Reset'} {org.name!r} (slug {org.slug}): "
         f'"{DEMO_JOURNEY_NAME}" published, {seed.contacts} couples enrolled.'
     )
     if seed.owner_token is not None:
