@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+# Imported here, before any inline run: pytester forgets modules first imported during a
+# run, and a re-imported copy of the built-ins would not match the classes already seen.
+import aisle.builtins  # noqa: F401
+
 pytest_plugins = ["pytester"]
 
 HERE = Path(__file__).parent
@@ -204,8 +208,8 @@ class TestUnrenderable(NotifySandbox, ActionExecutorSuite):
             "E *accepts a config with an unknown field: declare LooseConfig with "
             "forbid_unknown_fields=True*",
             "*TestUnrenderable.test_config_schema_is_valid_json_schema*",
-            "E *cannot be rendered as JSON Schema: *type <class 're.Pattern'> is not supported. Use "
-            "JSON-friendly field types*",
+            "E *cannot be rendered as JSON Schema: *type <class 're.Pattern'> is not "
+            "supported. Use JSON-friendly field types*",
         ]
     )
     assert result.parseoutcomes()["failed"] == 6
@@ -323,3 +327,136 @@ class TestChatty(CRMProviderSuite):
         ]
     )
     assert result.parseoutcomes()["failed"] == 2
+
+
+REGISTER = """
+from aisle.engine.contracts import *
+from aisle.plugins.registrations import NodeType, TriggerType
+
+def registry_with(**kinds):
+    class Plugin:
+        @hookimpl
+        def aisle_node_types(self):
+            return kinds.get("nodes", [])
+
+        @hookimpl
+        def aisle_trigger_types(self):
+            return kinds.get("triggers", [])
+    return load_registry(extra_plugins=[("wrong", Plugin())], entry_points=False)
+"""
+
+
+def test_impure_node_types_are_told_to_use_their_context(author: pytest.Pytester) -> None:
+    result = run(
+        author,
+        REGISTER
+        + """
+import itertools
+from datetime import datetime, timezone
+
+counter = itertools.count()
+
+def stamped(ctx):
+    return Stay(actions=[ActionRequest(executor="task", config={"n": next(counter)})])
+
+def meddling(ctx):
+    ctx.contact["email"] = "changed@example.com"
+    return Stay()
+
+STAMPED = NodeType(name="stamped", label="Stamped", on_enter=stamped)
+MEDDLING = NodeType(name="meddling", label="Meddling", on_enter=meddling)
+
+class TestStamped(NodeTypeSuite):
+    @pytest.fixture
+    def node_type(self):
+        return STAMPED
+
+    @pytest.fixture
+    def registry(self):
+        return registry_with(nodes=[STAMPED])
+
+class TestMeddling(NodeTypeSuite):
+    @pytest.fixture
+    def node_type(self):
+        return MEDDLING
+
+    @pytest.fixture
+    def registry(self):
+        return registry_with(nodes=[MEDDLING])
+""",
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*TestStamped.test_on_enter_is_pure*",
+            "E *must not read the clock, randomness or anything outside its NodeContext*",
+            "*TestStamped.test_entering_under_the_engine_is_deterministic*",
+            "E *a replayed step would plan different actions*",
+            "*TestStamped.test_actions_go_to_installed_executors_that_accept_them*",
+            "E *asks for executor 'task', which no installed plugin provides*",
+            "*TestMeddling.test_on_enter_is_pure*",
+            "E *changed the contact or variables it was given*",
+        ]
+    )
+
+
+def test_trigger_types_out_of_step_with_the_clock_are_caught(author: pytest.Pytester) -> None:
+    result = run(
+        author,
+        REGISTER
+        + """
+from datetime import timedelta
+
+def receding(ctx):
+    # Always "an hour from now": the moment never comes.
+    return FireAt(at=ctx.now + timedelta(hours=1))
+
+def eager(ctx):
+    if ctx.event is not None:
+        return Fire()
+    return NotYet()
+
+def backdated(ctx):
+    return FireAt(at=ctx.entered_at - timedelta(days=1))
+
+RECEDING = TriggerType(name="receding", label="Receding", evaluate=receding, time_based=True)
+EAGER = TriggerType(
+    name="eager", label="Eager", evaluate=eager, event_types=frozenset({"form.submitted"})
+)
+BACKDATED = TriggerType(name="backdated", label="Backdated", evaluate=backdated)
+
+class Wrong(TriggerTypeSuite):
+    @pytest.fixture
+    def registry(self, trigger_type):
+        return registry_with(triggers=[trigger_type])
+
+class TestReceding(Wrong):
+    @pytest.fixture
+    def trigger_type(self):
+        return RECEDING
+
+class TestEager(Wrong):
+    @pytest.fixture
+    def trigger_type(self):
+        return EAGER
+
+class TestBackdated(Wrong):
+    @pytest.fixture
+    def trigger_type(self):
+        return BACKDATED
+""",
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*TestReceding.test_fires_only_when_due_as_the_clock_moves*",
+            "E *promised FireAt(*) but at that moment answers FireAt(*): once the time has "
+            "come it must answer Fire*",
+            "*TestReceding.test_engine_moves_on_when_it_fires*",
+            "E *the engine did not take the edge*",
+            "*TestEager.test_undeclared_events_never_fire_it*",
+            "E *fires on an event of type 'conformance.undeclared', which it does not declare*",
+            "*TestBackdated.test_fire_at_is_aware_and_declared_time_based*",
+            "E *answers FireAt but is not declared time_based=True*",
+            "*TestBackdated.test_fire_at_is_never_before_entry*",
+            "E *before the client arrived: answer Fire (or NotYet) for a moment already past*",
+        ]
+    )
