@@ -33,6 +33,7 @@ def enrollment_from_row(row: dict[str, Any]) -> Enrollment:
             variables=load(row["variables"]) or {},
             outcome=row["outcome"],
             error=row["error"],
+            rescheduled_at=utc(row.get("rescheduled_at")),
         ),
         created_at=utc(row["created_at"]),
         updated_at=utc(row["updated_at"]),
@@ -49,6 +50,7 @@ def _state_columns(state: EnrollmentState) -> dict[Any, Any]:
         T.variables: dump(state.variables),
         T.outcome: state.outcome,
         T.error: state.error,
+        T.rescheduled_at: state.rescheduled_at,
     }
 
 

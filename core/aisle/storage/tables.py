@@ -150,6 +150,7 @@ class EnrollmentTable(Table, tablename="enrollments"):
     error = Text(null=True, default=None)
     created_at = _ts(False)
     updated_at = _ts(False)
+    rescheduled_at = _ts()
 
 
 class EventTable(Table, tablename="events"):
