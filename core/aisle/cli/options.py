@@ -8,9 +8,10 @@ from typing import Any, TypeVar
 
 import click
 
+from aisle.plugins.manager import Registry, load_registry
 from aisle.settings import Settings, SettingsError
 
-__all__ = ["data_dir_option", "load_settings"]
+__all__ = ["data_dir_option", "load_plugins", "load_settings", "require_redis"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,3 +39,24 @@ def load_settings(data_dir: str | None = None) -> Settings:
         return Settings.from_env(env)
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from exc
+
+
+def load_plugins() -> Registry:
+    """Load the plugins, printing each one that failed (the others run regardless)."""
+    registry = load_registry()
+    for error in registry.errors:
+        where = f" in {error.hook}" if error.hook else ""
+        click.echo(
+            f"Plugin {error.plugin} ({error.distribution}){where} was not loaded: {error.reason}",
+            err=True,
+        )
+    return registry
+
+
+def require_redis(settings: Settings, command: str) -> None:
+    """``aisle worker`` and ``aisle scheduler`` only make sense with the Redis broker."""
+    if not settings.redis_url:
+        raise click.UsageError(
+            f"aisle {command} needs AISLE_REDIS_URL (the dramatiq broker); without Redis, "
+            "`aisle serve` runs the jobs in-process"
+        )

@@ -21,10 +21,10 @@ import uvicorn
 
 from aisle import __version__
 from aisle.api import create_app
-from aisle.cli.options import data_dir_option, load_settings
+from aisle.cli.options import data_dir_option, load_plugins, load_settings
 from aisle.cli.seed import ensure_demo
 from aisle.jobs.embedded import EmbeddedJobs
-from aisle.plugins.manager import Registry, load_registry
+from aisle.plugins.manager import Registry
 from aisle.runtime import Runtime
 from aisle.settings import Settings, redact_url
 from aisle.storage.store import Store
@@ -32,16 +32,6 @@ from aisle.storage.store import Store
 __all__ = ["command", "serve"]
 
 log = logging.getLogger("aisle.serve")
-
-
-def report_plugin_errors(registry: Registry) -> None:
-    """Print each plugin that failed to load (the others run regardless)."""
-    for error in registry.errors:
-        where = f" in {error.hook}" if error.hook else ""
-        click.echo(
-            f"Plugin {error.plugin} ({error.distribution}){where} was not loaded: {error.reason}",
-            err=True,
-        )
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -136,6 +126,5 @@ def command(host: str, port: int, data_dir: str | None) -> None:
     """Serve the API and the dashboard (jobs in-process unless AISLE_REDIS_URL is set)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     settings = load_settings(data_dir)
-    registry = load_registry()
-    report_plugin_errors(registry)
+    registry = load_plugins()
     asyncio.run(serve(settings, registry, host, port))
