@@ -3,8 +3,9 @@
 A plugin's test module subclasses the suite of its hook kind and overrides the fixtures
 that say what to test and how to reach its sandbox; checks for capabilities the plugin
 does not claim are skipped with the reason it gives in ``unsupported``. The fixtures
-of the pytest plugin (``aisle_clock``, ``aisle_registry``, …) load automatically once
-``aisle`` is installed.
+of the pytest plugin (``aisle_clock``, ``aisle_registry``, ``aisle_store``,
+``aisle_runtime``, ``aisle_jobs``, ``aisle_client``…) load automatically once ``aisle``
+is installed.
 """
 
 from aisle.testing.action_suite import ActionExecutorSuite, ContextFactory, Effect, FailureCase
@@ -15,6 +16,7 @@ from aisle.testing.crm_suite import (
     is_contact_field,
 )
 from aisle.testing.fake_crm import FakeCRMServer
+from aisle.testing.harness import InProcessJobs, Studio
 from aisle.testing.http_server import HTTPReceiver, LocalHTTPServer, ReceivedRequest, Reply
 from aisle.testing.journeys import EDGE, ENROLLMENT, NEXT, SOURCE, TARGET, UNDER_TEST
 from aisle.testing.node_suite import NodeTypeSuite
@@ -44,6 +46,7 @@ __all__ = [
     "FakeCRMServer",
     "FakeRemote",
     "HTTPReceiver",
+    "InProcessJobs",
     "LocalHTTPServer",
     "NodeTypeSuite",
     "ReceivedRequest",
@@ -52,6 +55,7 @@ __all__ = [
     "RecordingServices",
     "RegistrationSuite",
     "Reply",
+    "Studio",
     "TriggerTypeSuite",
     "is_contact_field",
     "requires",
