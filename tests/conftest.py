@@ -17,6 +17,8 @@ import os
 import shutil
 import socket
 import threading
+import uuid
+import zlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,6 +89,14 @@ def xdist_worker(request: pytest.FixtureRequest) -> str:
     return str(getattr(request.config, "workerinput", {}).get("workerid", "main"))
 
 
+@pytest.fixture(scope="session")
+def test_run_id(request: pytest.FixtureRequest) -> str:
+    """Short id shared by the xdist workers of one pytest run, unique across runs (so
+    two developers' runs on one machine never share a database)."""
+    run_uid = getattr(request.config, "workerinput", {}).get("testrunuid")
+    return str(run_uid or uuid.uuid4().hex)[:8]
+
+
 @pytest.fixture
 def clock() -> TestClock:
     """A clock standing at Monday 2026-01-05 09:00 UTC until the test moves it."""
@@ -117,11 +127,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(xdist_worker: str) -> str:
-    """A migrated database of this worker's own, recreated once per session."""
+def postgres_url(xdist_worker: str, test_run_id: str) -> Iterator[str]:
+    """A migrated database of this worker's own (``aisle_test_<run>_<worker>``),
+    created from the admin database once per session and dropped at its end."""
     if not _reachable(POSTGRES_ADMIN_URL, 5432):
         service_unavailable("PostgreSQL", POSTGRES_ADMIN_URL)
-    name = f"aisle_test_{xdist_worker}".replace("-", "_")
+    name = f"aisle_test_{test_run_id}_{xdist_worker}".replace("-", "_")
     url = _with_database(POSTGRES_ADMIN_URL, name)
 
     async def build() -> None:
@@ -137,8 +148,18 @@ def postgres_url(xdist_worker: str) -> str:
         await run_migrations(db)
         await db.close()
 
+    async def drop() -> None:
+        import asyncpg
+
+        admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
     _run_blocking(build)
-    return url
+    yield url
+    _run_blocking(drop)
 
 
 async def _truncate_postgres(db: Database) -> None:
@@ -203,14 +224,18 @@ def settings(db: Database, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def redis_url(xdist_worker: str) -> Iterator[str]:
-    """A Redis database number of this worker's own (1 to 15), flushed before the test."""
+def redis_url(xdist_worker: str, test_run_id: str) -> Iterator[str]:
+    """A Redis database number (1 to 15) of this worker's, flushed before the test.
+
+    The number is derived from the run and the worker, so parallel runs on one machine
+    rarely meet; tests also give their queues a unique namespace (``queue_namespace``).
+    """
     if not _reachable(REDIS_BASE_URL, 6379):
         service_unavailable("Redis", REDIS_BASE_URL)
     import redis
 
-    index = int(xdist_worker[2:]) if xdist_worker.startswith("gw") else 0
-    url = f"{REDIS_BASE_URL.rstrip('/')}/{index % 15 + 1}"
+    index = zlib.crc32(f"{test_run_id}:{xdist_worker}".encode()) % 15 + 1
+    url = f"{REDIS_BASE_URL.rstrip('/')}/{index}"
     client = redis.Redis.from_url(url)
     try:
         client.flushdb()

@@ -35,14 +35,15 @@ async def test_migrate_from_scratch_with_settings(tmp_path: Path) -> None:
 async def test_concurrent_migrations_on_postgres_apply_once(postgres_url: str) -> None:
     import asyncpg
 
+    base, name = postgres_url.rsplit("/", 1)
+    scratch = f"{name}_concurrent"
     admin = await asyncpg.connect(postgres_url)
     try:
-        await admin.execute("DROP DATABASE IF EXISTS aisle_test_concurrent_migrate WITH (FORCE)")
-        await admin.execute("CREATE DATABASE aisle_test_concurrent_migrate")
+        await admin.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{scratch}"')
     finally:
         await admin.close()
-    url = postgres_url.rsplit("/", 1)[0] + "/aisle_test_concurrent_migrate"
-    dbs = [await connect(url, pool=False) for _ in range(3)]
+    dbs = [await connect(f"{base}/{scratch}", pool=False) for _ in range(3)]
     try:
         results = await asyncio.gather(*(run_migrations(d) for d in dbs))
         applied = [name for result in results for name in result]
@@ -50,6 +51,11 @@ async def test_concurrent_migrations_on_postgres_apply_once(postgres_url: str) -
     finally:
         for d in dbs:
             await d.close()
+        admin = await asyncpg.connect(postgres_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+        finally:
+            await admin.close()
 
 
 async def test_unknown_migration_in_database_is_refused(db: Database) -> None:

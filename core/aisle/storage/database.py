@@ -31,7 +31,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _tables: list[type[Table]] = list(TABLES)
-_bound: Database | None = None
+_open: list[Database] = []
+"""Connected databases, most recently bound last; the tables point at the last one."""
 
 
 def register_tables(*tables: type[Table]) -> None:
@@ -43,8 +44,8 @@ def register_tables(*tables: type[Table]) -> None:
     for table in tables:
         if table not in _tables:
             _tables.append(table)
-            if _bound is not None:
-                table._meta.db = _bound.engine
+            if _open:
+                table._meta.db = _open[-1].engine
 
 
 def registered_tables() -> tuple[type[Table], ...]:
@@ -69,10 +70,11 @@ class Database:
 
     def bind(self, tables: Iterable[type[Table]] | None = None) -> None:
         """Point every registered table (or ``tables``) at this database."""
-        global _bound
         for table in tables if tables is not None else _tables:
             table._meta.db = self.engine
-        _bound = self
+        if self in _open:
+            _open.remove(self)
+        _open.append(self)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -103,12 +105,18 @@ class Database:
         await self.engine.run_ddl(sql)
 
     async def close(self) -> None:
-        """Release the connection pool (PostgreSQL); SQLite holds no open connection."""
-        global _bound
+        """Release the connection pool (PostgreSQL); SQLite holds no open connection.
+
+        If the tables pointed here, they go back to the database connected before
+        (a scheduler started inside a test and stopped again leaves the test's own).
+        """
         if isinstance(self.engine, PostgresEngine) and self.engine.pool is not None:
             await self.engine.close_connection_pool()
-        if _bound is self:
-            _bound = None
+        if self in _open:
+            was_bound = _open[-1] is self
+            _open.remove(self)
+            if was_bound and _open:
+                _open[-1].bind()
 
 
 async def connect(
