@@ -28,7 +28,8 @@ __all__ = ["deliver_webhooks", "webhook_delivery"]
 POSTGRES_ADMIN_URL = os.environ.get(
     "AISLE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-REDIS_URL = os.environ.get("AISLE_TEST_REDIS_URL", "redis://127.0.0.1:6379") + "/14"
+# Database 0: the test fixtures flush 1 to 15; a unique queue namespace keeps runs apart.
+REDIS_URL = os.environ.get("AISLE_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 SECRET_KEY = "YmVuY2gtb25seS1rZXktYmVuY2gtb25seS1rZXktYmU="
 WORKERS = 2
