@@ -47,11 +47,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown bench {', '.join(unknown)}; known: {', '.join(sorted(BENCHES))}")
     results: list[Result] = []
+    failed: list[str] = []
     for name in names:
         print(f"running {name} …", file=sys.stderr, flush=True)
-        results.append(BENCHES[name].run(args.quick))
-    print(format_table(results))
-    return 0
+        try:
+            results.append(BENCHES[name].run(args.quick))
+        except Exception as exc:  # one broken bench (a service down) spares the others
+            needs = BENCHES[name].needs
+            hint = f" (needs {', '.join(needs)})" if needs else ""
+            print(f"{name} failed{hint}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            failed.append(name)
+    if results:
+        print(format_table(results))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
