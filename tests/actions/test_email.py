@@ -266,3 +266,25 @@ async def test_no_recipient_for_the_contact_is_permanent(
     action_settings.update(SMTP_HOST="127.0.0.1", SMTP_FROM=FROM)
     with pytest.raises(PermanentError, match="field 'to'"):
         await mail.execute(context)
+
+
+@pytest.mark.parametrize(
+    ("sender_settings", "changes", "where"),
+    [
+        ({"SMTP_FROM": "not an address"}, {}, "AISLE_SMTP_FROM"),
+        ({}, {"from_address": "Evil <a@b.example>\r\nBcc: victim@x.example"}, "from_address"),
+    ],
+)
+async def test_bad_senders_are_refused_before_connecting(
+    make_context: MakeContext,
+    action_settings: dict[str, str],
+    config: Any,
+    sender_settings: dict[str, str],
+    changes: dict[str, str],
+    where: str,
+) -> None:
+    with smtp_server() as box:
+        action_settings.update(box.settings(), **sender_settings)
+        with pytest.raises(PermanentError, match=where):
+            await mail.execute(make_context({**config, **changes}))
+    assert box.messages == []

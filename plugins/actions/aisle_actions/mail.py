@@ -222,6 +222,12 @@ def build_message(
     return message
 
 
+def _check_sender(sender: str, field: str | None) -> None:
+    if "\r" in sender or "\n" in sender or not _ADDRESS.match(_bare(sender)):
+        where = f"email config field {field!r}" if field else "AISLE_SMTP_FROM"
+        raise PermanentError(f"{where}: {sender!r} is not a sender address")
+
+
 def _bare(sender: str) -> str:
     match = re.search(r"<([^>]+)>", sender)
     return match.group(1) if match else sender.strip()
@@ -312,6 +318,7 @@ async def execute(ctx: ActionContext) -> ActionResult:
     rendered = render_message(config, ctx.contact, ctx.studio, ctx.now, default_from=smtp.sender)
     if not rendered.from_address:
         raise PermanentError("email: no sender; set AISLE_SMTP_FROM or the config's from_address")
+    _check_sender(rendered.from_address, "from_address" if config.from_address else None)
     message = build_message(
         rendered, sender=rendered.from_address, idempotency_key=ctx.idempotency_key, now=ctx.now
     )
