@@ -35,12 +35,12 @@ import msgspec
 import pytest
 import pytest_asyncio
 
+from aisle.jobs.backoff import is_retryable
 from aisle.jobs.contracts import ActionContext, ActionResult, RetryableError
 from aisle.plugins.registrations import ActionExecutor
-from aisle.testing.config_schema import parse_config
+from aisle.testing.config_schema import action_config
 from aisle.testing.registration_suite import STRICT_CONFIG, RegistrationSuite
 from aisle.testing.requirements import requires
-from aisle.testing.retries import worker_retries
 from aisle.testing.samples import SAMPLE_NOW, sample_contact, sample_studio
 from aisle.testing.secrets import leaks, secret_values
 from aisle.testing.services import RecordingServices
@@ -183,7 +183,7 @@ class ActionExecutorSuite(RegistrationSuite):
                 organization_id=str(studio.get("id", "org_sample")),
                 idempotency_key=key,
                 attempt=attempt,
-                config=parse_config(config_type, valid_config if config is None else config),
+                config=action_config(config_type, valid_config if config is None else config),
                 contact=contact,
                 studio=studio,
                 now=SAMPLE_NOW,
@@ -351,7 +351,7 @@ class ActionExecutorSuite(RegistrationSuite):
                 "execute returned success"
                 + ("" if not task.done() else " (or swallowed the worker's cancellation)")
             )
-            assert worker_retries(executor, error), (
+            assert is_retryable(error, executor.classify), (
                 f"{executor.name!r}, case {case.name!r}: a remote that does not answer is "
                 f"transient, but {type(error).__name__}: {error} would stop the run; raise "
                 "aisle.RetryableError on your own timeout"
@@ -420,7 +420,7 @@ class ActionExecutorSuite(RegistrationSuite):
             try:
                 await executor.execute(context)
             except Exception as error:
-                retried = worker_retries(executor, error)
+                retried = is_retryable(error, executor.classify)
                 described = f"{type(error).__name__}: {' '.join(str(error).split())}"
                 if expect == "retryable" and not retried:
                     yield (

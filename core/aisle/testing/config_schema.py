@@ -15,6 +15,7 @@ import msgspec
 
 __all__ = [
     "WRONG_VALUE_CANDIDATES",
+    "action_config",
     "json_schema",
     "parse_config",
     "schema_errors",
@@ -78,6 +79,16 @@ def parse_config(config: type[msgspec.Struct], data: Any) -> msgspec.Struct:
         raise msgspec.ValidationError(f"Expected `object`, got `{type(data).__name__}`")
     parsed: msgspec.Struct = decode_config(config, data)
     return parsed
+
+
+def action_config(config: type[msgspec.Struct], data: Any) -> msgspec.Struct:
+    """Decode an action run's config snapshot as the worker does before ``execute``.
+
+    Laxer than :func:`parse_config` (``strict=False``): the snapshot went through JSON
+    storage, so ``"3"`` may stand for ``3``.
+    """
+    decoded: msgspec.Struct = msgspec.convert(data, config, strict=False)
+    return decoded
 
 
 def wrong_values(

@@ -37,7 +37,7 @@ from aisle.engine.simulation import simulate
 from aisle.engine.validation import validate
 from aisle.plugins.manager import Registry
 from aisle.plugins.registrations import NodeType
-from aisle.testing.config_schema import json_schema, parse_config, wrong_values
+from aisle.testing.config_schema import action_config, json_schema, wrong_values
 from aisle.testing.journeys import (
     ENROLLMENT,
     NEXT,
@@ -248,7 +248,7 @@ class NodeTypeSuite(RegistrationSuite):
                 )
                 continue
             try:
-                parse_config(executor.config, action.config)
+                action_config(executor.config, action.config)
             except msgspec.ValidationError as exc:
                 problems.append(
                     f"executor {action.executor!r} rejects the config it is given ({exc}): "
