@@ -100,6 +100,19 @@ class Studio:
     viewer: User
     other_org: Organization
     other_journey: Journey
+    tokens: dict[str, str]
+    """Plain-text API tokens by user id (and ``other`` for the other studio's owner)."""
+
+    def auth(self, user: User | str) -> dict[str, str]:
+        key = user if isinstance(user, str) else user.id
+        return {"Authorization": f"Bearer {self.tokens[key]}"}
+
+
+async def token_for(store: Store, user: User) -> str:
+    _, plaintext = await store.for_org(user.organization_id).tokens.create(
+        name=f"{user.name} canvas", role=user.role, user_id=user.id
+    )
+    return plaintext
 
 
 @pytest.fixture
@@ -115,4 +128,9 @@ async def studio(store: Store) -> Studio:
     journey = await scope.journeys.create(name="Enquiry to booking", draft=sample_graph())
     other = await store.organizations.create(slug="other-studio", name="Other Studio")
     other_journey = await store.for_org(other).journeys.create(name="Theirs", draft=sample_graph())
-    return Studio(org, journey, owner, planner, photographer, viewer, other, other_journey)
+    other_owner = await store.for_org(other).users.create(
+        email="owner@other.test", role="owner", name="Other Owner"
+    )
+    tokens = {u.id: await token_for(store, u) for u in (owner, planner, photographer, viewer)}
+    tokens["other"] = await token_for(store, other_owner)
+    return Studio(org, journey, owner, planner, photographer, viewer, other, other_journey, tokens)

@@ -15,6 +15,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from aisle.api.auth import BearerAuthMiddleware
+from aisle.api.collab import COLLAB_HANDLERS, collab_lifespan
 from aisle.api.config import ApiConfig
 from aisle.api.context import ApiContext
 from aisle.api.deps import dependencies
@@ -38,7 +39,7 @@ API_PREFIX = "/api/v1"
 def _api_router(config: ApiConfig) -> Router:
     return Router(
         path=API_PREFIX,
-        route_handlers=list(API_CONTROLLERS),
+        route_handlers=[*API_CONTROLLERS, *COLLAB_HANDLERS],
         dependencies=dependencies,
         middleware=[DefineMiddleware(BearerAuthMiddleware)],
         security=[{"bearer": []}],
@@ -110,12 +111,20 @@ def create_app(
     return Litestar(
         route_handlers=handlers,
         exception_handlers=exception_handlers,
-        lifespan=[lifespan],
+        # Collaboration starts after (and stops before) the store it uses.
+        lifespan=[lifespan, collab_lifespan(ctx)],
         state=_state(ctx),
         cors_config=CORSConfig(
             allow_origins=list(config.cors_origins),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "Aisle-Fencing-Tokens",
+                "Last-Event-ID",
+            ],
             expose_headers=[
                 "ETag",
                 "Retry-After",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -15,6 +16,9 @@ from aisle.runtime import Runtime
 from aisle.settings import Settings
 from aisle.storage.flow_log import CollaboratorRepository, FlowLogRepository
 from aisle.storage.store import OrgScope, Store
+
+if TYPE_CHECKING:
+    from aisle.collab import Collaboration
 
 __all__ = ["ApiContext", "Caller", "Scope"]
 
@@ -29,6 +33,8 @@ class ApiContext:
     limiter: RateLimiter
     store: Store | None = None
     runtime: Runtime | None = None
+    collab: Collaboration | None = None
+    """Locks, presence and the live stream (set by the collaboration lifespan)."""
 
     @property
     def clock(self) -> Clock:

@@ -113,3 +113,6 @@ class OpBatch(msgspec.Struct, kw_only=True):
     base_revision: Revision
     ops: Annotated[list[FlowOp], Meta(min_length=1, max_length=MAX_OPS_PER_BATCH)]
     atomic: bool = False
+    fences: dict[str, Annotated[int, Meta(ge=0)]] = {}
+    """Fencing tokens of the edit locks you hold, keyed ``node:<id>`` / ``edge:<id>``:
+    a change to an element locked by you needs its current token (423 otherwise)."""

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from aisle.api.admission import check_graph
+from aisle.api.collab.hooks import announce_flow_log, enforce_fences
 from aisle.api.context import Scope
 from aisle.api.etags import etag, required_revision
 from aisle.api.flow_ops import FlowOp, OpBatch
@@ -139,9 +140,17 @@ def _changes_json(changes: list[Change], revision: int) -> list[dict[str, Any]]:
 
 
 async def replace_flow(
-    scope: Scope, journey_id: str, document: FlowDocument, if_match: str | None
+    scope: Scope,
+    journey_id: str,
+    document: FlowDocument,
+    if_match: str | None,
+    fences: Mapping[str, int] | None = None,
 ) -> Journey:
-    """``PUT …/flow``: replace nodes, edges and viewport (settings stay)."""
+    """``PUT …/flow``: replace nodes, edges and viewport (settings stay).
+
+    ``fences``: fencing tokens of the caller's edit locks (changed locked elements need
+    them).
+    """
     async with scope.store.transaction():
         await scope.flow_log.lock_journey(journey_id)
         journey = await scope.org.journeys.get(journey_id)
@@ -158,29 +167,28 @@ async def replace_flow(
             ) from None
         _admit(scope, graph)
         changes = diff_graphs(journey.draft, graph)
+        await enforce_fences(scope, journey.id, changes, fences or {})
         saved = await scope.org.journeys.save_draft(
             journey.id,
             graph,
             expected_revision=expected if expected is not None else journey.revision,
         )
-        await scope.flow_log.record(
-            journey.id,
-            [
-                {
-                    "op_id": f"put:{new_id()}",
-                    "revision": saved.revision,
-                    "status": "applied",
-                    "kind": "replace_flow",
-                    "op": {
-                        "op": "replace_flow",
-                        "nodes": len(graph.steps),
-                        "edges": len(graph.edges),
-                    },
-                    "changes": _changes_json(changes, saved.revision),
-                    "actor": scope.caller.actor,
-                }
-            ],
-        )
+        logged = [
+            {
+                "op_id": f"put:{new_id()}",
+                "revision": saved.revision,
+                "status": "applied",
+                "kind": "replace_flow",
+                "op": {
+                    "op": "replace_flow",
+                    "nodes": len(graph.steps),
+                    "edges": len(graph.edges),
+                },
+                "changes": _changes_json(changes, saved.revision),
+                "actor": scope.caller.actor,
+            }
+        ]
+        await scope.flow_log.record(journey.id, logged)
         await scope.org.log.append(
             "journey.flow_replaced",
             actor=scope.caller.actor,
@@ -188,6 +196,7 @@ async def replace_flow(
             message=f"flow replaced: revision {saved.revision}, {len(changes)} changes",
             data={"revision": saved.revision, "changes": len(changes)},
         )
+    await announce_flow_log(scope, journey.id, logged)
     return saved
 
 
@@ -286,6 +295,9 @@ async def apply_ops(scope: Scope, journey_id: str, batch: OpBatch) -> OpsOutcome
                 title="Invalid operations",
                 errors=exc.errors,
             ) from None
+        await enforce_fences(
+            scope, journey.id, (c for a in result.applied for c in a.changes), batch.fences
+        )
         saved = journey
         if result.applied:
             saved = await scope.org.journeys.save_draft(
@@ -337,6 +349,7 @@ async def apply_ops(scope: Scope, journey_id: str, batch: OpBatch) -> OpsOutcome
                 "refused": [r.op_id for r in refused],
             },
         )
+    await announce_flow_log(scope, journey.id, entries)
     return OpsOutcome(
         revision=saved.revision,
         etag=etag(saved.id, saved.revision),

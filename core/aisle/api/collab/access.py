@@ -74,7 +74,7 @@ class Targets(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 def collaboration(tenant: Scope) -> Collaboration:
     """The process's collaboration service (503 if app start-up did not build it)."""
-    collab: Collaboration | None = getattr(tenant.ctx, "collab", None)
+    collab = tenant.ctx.collab
     if collab is None:
         raise Problem(503, "collaboration is not running in this process")
     return collab

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, get, post
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, JSONBody
 from msgspec import Meta
 
 from aisle.api.collab.access import (
@@ -102,7 +103,7 @@ class LockController(Controller):
     tags = ["collaboration"]
 
     @get("/", summary="The live locks of a journey")
-    async def list_locks(self, tenant: Tenant, journey_id: str) -> LocksOut:
+    async def list_locks(self, tenant: Tenant, journey_id: FromPath[str]) -> LocksOut:
         journey = await journey_for(tenant, journey_id, "viewer", "reading locks")
         collab = collaboration(tenant)
         leases = await collab.locks.leases(tenant.caller.organization_id, journey.id)
@@ -124,7 +125,9 @@ class LockController(Controller):
             )
         },
     )
-    async def acquire(self, tenant: Tenant, journey_id: str, data: AcquireLocks) -> LocksOut:
+    async def acquire(
+        self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[AcquireLocks]
+    ) -> LocksOut:
         targets = data.require()
         journey = await journey_for(tenant, journey_id, "editor", "locking elements")
         collab = collaboration(tenant)
@@ -149,7 +152,9 @@ class LockController(Controller):
             )
         },
     )
-    async def renew(self, tenant: Tenant, journey_id: str, data: RenewLocks) -> LocksOut:
+    async def renew(
+        self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[RenewLocks]
+    ) -> LocksOut:
         targets = data.require()
         journey = await journey_for(tenant, journey_id, "editor", "renewing locks")
         collab = collaboration(tenant)
@@ -168,7 +173,9 @@ class LockController(Controller):
         return LocksOut(locks=result.renewed, now=collab.clock.now())
 
     @post("/release", summary="Release your locks", status_code=200)
-    async def release(self, tenant: Tenant, journey_id: str, data: ReleaseLocks) -> LocksOut:
+    async def release(
+        self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[ReleaseLocks]
+    ) -> LocksOut:
         targets = None if data.all else data.require()
         journey = await journey_for(tenant, journey_id, "viewer", "releasing locks")
         collab = collaboration(tenant)
@@ -186,7 +193,7 @@ class LockController(Controller):
         status_code=200,
     )
     async def force_release(
-        self, tenant: Tenant, journey_id: str, data: ForceRelease
+        self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[ForceRelease]
     ) -> LocksOut:
         targets = None if data.all else data.require()
         journey = await journey_for(tenant, journey_id, "admin", "force-releasing locks")

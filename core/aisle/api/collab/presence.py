@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, delete, get, post
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from msgspec import UNSET, Meta, UnsetType
 
@@ -77,7 +78,7 @@ class PresenceController(Controller):
     tags = ["collaboration"]
 
     @get("/", summary="Who has the journey open, and where")
-    async def list_sessions(self, tenant: Tenant, journey_id: str) -> SessionsOut:
+    async def list_sessions(self, tenant: Tenant, journey_id: FromPath[str]) -> SessionsOut:
         journey = await journey_for(tenant, journey_id, "viewer", "reading presence")
         collab = collaboration(tenant)
         sessions = await collab.presence.sessions(tenant.caller.organization_id, journey.id)
@@ -90,7 +91,9 @@ class PresenceController(Controller):
         "users' in this journey; your other tabs share yours).",
         status_code=HTTP_201_CREATED,
     )
-    async def join(self, tenant: Tenant, journey_id: str, data: JoinIn) -> PresenceSession:
+    async def join(
+        self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[JoinIn]
+    ) -> PresenceSession:
         journey = await journey_for(tenant, journey_id, "editor", "joining the canvas")
         collab = collaboration(tenant)
         holder = await holder_of(tenant)
@@ -104,9 +107,17 @@ class PresenceController(Controller):
             selection=data.selection,
         )
 
-    @post("/{session_id:str}/heartbeat", summary="Heartbeat: cursor, viewport, selection")
+    @post(
+        "/{session_id:str}/heartbeat",
+        summary="Heartbeat: cursor, viewport, selection",
+        status_code=200,
+    )
     async def heartbeat(
-        self, tenant: Tenant, journey_id: str, session_id: str, data: HeartbeatIn
+        self,
+        tenant: Tenant,
+        journey_id: FromPath[str],
+        session_id: FromPath[str],
+        data: JSONBody[HeartbeatIn],
     ) -> PresenceSession:
         collab = collaboration(tenant)
         # The session must be the caller's (the update checks it): no journey or user
@@ -126,7 +137,9 @@ class PresenceController(Controller):
         summary="Leave (idempotent)",
         status_code=HTTP_204_NO_CONTENT,
     )
-    async def leave(self, tenant: Tenant, journey_id: str, session_id: str) -> Response[None]:
+    async def leave(
+        self, tenant: Tenant, journey_id: FromPath[str], session_id: FromPath[str]
+    ) -> Response[None]:
         collab = collaboration(tenant)
         await collab.presence.leave(
             tenant.caller.organization_id, journey_id, session_id, user_id=holder_id(tenant.caller)

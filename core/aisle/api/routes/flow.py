@@ -9,6 +9,7 @@ from litestar import Controller, Response, get, post, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
+from aisle.api.collab import FENCED_WRITE_RESPONSE, fences_from_header, node_locks
 from aisle.api.deps import Tenant
 from aisle.api.etags import etag, if_none_match_hits
 from aisle.api.flow_ops import OpBatch
@@ -68,7 +69,8 @@ class FlowController(Controller):
         tag = etag(journey.id, journey.revision)
         if if_none_match_hits(if_none_match, tag):
             return Response(content=b"", status_code=304, headers={"ETag": tag})  # type: ignore[arg-type]
-        document = flow_document(tenant, journey.draft, with_issues=issues, locks={})
+        locks = await node_locks(tenant, journey.id)
+        document = flow_document(tenant, journey.draft, with_issues=issues, locks=locks)
         return Response(content=document, headers={"ETag": tag})
 
     @put(
@@ -76,7 +78,9 @@ class FlowController(Controller):
         summary="Save the whole canvas (what toObject() returned)",
         description="Needs `If-Match` with the ETag you read (428 without, 412 when the "
         "draft moved on). React-only fields (`selected`, `measured`, `dragging`…) are "
-        "accepted and dropped.",
+        "accepted and dropped. Changing an element under an edit lock needs the lock's "
+        "fencing token in `Aisle-Fencing-Tokens: node:<id>=<token>, …` (423 otherwise).",
+        responses={423: FENCED_WRITE_RESPONSE},
     )
     async def put_flow(
         self,
@@ -84,11 +88,15 @@ class FlowController(Controller):
         journey_id: FromPath[str],
         data: JSONBody[FlowDocument],
         if_match: Annotated[str | None, HeaderParameter(name="If-Match")] = None,
+        fencing_tokens: Annotated[
+            str | None, HeaderParameter(name="Aisle-Fencing-Tokens", required=False)
+        ] = None,
     ) -> Response[FlowDocument]:
         journey = await tenant.org.journeys.get(journey_id)
         await ensure_journey_role(tenant, journey.id, "editor", "editing the flow")
-        saved = await replace_flow(tenant, journey.id, data, if_match)
-        document = flow_document(tenant, saved.draft, locks={})
+        fences = fences_from_header(fencing_tokens)
+        saved = await replace_flow(tenant, journey.id, data, if_match, fences)
+        document = flow_document(tenant, saved.draft, locks=await node_locks(tenant, saved.id))
         return Response(content=document, headers={"ETag": etag(saved.id, saved.revision)})
 
     @post(
@@ -97,14 +105,16 @@ class FlowController(Controller):
         description="Ops on different nodes, or different properties of one node, merge. "
         "An op whose property someone else changed since its base revision is refused: "
         "409 with both values, and the refused value is kept as a conflict record. "
-        "Resending an op id is a no-op.",
+        "Resending an op id is a no-op. Changing an element under an edit lock needs the "
+        "lock's fencing token in `fences` (423 otherwise, naming holder and expiry).",
         status_code=200,
         responses={
             409: ResponseSpec(
                 data_container=OpsConflictBody,
                 description="Some operations conflict",
                 media_type=PROBLEM_MEDIA_TYPE,
-            )
+            ),
+            423: FENCED_WRITE_RESPONSE,
         },
     )
     async def post_ops(

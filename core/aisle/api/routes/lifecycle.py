@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 from msgspec import Meta
 
+from aisle.api.collab import announce_published
 from aisle.api.context import Scope
 from aisle.api.deps import Tenant
 from aisle.api.graph_paths import Change, diff_graphs
@@ -195,6 +196,7 @@ class LifecycleController(Controller):
                 message=f"version {version.version} published from revision {journey.revision}",
                 data={"revision": journey.revision, "note": data.note},
             )
+        await announce_published(tenant, journey.id, version.version)
         journey = await tenant.org.journeys.get(journey.id)
         return version_out(version, journey)
 
@@ -256,6 +258,7 @@ class LifecycleController(Controller):
                 message=f"version {old.version} published again as version {version.version}",
                 data={"source_version": old.version},
             )
+        await announce_published(tenant, journey.id, version.version, source_version=old.version)
         journey = await tenant.org.journeys.get(journey.id)
         return version_out(version, journey)
 

@@ -1,0 +1,67 @@
+"""Collaboration over HTTP: locks, presence, and the live stream (WebSocket and SSE).
+
+:data:`COLLAB_HANDLERS` are mounted under ``/api/v1``; :func:`collab_lifespan` starts
+the live hub (Redis when ``AISLE_REDIS_URL`` is set) and the collaboration service
+(``ApiContext.collab``) with the app, and installs the scheduler's sweep on that hub.
+The canvas write paths call :mod:`aisle.api.collab.hooks`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+
+from aisle.api.collab.hooks import (
+    announce_flow_log,
+    announce_published,
+    enforce_fences,
+    fences_from_header,
+    node_locks,
+)
+from aisle.api.collab.live import live_socket, live_sse
+from aisle.api.collab.locks import FENCED_WRITE_RESPONSE, LockController
+from aisle.api.collab.presence import PresenceController
+from aisle.api.context import ApiContext
+from aisle.collab import CollabConfig, Collaboration, LiveHub
+from aisle.collab.sweeper import install_sweeper
+
+__all__ = [
+    "COLLAB_HANDLERS",
+    "FENCED_WRITE_RESPONSE",
+    "announce_flow_log",
+    "announce_published",
+    "collab_lifespan",
+    "enforce_fences",
+    "fences_from_header",
+    "node_locks",
+]
+
+COLLAB_HANDLERS: Sequence[Any] = (LockController, PresenceController, live_socket, live_sse)
+"""Route handlers mounted under ``/api/v1`` (behind bearer authentication)."""
+
+
+def collab_lifespan(
+    ctx: ApiContext, *, hub: LiveHub | None = None
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """The app lifespan part that runs collaboration; list it after the one opening
+    the store. ``hub`` overrides the one built from the settings (tests)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        store = ctx.require_store()
+        config = CollabConfig.from_environ(ctx.settings.environ)
+        live = hub if hub is not None else LiveHub.from_settings(ctx.settings)
+        async with live:
+            collab = Collaboration(store.db, store.clock, live, config)
+            ctx.collab = collab
+            install_sweeper(live, config)
+            try:
+                yield
+            finally:
+                await collab.presence.drain()
+                ctx.collab = None
+
+    return lifespan

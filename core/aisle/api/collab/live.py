@@ -1,0 +1,368 @@
+"""The live stream of a journey: WebSocket ``/api/v1/journeys/{id}/live`` (canvases)
+and Server-Sent Events ``/api/v1/journeys/{id}/live/sse`` (the dashboard).
+
+Both send the messages of :mod:`aisle.collab.events`, as JSON, starting with
+``hello``. Connect with ``?since=<revision>`` (SSE: the ``Last-Event-ID`` header does
+it for you) to receive the operations applied after that revision, or a ``refetch``
+when they cannot be replayed.
+
+WebSocket clients may send ``{"type": "heartbeat", "session_id": …, "cursor": …,
+"viewport": …, "selection": […]}`` instead of HTTP heartbeats, and ``{"type": "ping"}``
+(answered by ``pong``). With ``?session_id=`` the socket owns that presence session:
+closing it leaves the session at once. Browsers cannot set ``Authorization`` on a
+WebSocket: offer the subprotocols ``aisle.v1`` and ``aisle.bearer.<token>`` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import msgspec
+from litestar import WebSocket, get, websocket
+from litestar.exceptions import WebSocketDisconnect
+from litestar.params import FromPath, HeaderParameter, QueryParameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from msgspec import UNSET, UnsetType
+
+from aisle.api.collab.access import collaboration, holder_id, journey_for
+from aisle.api.collab.presence import Cursor, ViewportIn, plain
+from aisle.api.context import ApiContext, Caller, Scope
+from aisle.api.deps import Tenant
+from aisle.api.problems import Problem
+from aisle.collab import Collaboration, HubUnavailable
+from aisle.collab.events import Hello, LiveEvent, OpsApplied, Refetch, encode_event
+from aisle.collab.hub import OVERFLOW
+from aisle.collab.service import flow_log_events
+from aisle.storage.errors import NotFound
+
+__all__ = ["REPLAY_LIMIT", "SUBPROTOCOL", "live_socket", "live_sse", "stream_messages"]
+
+log = logging.getLogger(__name__)
+
+SUBPROTOCOL = "aisle.v1"
+REPLAY_LIMIT = 1000
+"""The most op-log entries replayed to a reconnecting client; beyond, ``refetch``."""
+KEEPALIVE_SECONDS = 15.0
+
+_REVISIONED = (b'{"type":"ops.applied"', b'{"type":"flow.replaced"')
+
+
+class _Revisioned(msgspec.Struct):
+    revision: int
+
+
+_revision_of = msgspec.json.Decoder(_Revisioned)
+
+
+async def stream_messages(
+    tenant: Scope, collab: Collaboration, journey_id: str, since: int | None
+) -> AsyncIterator[tuple[bytes, int | None]]:
+    """The journey's stream for one client: ``hello``, the ops it missed since
+    ``since`` (or ``refetch``), then every message as it is published.
+
+    Yields each message with the draft revision it brings the client to (``None`` for
+    messages that do not change the draft). Subscribes before reading the database,
+    so nothing committed in between is lost; replayed ops are not sent twice.
+    """
+    org_id = tenant.caller.organization_id
+    async with collab.hub.subscribe(journey_id) as subscription:
+        journey = await tenant.org.journeys.get(journey_id)
+        now = collab.clock.now()
+        sessions = await collab.presence.sessions(org_id, journey.id)
+        locks = await collab.locks.leases(org_id, journey.id)
+        last = journey.revision
+        yield (
+            encode_event(
+                Hello(
+                    journey_id=journey.id,
+                    at=now,
+                    revision=journey.revision,
+                    sessions=sessions,
+                    locks=locks,
+                    since=since,
+                )
+            ),
+            journey.revision,
+        )
+        if since is not None and since != journey.revision:
+            replay = await _replay(tenant, journey.id, since, journey.revision, now)
+            for event in replay:
+                revision = getattr(event, "revision", None)
+                if isinstance(revision, int):
+                    last = max(last, revision)
+                yield encode_event(event), revision
+        async for item in subscription:
+            if item is OVERFLOW:
+                current = await tenant.org.journeys.get(journey.id)
+                last = current.revision
+                refetch = Refetch(
+                    journey_id=journey.id,
+                    at=collab.clock.now(),
+                    revision=current.revision,
+                    reason="you fell behind the stream and messages were dropped",
+                )
+                yield encode_event(refetch), current.revision
+                continue
+            assert isinstance(item, bytes)
+            revision = None
+            if item.startswith(_REVISIONED):
+                revision = _revision_of.decode(item).revision
+                if revision <= last:
+                    continue  # already replayed from the op log
+                last = revision
+            yield item, revision
+
+
+async def _replay(
+    tenant: Scope, journey_id: str, since: int, current: int, now: Any
+) -> list[LiveEvent]:
+    if since > current:
+        return [
+            Refetch(
+                journey_id=journey_id,
+                at=now,
+                revision=current,
+                reason=f"revision {since} is ahead of the draft (at {current})",
+            )
+        ]
+    entries = await tenant.flow_log.since(journey_id, since, limit=REPLAY_LIMIT)
+    if len(entries) >= REPLAY_LIMIT or any(e.kind == "replace_flow" for e in entries):
+        return [
+            Refetch(
+                journey_id=journey_id,
+                at=now,
+                revision=current,
+                reason=f"too much changed since revision {since} to replay",
+            )
+        ]
+    events = flow_log_events(journey_id, [msgspec.structs.asdict(e) for e in entries], now)
+    return [
+        msgspec.structs.replace(e, replayed=True) if isinstance(e, OpsApplied) else e
+        for e in events
+    ]
+
+
+# -- WebSocket -----------------------------------------------------------------------
+
+
+class _Heartbeat(msgspec.Struct, tag="heartbeat", tag_field="type", forbid_unknown_fields=True):
+    session_id: str
+    cursor: Cursor | UnsetType | None = UNSET
+    viewport: ViewportIn | UnsetType | None = UNSET
+    selection: list[str] | UnsetType = UNSET
+
+
+class _Ping(msgspec.Struct, tag="ping", tag_field="type"):
+    pass
+
+
+_inbound = msgspec.json.Decoder(_Heartbeat | _Ping)
+
+
+def _close_code(exc: BaseException) -> tuple[int, str]:
+    if isinstance(exc, Problem):
+        return 4000 + exc.status_code, exc.detail
+    if isinstance(exc, NotFound):
+        return 4404, str(exc)
+    if isinstance(exc, HubUnavailable):
+        return 1013, "the live stream is unavailable; retry shortly"
+    return 1011, "internal error"
+
+
+def _subprotocol(socket: WebSocket[Any, Any, Any]) -> str | None:
+    offered = socket.scope.get("subprotocols") or []
+    return SUBPROTOCOL if SUBPROTOCOL in offered else None
+
+
+@websocket(
+    "/journeys/{journey_id:str}/live",
+    summary="Live stream of a journey (WebSocket)",
+)
+async def live_socket(
+    socket: WebSocket[Any, Any, Any],
+    journey_id: FromPath[str],
+    since: Annotated[int | None, QueryParameter(ge=0)] = None,
+    session_id: Annotated[str | None, QueryParameter()] = None,
+) -> None:
+    """Presence, locks and graph changes of one journey, as they happen."""
+    await socket.accept(subprotocols=_subprotocol(socket))
+    ctx: ApiContext = socket.app.state.aisle
+    caller: Caller = socket.user
+    tenant = Scope(ctx, caller)
+    send_lock = asyncio.Lock()
+
+    async def send(data: bytes | str) -> None:
+        async with send_lock:
+            await socket.send_data(data, mode="text")
+
+    try:
+        journey = await journey_for(tenant, journey_id, "viewer", "watching the journey")
+        collab = collaboration(tenant)
+    except (Problem, NotFound) as exc:
+        code, reason = _close_code(exc)
+        await send(msgspec.json.encode({"type": "error", "status": code - 4000, "detail": reason}))
+        await socket.close(code=code, reason=reason[:120])
+        return
+
+    async def forward() -> None:
+        async for data, _ in stream_messages(tenant, collab, journey.id, since):
+            await send(data)
+
+    forwarder = asyncio.create_task(forward())
+    try:
+        await _receive(socket, tenant, collab, journey.id, send, forwarder)
+    except WebSocketDisconnect:
+        pass
+    except Exception as exc:
+        code, reason = _close_code(exc)
+        if code == 1011:
+            log.exception("live stream of journey %s failed", journey.id)
+        with contextlib.suppress(Exception):
+            await socket.close(code=code, reason=reason[:120])
+    finally:
+        forwarder.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await forwarder
+        if session_id is not None:
+            with contextlib.suppress(Exception):
+                await collab.presence.leave(
+                    caller.organization_id, journey.id, session_id, user_id=holder_id(caller)
+                )
+
+
+async def _receive(
+    socket: WebSocket[Any, Any, Any],
+    tenant: Scope,
+    collab: Collaboration,
+    journey_id: FromPath[str],
+    send: Any,
+    forwarder: asyncio.Task[None],
+) -> None:
+    """Read client messages until the client goes away or the stream fails."""
+    caller = tenant.caller
+    while True:
+        receiving = asyncio.ensure_future(socket.receive_data("text"))
+        done, _ = await asyncio.wait({receiving, forwarder}, return_when=asyncio.FIRST_COMPLETED)
+        if forwarder in done:
+            receiving.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+                await receiving
+            forwarder.result()  # raises what broke the stream
+            return
+        raw = receiving.result()
+        try:
+            message = _inbound.decode(raw)
+        except msgspec.DecodeError as exc:
+            await send(msgspec.json.encode({"type": "error", "status": 400, "detail": str(exc)}))
+            continue
+        if isinstance(message, _Ping):
+            await send(b'{"type":"pong"}')
+            continue
+        try:
+            await collab.presence.heartbeat(
+                caller.organization_id,
+                journey_id,
+                message.session_id,
+                user_id=holder_id(caller),
+                cursor=plain(message.cursor),
+                viewport=plain(message.viewport),
+                selection=message.selection,
+            )
+        except NotFound as exc:
+            await send(
+                msgspec.json.encode(
+                    {
+                        "type": "error",
+                        "status": 404,
+                        "detail": f"{exc}: it ended; join again",
+                        "session_id": message.session_id,
+                    }
+                )
+            )
+
+
+# -- Server-Sent Events -------------------------------------------------------------
+
+
+def _event_type(data: bytes) -> str:
+    # Messages are encoded by msgspec with the tag first: {"type":"<tag>",…
+    start = len(b'{"type":"')
+    return data[start : data.index(b'"', start)].decode()
+
+
+async def _with_keepalive(
+    messages: AsyncIterator[tuple[bytes, int | None]], interval: float
+) -> AsyncIterator[tuple[bytes, int | None] | None]:
+    """Yield ``None`` whenever ``interval`` passes without a message (for a comment
+    line that keeps proxies from closing an idle stream)."""
+    queue: asyncio.Queue[tuple[bytes, int | None] | BaseException | StopAsyncIteration] = (
+        asyncio.Queue()
+    )
+
+    async def pump() -> None:
+        try:
+            async for item in messages:
+                await queue.put(item)
+        except Exception as exc:
+            await queue.put(exc)
+        else:
+            await queue.put(StopAsyncIteration())
+
+    task = asyncio.create_task(pump())
+    try:
+        while True:
+            try:
+                async with asyncio.timeout(interval):
+                    item = await queue.get()
+            except TimeoutError:
+                yield None
+                continue
+            if isinstance(item, StopAsyncIteration):
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+@get(
+    "/journeys/{journey_id:str}/live/sse",
+    summary="Live stream of a journey (Server-Sent Events)",
+    description="The same messages as the WebSocket, one SSE event each (``event`` is "
+    "the message type; ``id`` the draft revision for messages that carry one).",
+    media_type="text/event-stream",
+)
+async def live_sse(
+    tenant: Tenant,
+    journey_id: FromPath[str],
+    since: Annotated[int | None, QueryParameter(ge=0)] = None,
+    last_event_id: Annotated[
+        str | None, HeaderParameter(name="Last-Event-ID", required=False)
+    ] = None,
+) -> ServerSentEvent:
+    journey = await journey_for(tenant, journey_id, "viewer", "watching the journey")
+    collab = collaboration(tenant)
+    if since is None and last_event_id and last_event_id.isdigit():
+        since = int(last_event_id)
+
+    async def events() -> AsyncIterator[ServerSentEventMessage]:
+        stream = stream_messages(tenant, collab, journey.id, since)
+        async for item in _with_keepalive(stream, KEEPALIVE_SECONDS):
+            if item is None:
+                yield ServerSentEventMessage(comment="keepalive")
+                continue
+            data, revision = item
+            yield ServerSentEventMessage(
+                data=data.decode(),
+                event=_event_type(data),
+                id=revision if revision is not None else None,
+            )
+
+    return ServerSentEvent(events(), headers={"Cache-Control": "no-cache"})
