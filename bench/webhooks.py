@@ -17,61 +17,25 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
 
 from aisle.settings import Settings
 from aisle.testing.http_server import HTTPReceiver
 from bench.registry import Result, bench
+from bench.services import fresh_postgres
 
 __all__ = ["deliver_webhooks", "webhook_delivery"]
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "AISLE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 # Database 0: the test fixtures flush 1 to 15; a unique queue namespace keeps runs apart.
 REDIS_URL = os.environ.get("AISLE_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 SECRET_KEY = "YmVuY2gtb25seS1rZXktYmVuY2gtb25seS1rZXktYmU="
 WORKERS = 2
-DATABASE = "aisle_bench_webhooks"
 
 _WORKER = (
-    "from aisle.jobs.processes import run_worker; from aisle.settings import Settings; "
+    "from aisle.jobs import run_worker; from aisle.settings import Settings; "
     "run_worker(Settings.from_env())"
 )
-
-
-def _database_url(name: str) -> str:
-    return urlunsplit(urlsplit(POSTGRES_ADMIN_URL)._replace(path=f"/{name}"))
-
-
-async def _fresh_database() -> str:
-    import asyncpg
-
-    from aisle.storage.database import connect
-    from aisle.storage.migrate import run_migrations
-
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await admin.close()
-    url = _database_url(DATABASE)
-    db = await connect(url, pool=False)
-    await run_migrations(db)
-    await db.close()
-    return url
-
-
-async def _drop_database() -> None:
-    import asyncpg
-
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 @contextmanager
@@ -95,12 +59,16 @@ def _workers(env: dict[str, str], count: int) -> Iterator[list[subprocess.Popen[
 
 async def deliver_webhooks(runs: int, *, workers: int = WORKERS) -> tuple[float, int]:
     """Deliver ``runs`` webhook action runs; returns (seconds, requests the receiver got)."""
+    async with fresh_postgres("aisle_bench_webhooks") as url:
+        return await _deliver(url, runs, workers)
+
+
+async def _deliver(url: str, runs: int, workers: int) -> tuple[float, int]:
     import redis
 
-    from aisle.jobs.processes import run_scheduler_async
+    from aisle.jobs import run_scheduler_async
     from aisle.storage.store import Store
 
-    url = await _fresh_database()
     namespace = f"aisle-bench-{uuid.uuid4().hex[:8]}"
     environ = {
         "AISLE_DATABASE_URL": url,
@@ -125,34 +93,36 @@ async def deliver_webhooks(runs: int, *, workers: int = WORKERS) -> tuple[float,
                     config={"url": f"{receiver.url}/hook", "event": "bench.delivery"},
                     idempotency_key=f"bench-{n}",
                 )
-            env = {**os.environ, **environ}
-            with _workers(env, workers):
+            with _workers({**os.environ, **environ}, workers):
                 await asyncio.sleep(2.0)  # let the workers import and connect
                 stop = asyncio.Event()
                 began = time.perf_counter()
                 scheduler = asyncio.create_task(run_scheduler_async(settings, stop=stop))
-                deadline = began + 600
-                while time.perf_counter() < deadline:
-                    counts = await scope.action_runs.count_by_status()
-                    if counts.get("succeeded", 0) >= runs:
-                        break
-                    if counts.get("dead", 0):
-                        raise RuntimeError(f"bench webhook runs died: {counts}")
-                    await asyncio.sleep(0.02)
-                else:
-                    raise RuntimeError("bench webhook runs did not finish in 10 minutes")
+                try:
+                    await _until_delivered(scope, runs, began + 600)
+                finally:
+                    stop.set()
+                    await scheduler
                 elapsed = time.perf_counter() - began
-                stop.set()
-                await scheduler
             received = len(receiver.requests)
     finally:
         await store.close()
-        await _drop_database()
         client = redis.Redis.from_url(REDIS_URL)
         for key in client.scan_iter(f"{namespace}*"):
             client.delete(key)
         client.close()
     return elapsed, received
+
+
+async def _until_delivered(scope: Any, runs: int, deadline: float) -> None:
+    while time.perf_counter() < deadline:
+        counts = await scope.action_runs.count_by_status()
+        if counts.get("succeeded", 0) >= runs:
+            return
+        if counts.get("dead", 0):
+            raise RuntimeError(f"bench webhook runs died: {counts}")
+        await asyncio.sleep(0.02)
+    raise RuntimeError("bench webhook runs did not finish in 10 minutes")
 
 
 @bench(
