@@ -14,7 +14,7 @@ import pytest
 
 from actions.conftest import LOCAL
 from actions.smtp_server import Mailbox, smtp_server
-from actions.test_crm_update import API_KEY, Credentials, _provider
+from actions.test_crm_update import API_KEY, Credentials, make_provider
 from aisle import ActionExecutor
 from aisle.jobs.contracts import CRMAccess
 from aisle.testing import ActionExecutorSuite, ConfigCase, Effect, FailureCase
@@ -268,7 +268,7 @@ class TestCrmUpdate(ActionExecutorSuite):
             settings=settings,
             crm=CRMAccess(
                 connection_id="conn_1",
-                provider=_provider(),
+                provider=make_provider(),
                 credentials=Credentials(api_key=API_KEY, base_url=crm.url),
                 external_id=record,
             ),

@@ -53,7 +53,7 @@ class Client:
         return str(response.json()["id"])
 
 
-def _provider(capabilities: Iterable[str] = ("pull", "push")) -> CRMProvider:
+def make_provider(capabilities: Iterable[str] = ("pull", "push")) -> CRMProvider:
     return CRMProvider(
         name="testcrm",
         label="Test CRM",
@@ -64,7 +64,7 @@ def _provider(capabilities: Iterable[str] = ("pull", "push")) -> CRMProvider:
 
 
 test_plugin = types.SimpleNamespace(
-    aisle_crm_providers=hookimpl(lambda: [_provider()]), __name__="test_crm_plugin"
+    aisle_crm_providers=hookimpl(lambda: [make_provider()]), __name__="test_crm_plugin"
 )
 
 
@@ -198,7 +198,7 @@ async def test_unusable_connections_are_permanent(
     message: str,
 ) -> None:
     if setup == "pull_only_provider":
-        connect(action_services, _provider(["pull"]), fake_crm)
+        connect(action_services, make_provider(["pull"]), fake_crm)
     elif setup == "pull_direction":
         connect(action_services, provider, fake_crm, direction="pull")
     with pytest.raises(PermanentError, match=message):
