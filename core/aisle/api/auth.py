@@ -24,8 +24,19 @@ def context_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ApiContext:
     return ctx
 
 
+WS_TOKEN_SUBPROTOCOL = "aisle.bearer."  # noqa: S105 (a prefix, not a secret)
+"""Browsers cannot set headers on a WebSocket: they offer ``aisle.bearer.<token>`` as a
+subprotocol instead (next to ``aisle.v1``, the one the server selects)."""
+
+
 def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     header = connection.headers.get("authorization", "")
+    if not header and connection.scope["type"] == "websocket":
+        for offered in connection.scope.get("subprotocols") or ():
+            if offered.startswith(WS_TOKEN_SUBPROTOCOL) and len(offered) > len(
+                WS_TOKEN_SUBPROTOCOL
+            ):
+                return offered[len(WS_TOKEN_SUBPROTOCOL) :]
     scheme, _, credentials = header.partition(" ")
     if not header:
         raise NotAuthorizedException(detail="send an API token: Authorization: Bearer <token>")
