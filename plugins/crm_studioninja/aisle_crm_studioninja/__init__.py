@@ -21,4 +21,8 @@ class Credentials(msgspec.Struct, forbid_unknown_fields=True):
 
 @hookimpl
 def aisle_crm_providers() -> Iterable[CRMProvider]:
-    return [CRMProvider(name="studioninja", label="Studio Ninja (CSV and Zapier)", credentials=Credentials)]
+    return [
+        CRMProvider(
+            name="studioninja", label="Studio Ninja (CSV and Zapier)", credentials=Credentials
+        )
+    ]
