@@ -34,6 +34,11 @@ from aisle.storage.store import OrgScope, Store
 
 __all__ = ["MAX_EVENT_ATTEMPTS", "Runtime"]
 
+
+class _AlreadyProcessed(Exception):
+    """Another process applied the event first; this attempt's writes are rolled back."""
+
+
 log = logging.getLogger(__name__)
 
 MAX_EVENT_ATTEMPTS = 5
@@ -108,12 +113,28 @@ class Runtime:
             source=source,
         )
         if process and record.status == "pending":
-            await self.process_contact_events(org_id, record.event.contact_id)
-            record = await scope.events.get(record.event.id)
+            outcome = await self._try_process(scope, record, check_order=True)
+            if outcome == "blocked":  # earlier events of this contact go first
+                await self.process_contact_events(org_id, record.event.contact_id)
+            if outcome == "processed":
+                record = msgspec.structs.replace(
+                    record,
+                    status="processed",
+                    processed_at=self.clock.now(),
+                    attempts=record.attempts + 1,
+                    error=None,
+                )
+            else:
+                record = await scope.events.get(record.event.id)
         return record, created
 
     async def process_contact_events(self, org_id: str, contact_id: str | None) -> int:
-        """Process the contact's pending events in arrival order; returns how many."""
+        """Process the contact's pending events in arrival order; returns how many.
+
+        An event whose processing fails holds back the contact's later events (order
+        matters: a payment before its booking means nothing) until it succeeds or is
+        failed for good after ``MAX_EVENT_ATTEMPTS``.
+        """
         scope = self.scope(org_id)
         done = 0
         failed: set[str] = set()
@@ -126,28 +147,42 @@ class Runtime:
             if not pending:
                 return done
             for record in pending:
-                if await self.process_event(org_id, record.event.id):
+                outcome = await self._try_process(scope, record, check_order=False)
+                if outcome == "processed":
                     done += 1
-                else:
+                elif outcome == "error":
                     failed.add(record.event.id)
-                    # Later events of this contact wait for this one (ordering), except
-                    # when it has failed for good.
                     current = await scope.events.get(record.event.id)
                     if current.status == "pending":
                         return done
 
     async def process_event(self, org_id: str, event_id: str) -> bool:
-        """Apply one pending event to the contact's journeys, in one transaction.
+        """Apply one pending event (after any earlier pending events of its contact).
 
         Returns False when processing raised (recorded on the event; retried later).
         """
         scope = self.scope(org_id)
+        record = await scope.events.get(event_id)
+        if record.status != "pending":
+            return True
+        outcome = await self._try_process(scope, record, check_order=True)
+        if outcome == "blocked":
+            await self.process_contact_events(org_id, record.event.contact_id)
+            return (await scope.events.get(event_id)).status != "pending"
+        return outcome != "error"
+
+    async def _try_process(self, scope: OrgScope, record: EventRecord, *, check_order: bool) -> str:
+        """``processed``, ``skipped`` (someone else did it), ``blocked`` (an earlier event
+        of the contact is pending) or ``error`` (recorded on the event)."""
+        event_id = record.event.id
         try:
-            queued = await self._process_event(scope, event_id)
+            outcome, queued = await self._process_event(scope, record, check_order=check_order)
+        except _AlreadyProcessed:
+            return "skipped"
         except Exception as exc:  # a bug or a broken plugin: keep the event, say why
-            log.exception("processing event %s of organization %s failed", event_id, org_id)
-            record = await scope.events.get(event_id)
-            final = record.attempts + 1 >= MAX_EVENT_ATTEMPTS
+            log.exception("processing event %s of organization %s failed", event_id, scope.org_id)
+            current = await scope.events.get(event_id)
+            final = current.attempts + 1 >= MAX_EVENT_ATTEMPTS
             await scope.events.mark_failed(event_id, f"{type(exc).__name__}: {exc}", final=final)
             await scope.log.append(
                 "event.failed" if final else "event.error",
@@ -156,68 +191,74 @@ class Runtime:
                 + f": {type(exc).__name__}: {exc}",
                 event_id=event_id,
                 contact_id=record.event.contact_id,
-                data={"attempt": record.attempts + 1},
+                data={"attempt": current.attempts + 1},
             )
-            return False
+            return "error"
         if queued:
             self._wake()
-        return True
+        return outcome
 
-    async def _process_event(self, scope: OrgScope, event_id: str) -> bool:
+    async def _process_event(
+        self, scope: OrgScope, record: EventRecord, *, check_order: bool
+    ) -> tuple[str, bool]:
         org = await self.organization(scope.org_id)
+        event = record.event
         queued = False
         async with self.store.transaction():
-            record = await scope.events.get(event_id)
-            contact_id = record.event.contact_id
-            if contact_id is not None:
-                await scope.contacts.lock(contact_id)
-                record = await scope.events.get(event_id)  # re-read under the lock
-            if record.status != "pending":
-                return False
-            event = record.event
-            contact = await scope.contacts.find(contact_id) if contact_id else None
-            if contact is None:
-                await scope.events.mark_processed(event_id)
-                return False
-            now = self.clock.now()
-            active = await scope.enrollments.active_for_contact(contact.id, lock=True)
-            for enrollment in active:
-                compiled = await self.journeys.get(
-                    scope, enrollment.journey_id, enrollment.version, org.timezone
-                )
-                transition = engine.handle_event(compiled, enrollment.state, contact, event, now)
-                if transition.state != enrollment.state or transition.changed:
+            contact = None
+            if event.contact_id is not None:
+                contact = await scope.contacts.lock(event.contact_id)
+                if check_order and await scope.events.has_earlier_pending(record):
+                    return "blocked", False
+            if contact is not None:
+                now = self.clock.now()
+                enrollments = await scope.enrollments.for_contact(contact.id, lock=True)
+                for enrollment in enrollments:
+                    if enrollment.state.status != "active":
+                        continue
+                    compiled = await self.journeys.get(
+                        scope, enrollment.journey_id, enrollment.version, org.timezone
+                    )
+                    transition = engine.handle_event(
+                        compiled, enrollment.state, contact, event, now
+                    )
+                    if transition.state != enrollment.state or transition.changed:
+                        await write_transition(
+                            scope,
+                            transition,
+                            contact_id=contact.id,
+                            journey_id=enrollment.journey_id,
+                            version=enrollment.version,
+                            registry=self.registry,
+                            event_id=event.id,
+                        )
+                        queued = queued or bool(transition.actions) or _waits(transition)
+                for journey_id, version in await scope.journeys.live_versions():
+                    compiled = await self.journeys.get(scope, journey_id, version, org.timezone)
+                    if not engine.matches_entry(compiled, contact, event):
+                        continue
+                    # Statuses as they were before this event (re-enrollment policy).
+                    statuses = [e.state.status for e in enrollments if e.journey_id == journey_id]
+                    if not engine.may_enroll(compiled.settings.reenrollment, statuses):
+                        continue
+                    transition = engine.start(
+                        compiled, scope.enrollments.new_id(), contact, now, event
+                    )
                     await write_transition(
                         scope,
                         transition,
                         contact_id=contact.id,
-                        journey_id=enrollment.journey_id,
-                        version=enrollment.version,
+                        journey_id=journey_id,
+                        version=version,
                         registry=self.registry,
+                        new=True,
                         event_id=event.id,
                     )
                     queued = queued or bool(transition.actions) or _waits(transition)
-            for journey_id, version in await scope.journeys.live_versions():
-                compiled = await self.journeys.get(scope, journey_id, version, org.timezone)
-                if not engine.matches_entry(compiled, contact, event):
-                    continue
-                statuses = await scope.enrollments.statuses(contact.id, journey_id)
-                if not engine.may_enroll(compiled.settings.reenrollment, statuses):
-                    continue
-                transition = engine.start(compiled, scope.enrollments.new_id(), contact, now, event)
-                await write_transition(
-                    scope,
-                    transition,
-                    contact_id=contact.id,
-                    journey_id=journey_id,
-                    version=version,
-                    registry=self.registry,
-                    new=True,
-                    event_id=event.id,
-                )
-                queued = queued or bool(transition.actions) or _waits(transition)
-            await scope.events.mark_processed(event_id)
-        return queued
+            # Conditional: if another process applied this event meanwhile, roll back ours.
+            if not await scope.events.mark_processed(event.id):
+                raise _AlreadyProcessed(event.id)
+        return "processed", queued
 
     # -- enrollments -----------------------------------------------------------------
 

@@ -138,16 +138,22 @@ class ContactRepository(Scoped):
             return None
         return await self.find(row["contact_id"])
 
-    async def lock(self, contact_id: str) -> None:
-        """Serialize processing for one contact until the transaction ends.
+    async def lock(self, contact_id: str) -> Contact | None:
+        """Serialize processing for one contact until the transaction ends, and read it.
 
         PostgreSQL: ``SELECT … FOR UPDATE`` on the contact row. SQLite: the IMMEDIATE
-        transaction already holds the database write lock.
+        transaction already holds the database write lock. Returns the contact
+        (``None`` when it does not exist here or is deleted).
         """
         if not self.db.in_transaction:
             raise RuntimeError("ContactRepository.lock() must run inside store.transaction()")
+        query = self._select(T.id == contact_id)
         if self.db.is_postgres:
-            await self._select(T.id == contact_id).columns(T.id).lock_rows("UPDATE")
+            query = query.lock_rows("UPDATE")
+        row = await query.first()
+        if row is None or row["deleted_at"] is not None:
+            return None
+        return contact_from_row(row)
 
     async def count(self) -> int:
         return int(await T.count().where(self._where(T.deleted_at.is_null())))

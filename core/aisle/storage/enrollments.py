@@ -68,16 +68,18 @@ class EnrollmentRepository(Scoped):
     ) -> Enrollment:
         now = self.clock.now()
         values = {col._meta.name: value for col, value in _state_columns(state).items()}
-        await self._insert(
-            id=state.enrollment_id,
-            contact_id=contact_id,
-            journey_id=journey_id,
-            version=version,
-            created_at=now,
-            updated_at=now,
-            **values,
-        )
-        return await self.get(state.enrollment_id)
+        rows = await T.insert(
+            self._row(
+                id=state.enrollment_id,
+                contact_id=contact_id,
+                journey_id=journey_id,
+                version=version,
+                created_at=now,
+                updated_at=now,
+                **values,
+            )
+        ).returning(*T.all_columns())
+        return enrollment_from_row(rows[0])
 
     async def get(self, enrollment_id: str) -> Enrollment:
         row = await self._first(T.id == enrollment_id)
@@ -129,6 +131,16 @@ class EnrollmentRepository(Scoped):
             query = query.lock_rows("UPDATE")
         rows = await query
         return [enrollment_from_row(r) for r in rows]
+
+    async def for_contact(
+        self, contact_id: str, *, lock: bool = False
+    ) -> builtins.list[Enrollment]:
+        """Every enrollment of a contact, oldest first (active ones and past ones, which
+        the re-enrollment policy looks at); ``lock`` as in :meth:`active_for_contact`."""
+        query = self._select(T.contact_id == contact_id).order_by(T.id)
+        if lock and self.db.is_postgres:
+            query = query.lock_rows("UPDATE")
+        return [enrollment_from_row(r) for r in await query]
 
     async def statuses(self, contact_id: str, journey_id: str) -> builtins.list[EnrollmentStatus]:
         """Statuses of the contact's enrollments in a journey, oldest first (re-enrollment)."""

@@ -127,8 +127,9 @@ class EventRepository(Scoped):
         )
         return [event_from_row(r) for r in rows]
 
-    async def mark_processed(self, event_id: str) -> None:
-        await self._update(
+    async def mark_processed(self, event_id: str) -> bool:
+        """Pending → processed; False (and no change) if it was no longer pending."""
+        rows = await self._update(
             {
                 T.status: "processed",
                 T.processed_at: self.clock.now(),
@@ -136,7 +137,26 @@ class EventRepository(Scoped):
                 T.error: None,
             },
             T.id == event_id,
+            T.status == "pending",
+        ).returning(T.id)
+        return bool(rows)
+
+    async def has_earlier_pending(self, event: EventRecord) -> bool:
+        """Whether the event's contact has a pending event that arrived before it."""
+        contact_id = event.event.contact_id
+        received_at = event.received_at
+        assert received_at is not None
+        row = (
+            await self._select(
+                T.contact_id.is_null() if contact_id is None else T.contact_id == contact_id,
+                T.status == "pending",
+                (T.received_at < received_at)
+                | ((T.received_at == received_at) & (T.id < event.event.id)),
+            )
+            .columns(T.id)
+            .first()
         )
+        return row is not None
 
     async def mark_failed(self, event_id: str, error: str, *, final: bool) -> None:
         """Record a processing error; ``final`` stops retries (status ``failed``)."""
