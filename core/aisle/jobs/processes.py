@@ -108,6 +108,7 @@ async def run_scheduler_async(
     clock: Clock | None = None,
 ) -> None:
     """The scheduler loop in the current event loop, until ``stop`` is set."""
+    from aisle.collab.sweeper import scheduler_sweeper
     from aisle.runtime.service import Runtime
     from aisle.storage.store import Store
 
@@ -119,17 +120,20 @@ async def run_scheduler_async(
     runtime = Runtime(store, registry, settings)
     log.info("aisle scheduler started")
     try:
-        while not stop.is_set():
-            busy = False
-            try:
-                passed = await scheduler_pass(runtime)
-                sent = await relay_once(runtime, lambda run_id: _send(actor, run_id))
-                busy = passed.busy or sent > 0
-            except Exception:
-                log.exception("scheduler pass failed")
-            if not busy:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=settings.poll_interval_seconds)
+        # Expired locks and silent presence sessions are swept each pass and announced
+        # to the API processes' live streams through Redis.
+        async with scheduler_sweeper(settings):
+            while not stop.is_set():
+                busy = False
+                try:
+                    passed = await scheduler_pass(runtime)
+                    sent = await relay_once(runtime, lambda run_id: _send(actor, run_id))
+                    busy = passed.busy or sent > 0
+                except Exception:
+                    log.exception("scheduler pass failed")
+                if not busy:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=settings.poll_interval_seconds)
     finally:
         await store.close()
         broker.close()
