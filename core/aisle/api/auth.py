@@ -7,9 +7,11 @@ The token is looked up by its SHA-256 hash; an unknown, revoked or expired token
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
@@ -31,12 +33,12 @@ subprotocol instead (next to ``aisle.v1``, the one the server selects)."""
 
 def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     header = connection.headers.get("authorization", "")
-    if not header and connection.scope["type"] == "websocket":
-        for offered in connection.scope.get("subprotocols") or ():
-            if offered.startswith(WS_TOKEN_SUBPROTOCOL) and len(offered) > len(
-                WS_TOKEN_SUBPROTOCOL
-            ):
-                return offered[len(WS_TOKEN_SUBPROTOCOL) :]
+    if not header and connection.scope["type"] == ScopeType.WEBSOCKET:
+        offered = cast("Sequence[str]", connection.scope.get("subprotocols") or ())
+        for protocol in offered:
+            token = str(protocol).removeprefix(WS_TOKEN_SUBPROTOCOL)
+            if token and token != protocol:
+                return token
     scheme, _, credentials = header.partition(" ")
     if not header:
         raise NotAuthorizedException(detail="send an API token: Authorization: Bearer <token>")
