@@ -32,6 +32,8 @@ class Served:
     url: str
     lines: list[str]
     process: asyncio.subprocess.Process
+    stderr: str = ""
+    """Everything the process wrote to stderr (complete once it has exited)."""
 
     def line(self, prefix: str) -> str | None:
         return next((line for line in self.lines if line.startswith(prefix)), None)
@@ -49,10 +51,12 @@ async def serving(data_dir: Path, *args: str) -> AsyncIterator[Served]:
         env=clean_env(),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
-    assert process.stdout is not None
+    assert process.stdout is not None and process.stderr is not None
+    stderr = asyncio.create_task(process.stderr.read())
     lines: list[str] = []
+    served: Served | None = None
     try:
         async with asyncio.timeout(60):
             while not any(line.startswith("API:") for line in lines):
@@ -70,13 +74,17 @@ async def serving(data_dir: Path, *args: str) -> AsyncIterator[Served]:
                     pass
         match = BANNER.match(lines[0])
         assert match, lines
-        yield Served(match.group(1), lines, process)
+        served = Served(match.group(1), lines, process)
+        yield served
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
         async with asyncio.timeout(30):
             code = await process.wait()
-    assert code == 0, f"aisle serve exited with {code} on SIGTERM"
+            errors = (await stderr).decode()
+        if served is not None:
+            served.stderr = errors
+    assert code == 0, f"aisle serve exited with {code} on SIGTERM: {errors[-2000:]}"
 
 
 async def test_serve_answers_healthz_and_prints_the_dashboard_and_a_working_token(
