@@ -8,9 +8,11 @@ node or edge at fault). Unexpected exceptions become a 500 problem without inter
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import (
@@ -20,6 +22,7 @@ from litestar.exceptions import (
 )
 from litestar.types import ExceptionHandlersMap
 
+from aisle.runtime.errors import DateChangeNotConfirmed, RuntimeRefusal
 from aisle.storage.errors import Conflict, NotFound, RevisionConflict
 
 __all__ = [
@@ -185,8 +188,10 @@ def _validation_errors(extra: Any) -> list[FieldError]:
                 if field is None and " - at `" in message:
                     message, _, path = message.partition(" - at `")
                     field = _field_from_key(path.rstrip("`"))
-                if source and source not in ("body",) and field:
-                    field = f"{source}:{field}"
+                if source is not None:
+                    source = str(getattr(source, "value", source))
+                if source and source != "body" and field:
+                    message = f"{source} parameter: {message}"
                 errors.append(FieldError(message=message, field=field))
     return errors
 
@@ -207,6 +212,10 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     headers = dict(exc.headers or {})
     if isinstance(exc, NotAuthorizedException):
         headers.setdefault("WWW-Authenticate", 'Bearer realm="aisle"')
+    if status == 413:
+        limit = getattr(getattr(request.app.state, "aisle", None), "config", None)
+        size = getattr(limit, "max_body_bytes", None)
+        detail = f"the request body is larger than the {size}-byte limit" if size else detail
     if status >= 500:
         log.error("HTTP %s on %s %s: %s", status, request.method, request.url.path, detail)
         detail = _TITLES.get(status, "Error")
@@ -251,12 +260,47 @@ def _msgspec_handler(
     )
 
 
+def _date_change_handler(
+    request: Request[Any, Any, Any], exc: DateChangeNotConfirmed
+) -> Response[Any]:
+    return problem_response(
+        request,
+        409,
+        str(exc),
+        slug="confirmation-required",
+        title="Confirmation required",
+        errors=[FieldError(message="needs confirm_date_change: true", field="wedding_date")],
+        extra={
+            "requires_confirmation": "confirm_date_change",
+            "old": exc.old.isoformat() if exc.old else None,
+            "new": exc.new.isoformat() if exc.new else None,
+        },
+    )
+
+
+def _refusal_handler(request: Request[Any, Any, Any], exc: RuntimeRefusal) -> Response[Any]:
+    errors = [FieldError(message=str(exc), field=exc.field)] if exc.field else []
+    return problem_response(request, 409, str(exc), errors=errors, slug="refused")
+
+
+def _integrity_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # A unique constraint caught a race the checks before it could not see.
+    log.info("integrity error on %s %s: %s", request.method, request.url.path, exc)
+    return problem_response(
+        request, 409, "the change conflicts with an existing record; read it and retry"
+    )
+
+
 exception_handlers: ExceptionHandlersMap = {
     Problem: _problem_handler,
     NotFound: _not_found_handler,
     RevisionConflict: _revision_handler,
     Conflict: _conflict_handler,
     msgspec.ValidationError: _msgspec_handler,
+    DateChangeNotConfirmed: _date_change_handler,
+    RuntimeRefusal: _refusal_handler,
+    sqlite3.IntegrityError: _integrity_handler,
+    asyncpg.exceptions.IntegrityConstraintViolationError: _integrity_handler,
     ValidationException: _validation_handler,
     HTTPException: _http_handler,
     Exception: _unexpected_handler,
