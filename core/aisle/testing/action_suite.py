@@ -287,6 +287,35 @@ class ActionExecutorSuite(RegistrationSuite):
             f"keys {sorted(map(str, keys))}: each run must reach the remote with its own key"
         )
 
+    @pytest.mark.asyncio
+    async def test_preview_renders_without_sending(
+        self,
+        executor: ActionExecutor,
+        config_type: type[msgspec.Struct],
+        valid_config: Any,
+        contact: Mapping[str, Any],
+        studio: Mapping[str, Any],
+        effects: _Effects,
+    ) -> None:
+        """``preview`` shows what would be sent, the same each time, and sends nothing."""
+        preview = executor.preview
+        if preview is None:
+            pytest.skip(f"action executor {executor.name!r} offers no preview")
+        config = action_config(config_type, valid_config)
+        before = await effects.snapshot()
+        first, second = preview(config, contact, studio), preview(config, contact, studio)
+        assert await effects.snapshot() == before, (
+            f"action executor {executor.name!r}: preview reached the remote; it must only "
+            "render what execute would send"
+        )
+        assert first == second, (
+            f"action executor {executor.name!r}: two previews of the same action differ"
+        )
+        try:
+            msgspec.json.encode(first)
+        except (TypeError, msgspec.EncodeError) as exc:
+            pytest.fail(f"the preview of {executor.name!r} is not JSON the API can return: {exc}")
+
     @requires("retryable_errors")
     @pytest.mark.asyncio
     async def test_transient_failures_are_retried(
