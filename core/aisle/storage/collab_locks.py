@@ -270,7 +270,7 @@ class LockRepository(Scoped):
                     if lock.holder != holder
                 ]
                 return Acquired(granted=viewing, editors=editors)
-            await self._lock_fences(journey_id, wanted)
+            bumped = await self._bump_fences(journey_id, wanted)
             existing = await self._edit_rows(journey_id, wanted)
             conflicts = [
                 lock
@@ -296,7 +296,6 @@ class LockRepository(Scoped):
                         f"journey_id = {{}} AND mode = 'edit' AND {match}",
                         *args,
                     )
-                tokens = await self._next_tokens(journey_id, fresh)
                 granted += await self._insert_leases(
                     journey_id,
                     fresh,
@@ -306,7 +305,7 @@ class LockRepository(Scoped):
                     session_id,
                     now,
                     expires_at,
-                    tokens,
+                    bumped,
                 )
             return Acquired(
                 granted=sorted(granted, key=lambda lock: lock.target), replaced=replaced
@@ -545,40 +544,32 @@ class LockRepository(Scoped):
             if target.id not in (nodes if target.kind == "node" else edges):
                 raise NotFound(f"{target.kind} of journey {journey_id!r}", target.id)
 
-    async def _lock_fences(self, journey_id: str, targets: Sequence[LockTarget]) -> None:
+    async def _bump_fences(
+        self, journey_id: str, targets: Sequence[LockTarget]
+    ) -> dict[LockTarget, int]:
+        """Create or advance every target's fence counter; returns the next tokens.
+
+        One statement over the sorted targets: on PostgreSQL it row-locks the fences
+        in that order, so two batches wait for each other instead of deadlocking, and
+        grants of one target run one at a time. A refused grant rolls the counters
+        back with it; a holder extending its own lease skips its number, which leaves
+        a gap but never a repeat.
+        """
         args: list[Any] = []
         values = []
         for target in targets:
-            values.append("({}, {}, {}, {}, 0)")
+            values.append("({}, {}, {}, {}, 1)")
             args.extend((self.org_id, journey_id, target.kind, target.id))
-        # Sorted targets, one statement: two batches wait for each other in one order.
-        await self.db.execute(
+        rows = await self.db.execute(
             "INSERT INTO collab_fences (organization_id, journey_id, target_kind, target_id, "
             f"last_token) VALUES {', '.join(values)} "
-            "ON CONFLICT (journey_id, target_kind, target_id) DO NOTHING",
-            *args,
-        )
-        if self.db.is_postgres:
-            args = [self.org_id, journey_id]
-            match = _match(targets, args)
-            await self.db.execute(
-                "SELECT last_token FROM collab_fences WHERE organization_id = {} AND "
-                f"journey_id = {{}} AND {match} ORDER BY target_kind, target_id FOR UPDATE",
-                *args,
-            )
-
-    async def _next_tokens(
-        self, journey_id: str, targets: Sequence[LockTarget]
-    ) -> dict[LockTarget, int]:
-        args: list[Any] = [self.org_id, journey_id]
-        match = _match(targets, args)
-        rows = await self.db.execute(
-            "UPDATE collab_fences SET last_token = last_token + 1 WHERE organization_id = {} "
-            f"AND journey_id = {{}} AND {match} RETURNING target_kind, target_id, last_token",
+            "ON CONFLICT (journey_id, target_kind, target_id) DO UPDATE SET "
+            "last_token = collab_fences.last_token + 1 "
+            "RETURNING target_kind, target_id, last_token",
             *args,
         )
         tokens = {LockTarget(r["target_kind"], r["target_id"]): int(r["last_token"]) for r in rows}
-        assert len(tokens) == len(targets), "every target has a fence row by now"
+        assert len(tokens) == len(targets), "every target has a fence row"
         return tokens
 
     async def _edit_rows(
