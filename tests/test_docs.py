@@ -1,0 +1,100 @@
+"""The plugin guide stays true: every hook and registration field is documented in
+``docs/plugin-guide.md``, every Python block compiles, and the complete example runs.
+
+Like Datasette's ``test_docs.py``: add a hook or a field and this fails until the guide
+says what it is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+import types
+from pathlib import Path
+
+import pytest
+
+import aisle.testing
+from aisle.plugins import registrations
+from aisle.plugins.hookspecs import AisleSpecs
+from aisle.plugins.manager import HOOKS, load_registry
+
+GUIDE_PATH = Path(__file__).resolve().parent.parent / "docs" / "plugin-guide.md"
+GUIDE = GUIDE_PATH.read_text()
+PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", GUIDE, flags=re.DOTALL)
+
+SPECS = sorted(
+    name
+    for name, function in inspect.getmembers(AisleSpecs, inspect.isfunction)
+    if hasattr(function, "aisle_spec")
+)
+REGISTRATIONS = [
+    cls
+    for cls in (getattr(registrations, name) for name in registrations.__all__)
+    if isinstance(cls, type) and issubclass(cls, registrations.Registration)
+]
+
+
+def section(title: str) -> str:
+    """The text under the ``### `title` `` heading, up to the next heading."""
+    match = re.search(
+        rf"^### `{re.escape(title)}`\n(.*?)(?=^##)", GUIDE + "\n##", flags=re.DOTALL | re.M
+    )
+    assert match, f"docs/plugin-guide.md has no section '### `{title}`'"
+    return match.group(1)
+
+
+def test_the_hook_table_and_the_specs_agree() -> None:
+    assert set(SPECS) == set(HOOKS)
+
+
+@pytest.mark.parametrize("hook", SPECS)
+def test_every_hook_is_documented_with_its_exact_signature(hook: str) -> None:
+    spec = getattr(AisleSpecs, hook)
+    signature = inspect.signature(spec)
+    parameters = [p for name, p in signature.parameters.items() if name != "self"]
+    # Under `from __future__ import annotations` the return annotation is its source text.
+    shown = f"def {hook}({', '.join(map(str, parameters))}) -> {signature.return_annotation}"
+    text = section(hook)
+    assert shown in text, f"the section on {hook} must show its signature: {shown}"
+    assert "@hookimpl" in text, f"the section on {hook} must show an implementation"
+    # Every hook returns registrations of one type; the section links to its reference.
+    returned = HOOKS[hook].__name__
+    assert f"[`{returned}`](#{returned.lower()})" in text
+
+
+@pytest.mark.parametrize("registration", REGISTRATIONS, ids=lambda cls: cls.__name__)
+def test_every_registration_field_is_documented(registration: type) -> None:
+    own = section(registration.__name__)
+    shared = section("Registration")
+    inherited = {f.name for f in dataclasses.fields(registrations.Registration)}
+    missing = [
+        field.name
+        for field in dataclasses.fields(registration)
+        if f"| `{field.name}` |" not in (shared if field.name in inherited else own)
+    ]
+    assert not missing, (
+        f"docs/plugin-guide.md does not document {registration.__name__}."
+        f"{', '.join(missing)} (a table row starting | `field` |)"
+    )
+
+
+def test_every_public_testing_name_is_mentioned() -> None:
+    missing = [name for name in aisle.testing.__all__ if f"`{name}" not in GUIDE]
+    assert not missing, f"docs/plugin-guide.md never mentions aisle.testing's {missing}"
+
+
+@pytest.mark.parametrize("number", range(len(PYTHON_BLOCKS)))
+def test_every_python_block_compiles(number: int) -> None:
+    compile(PYTHON_BLOCKS[number], f"plugin-guide.md python block {number}", "exec")
+
+
+def test_the_complete_example_loads_as_a_plugin() -> None:
+    [source] = [block for block in PYTHON_BLOCKS if block.startswith('"""aisle-gallery')]
+    module = types.ModuleType("aisle_gallery_example")
+    exec(compile(source, "plugin-guide.md example", "exec"), module.__dict__)
+    registry = load_registry(extra_plugins=[("gallery", module)], entry_points=False)
+    assert not registry.errors, registry.errors
+    assert "gallery_ready" in registry.trigger_types
+    assert "gallery_link" in registry.node_types
