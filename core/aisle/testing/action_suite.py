@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -377,8 +377,8 @@ class ActionExecutorSuite(RegistrationSuite):
             error = task.exception()
             assert error is not None, (
                 f"{executor.name!r}, case {case.name!r}: the remote never answered but "
-                "execute returned success"
-                + ("" if not task.done() else " (or swallowed the worker's cancellation)")
+                "execute returned success; let the worker's cancellation through (never "
+                "swallow asyncio.CancelledError) or raise RetryableError on a timeout"
             )
             assert is_retryable(error, executor.classify), (
                 f"{executor.name!r}, case {case.name!r}: a remote that does not answer is "
@@ -442,7 +442,8 @@ class ActionExecutorSuite(RegistrationSuite):
         make_context: ContextFactory,
         failure_cases: Sequence[FailureCase],
         expect: str,
-    ) -> Any:
+    ) -> AsyncIterator[str]:
+        """What is wrong with how each case of kind ``expect`` is raised (nothing when right)."""
         for case in self._cases(executor, failure_cases, expect):
             await _maybe_await(case.arm() if case.arm else None)
             context = make_context(f"conformance-{expect}-{case.name}", config=case.config)

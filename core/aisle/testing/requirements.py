@@ -19,7 +19,7 @@ from typing import Any, ClassVar, TypeVar
 
 import pytest
 
-__all__ = ["CapabilitySuite", "requires"]
+__all__ = ["CapabilitySuite", "required_by", "requires"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
