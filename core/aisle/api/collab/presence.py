@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Response, delete, get, post
+from litestar import Controller, delete, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from msgspec import UNSET, Meta, UnsetType
@@ -139,9 +139,8 @@ class PresenceController(Controller):
     )
     async def leave(
         self, tenant: Tenant, journey_id: FromPath[str], session_id: FromPath[str]
-    ) -> Response[None]:
+    ) -> None:
         collab = collaboration(tenant)
         await collab.presence.leave(
             tenant.caller.organization_id, journey_id, session_id, user_id=holder_id(tenant.caller)
         )
-        return Response(content=None, status_code=HTTP_204_NO_CONTENT)
