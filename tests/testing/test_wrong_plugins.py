@@ -101,7 +101,7 @@ class TestCareless(NotifySandbox, ActionExecutorSuite):
         return dataclasses.replace(NOTIFY, execute=careless)
 """,
     )
-    result.assert_outcomes(passed=10, failed=3, skipped=4)
+    result.assert_outcomes(passed=10, failed=3, skipped=5)
     result.stdout.fnmatch_lines(
         [
             "*TestCareless.test_effects_carry_the_idempotency_key*",
@@ -149,7 +149,7 @@ class TestBlunt(NotifySandbox, ActionExecutorSuite):
         ]
 """,
     )
-    result.assert_outcomes(passed=13, failed=2, skipped=2)
+    result.assert_outcomes(passed=13, failed=2, skipped=3)
     result.stdout.fnmatch_lines(
         [
             "*TestBlunt.test_transient_failures_are_retried*",
