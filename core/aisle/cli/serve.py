@@ -76,7 +76,9 @@ async def serve(settings: Settings, registry: Registry, host: str, port: int) ->
     try:
         runtime = Runtime(store, registry, settings)
         seed = await ensure_demo(runtime)
-        app = create_app(settings, registry, store=store)
+        # One runtime for the API and the embedded jobs: work queued by a request wakes
+        # the jobs at once instead of at their next poll.
+        app = create_app(settings, registry, store=store, runtime=runtime)
         server = _Server(uvicorn.Config(app, host=host, port=port, lifespan="on", log_level="info"))
         if settings.embedded:
             jobs = EmbeddedJobs(runtime)
