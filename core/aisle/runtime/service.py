@@ -10,6 +10,7 @@ and a crash leaves either all of a transition or none of it.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +42,9 @@ class _AlreadyProcessed(Exception):
 
 log = logging.getLogger(__name__)
 
+ORG_CACHE_SECONDS = 10.0
+"""How long a process trusts its copy of an organization's settings."""
+
 MAX_EVENT_ATTEMPTS = 5
 """An event whose processing raises this many times is marked ``failed`` (and logged)."""
 
@@ -62,7 +66,7 @@ class Runtime:
         self.journeys = JourneyCache(registry)
         self.on_work = on_work
         """Called after a transaction queued action runs or wake-ups (embedded jobs wake up)."""
-        self._orgs: dict[str, Organization] = {}
+        self._orgs: dict[str, tuple[float, Organization]] = {}
 
     @property
     def clock(self) -> Any:
@@ -72,10 +76,13 @@ class Runtime:
         return self.store.for_org(org_id)
 
     async def organization(self, org_id: str, *, fresh: bool = False) -> Organization:
-        """The organization (cached: the timezone and settings change rarely)."""
-        if fresh or org_id not in self._orgs:
-            self._orgs[org_id] = await self.store.organizations.get(org_id)
-        return self._orgs[org_id]
+        """The organization, cached for ``ORG_CACHE_SECONDS`` (its timezone and send
+        window change rarely, and every event and run needs them)."""
+        cached = self._orgs.get(org_id)
+        if fresh or cached is None or time.monotonic() - cached[0] > ORG_CACHE_SECONDS:
+            cached = (time.monotonic(), await self.store.organizations.get(org_id))
+            self._orgs[org_id] = cached
+        return cached[1]
 
     def forget_organization(self, org_id: str) -> None:
         """Drop the cached organization after its settings changed."""
