@@ -215,3 +215,24 @@ async def test_an_accepted_event_survives_a_crash_mid_processing(
     (enrollment,) = await scope.enrollments.list()
     assert enrollment.state.step_id == "wait_for_reply"
     assert len(await scope.action_runs.list()) == 1
+
+
+async def test_deleting_a_contact_exits_their_journeys(runtime: Runtime) -> None:
+    scope = await _studio(runtime)
+    contact = await runtime.create_contact(scope.org_id, Contact(email="a@x.test"))
+    await runtime.ingest_event(
+        scope.org_id,
+        type="form.submitted",
+        idempotency_key="e",
+        contact_id=contact.id,
+        payload=ENQUIRY,
+    )
+    assert await runtime.delete_contact(scope.org_id, contact.id, actor="user:1") == 1
+    (enrollment,) = await scope.enrollments.list(contact_id=contact.id)
+    assert enrollment.state.status == "exited" and enrollment.state.wake_at is None
+    assert enrollment.state.outcome == "contact_deleted"
+    assert await scope.contacts.find(contact.id) is None
+    assert [e.kind for e in await scope.log.list(contact_id=contact.id, limit=2)] == [
+        "contact.deleted",
+        "enrollment.exited",
+    ]

@@ -531,6 +531,46 @@ class Runtime:
         self._wake()
         return contact
 
+    async def delete_contact(self, org_id: str, contact_id: str, *, actor: str = "system") -> int:
+        """Soft-delete a contact and take them out of every journey they are in.
+
+        Returns how many enrollments were exited. Nothing is destroyed: the contact can
+        be restored (its enrollments stay exited) and everything is logged.
+        """
+        scope = self.scope(org_id)
+        async with self.store.transaction():
+            contact = await scope.contacts.lock(contact_id)
+            if contact is None:
+                raise NotFound("contact", contact_id)
+            exited = 0
+            for enrollment in await scope.enrollments.for_contact(contact_id, lock=True):
+                if enrollment.state.status != "active":
+                    continue
+                await scope.enrollments.save(
+                    msgspec.structs.replace(
+                        enrollment.state, status="exited", outcome="contact_deleted", wake_at=None
+                    )
+                )
+                await scope.log.append(
+                    "enrollment.exited",
+                    message=f"the contact was deleted by {actor}",
+                    actor=actor,
+                    contact_id=contact_id,
+                    enrollment_id=enrollment.id,
+                    journey_id=enrollment.journey_id,
+                    journey_version=enrollment.version,
+                    step_id=enrollment.state.step_id,
+                )
+                exited += 1
+            await scope.contacts.soft_delete(contact_id)
+            await scope.log.append(
+                "contact.deleted",
+                message=f"deleted by {actor}; {exited} enrollment(s) exited",
+                actor=actor,
+                contact_id=contact_id,
+            )
+        return exited
+
     # -- tasks -----------------------------------------------------------------------
 
     async def complete_task(self, org_id: str, task_id: str, *, by: str = "system") -> Task:
