@@ -31,7 +31,7 @@ __all__ = [
 MAX_OPS_PER_BATCH = 1000
 
 OpId = Annotated[str, Meta(min_length=1, max_length=200)]
-Revision = Annotated[int, Meta(ge=0)]
+Revision = Annotated[int, Meta(ge=0, le=2**31 - 1)]
 
 
 class _Op(msgspec.Struct, kw_only=True, tag_field="op"):

@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery
 from msgspec import Meta
 
 from aisle.api.deps import Tenant
-from aisle.api.pages import Cursor, Limit, page_of
+from aisle.api.pages import Cursor, Limit, QueryId, page_of
 from aisle.api.roles import ensure_role
 from aisle.domain.action_run import ActionRun, ActionRunStatus
 from aisle.jobs.admin import cancel_run, retry_run
@@ -62,9 +62,9 @@ class ActionRunController(Controller):
         limit: Limit = 50,
         cursor: Cursor = None,
         status: FromQuery[ActionRunStatus | None] = None,
-        contact_id: FromQuery[Id | None] = None,
-        enrollment_id: FromQuery[Id | None] = None,
-        executor: FromQuery[Id | None] = None,
+        contact_id: QueryId = None,
+        enrollment_id: QueryId = None,
+        executor: QueryId = None,
     ) -> ActionRunPage:
         runs = await tenant.org.action_runs.list(
             status=status,

@@ -14,7 +14,7 @@ from aisle.api.context import Scope
 from aisle.api.deps import Tenant
 from aisle.api.flow_ops import FlowOp, OpBatch
 from aisle.api.flow_service import OpsOutcome, apply_ops
-from aisle.api.pages import Cursor, Limit
+from aisle.api.pages import Cursor, Limit, QueryKind
 from aisle.api.problems import Problem
 from aisle.api.roles import ensure_journey_role, ensure_role
 from aisle.domain.conflict import ConflictRecord, ConflictStatus
@@ -97,7 +97,7 @@ class ConflictController(Controller):
         limit: Limit = 50,
         cursor: Cursor = None,
         status: FromQuery[ConflictStatus | None] = None,
-        kind: FromQuery[Annotated[str, Meta(max_length=50)] | None] = None,
+        kind: QueryKind = None,
     ) -> ConflictPage:
         return await _page(tenant, limit, cursor, status, kind, None)
 

@@ -9,13 +9,13 @@ from zoneinfo import available_timezones
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from msgspec import UNSET, Meta, UnsetType
 
 from aisle.api.context import Scope
 from aisle.api.deps import Tenant
-from aisle.api.pages import Cursor, Limit, page_of
+from aisle.api.pages import Cursor, Limit, QuerySearch, page_of
 from aisle.api.problems import FieldError, Problem
 from aisle.api.roles import ensure_role
 from aisle.domain.contact import Contact, Partner
@@ -133,7 +133,7 @@ class ContactController(Controller):
         tenant: Tenant,
         limit: Limit = 50,
         cursor: Cursor = None,
-        q: FromQuery[Annotated[str, Meta(max_length=200)] | None] = None,
+        q: QuerySearch = None,
     ) -> ContactPage:
         """``q`` matches names, emails, phones and venue (case-insensitive)."""
         contacts = await tenant.org.contacts.list(limit=limit + 1, after=cursor, search=q or None)

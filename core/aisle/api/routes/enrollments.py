@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from msgspec import Meta
 
 from aisle.api.deps import Tenant
-from aisle.api.pages import Cursor, Limit, page_of
+from aisle.api.pages import Cursor, Limit, QueryId, QueryVersion, page_of
 from aisle.api.problems import FieldError, Problem
 from aisle.api.roles import ensure_journey_role
 from aisle.api.routes.events import EventOut, event_out
@@ -110,11 +110,11 @@ class EnrollmentController(Controller):
         tenant: Tenant,
         limit: Limit = 50,
         cursor: Cursor = None,
-        journey_id: FromQuery[Id | None] = None,
-        contact_id: FromQuery[Id | None] = None,
+        journey_id: QueryId = None,
+        contact_id: QueryId = None,
         status: FromQuery[EnrollmentStatus | None] = None,
-        version: FromQuery[Annotated[int, Meta(ge=1)] | None] = None,
-        step_id: FromQuery[Id | None] = None,
+        version: QueryVersion = None,
+        step_id: QueryId = None,
     ) -> EnrollmentPage:
         items = await tenant.org.enrollments.list(
             journey_id=journey_id,

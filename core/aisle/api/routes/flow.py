@@ -142,7 +142,9 @@ class FlowController(Controller):
         self,
         tenant: Tenant,
         journey_id: FromPath[str],
-        since: Annotated[int, QueryParameter(ge=0, description="The last revision you have.")],
+        since: Annotated[
+            int, QueryParameter(ge=0, le=2**31 - 1, description="The last revision you have.")
+        ],
         limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1000,
     ) -> LoggedOps:
         journey = await tenant.org.journeys.get(journey_id)

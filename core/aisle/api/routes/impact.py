@@ -45,8 +45,8 @@ class ImpactOut(msgspec.Struct, kw_only=True):
 
 
 class MigrateIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    from_version: Annotated[int, Meta(ge=1)]
-    to_version: Annotated[int, Meta(ge=1)]
+    from_version: Annotated[int, Meta(ge=1, le=2**31 - 1)]
+    to_version: Annotated[int, Meta(ge=1, le=2**31 - 1)]
     step_mapping: dict[str, str] = {}
     """Old step id → step id in ``to_version``; steps kept under the same id need none."""
     enrollment_ids: Annotated[list[str], Meta(max_length=10_000)] | None = None

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 from msgspec import Meta
 
@@ -66,7 +66,7 @@ class PublishIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class RollbackIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    version: Annotated[int, Meta(ge=1)]
+    version: Annotated[int, Meta(ge=1, le=2**31 - 1)]
     note: Note = ""
 
 
@@ -208,7 +208,10 @@ class LifecycleController(Controller):
 
     @get("/versions/{version:int}", summary="Read a published version, with its flow")
     async def get_version(
-        self, tenant: Tenant, journey_id: FromPath[str], version: FromPath[int]
+        self,
+        tenant: Tenant,
+        journey_id: FromPath[str],
+        version: Annotated[int, PathParameter(ge=1, le=2**31 - 1)],
     ) -> VersionOut:
         journey = await tenant.org.journeys.get(journey_id)
         return version_out(await tenant.org.journeys.version(journey.id, version), journey)

@@ -11,7 +11,7 @@ from litestar.params import FromQuery
 from msgspec import Meta
 
 from aisle.api.deps import Tenant
-from aisle.api.pages import Cursor, Limit, page_of
+from aisle.api.pages import Cursor, Limit, QueryId, QueryKind, page_of
 from aisle.api.problems import Problem
 from aisle.domain.automation_log import LogEntry
 
@@ -56,11 +56,11 @@ class LogController(Controller):
         tenant: Tenant,
         limit: Limit = 100,
         cursor: Cursor = None,
-        journey_id: FromQuery[Id | None] = None,
-        contact_id: FromQuery[Id | None] = None,
-        enrollment_id: FromQuery[Id | None] = None,
-        action_run_id: FromQuery[Id | None] = None,
-        kind: FromQuery[Annotated[str, Meta(max_length=100)] | None] = None,
+        journey_id: QueryId = None,
+        contact_id: QueryId = None,
+        enrollment_id: QueryId = None,
+        action_run_id: QueryId = None,
+        kind: QueryKind = None,
         since: FromQuery[datetime | None] = None,
         until: FromQuery[datetime | None] = None,
     ) -> LogPage:

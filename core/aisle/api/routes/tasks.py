@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta
 
 from aisle.api.deps import Tenant
-from aisle.api.pages import Cursor, Limit, page_of
+from aisle.api.pages import Cursor, Limit, QueryId, page_of
 from aisle.api.roles import ensure_role
 from aisle.domain.task import Approval, Task, TaskStatus
 
@@ -65,8 +65,8 @@ class TaskController(Controller):
         limit: Limit = 50,
         cursor: Cursor = None,
         status: FromQuery[TaskStatus | None] = None,
-        contact_id: FromQuery[Id | None] = None,
-        assignee: FromQuery[Id | None] = None,
+        contact_id: QueryId = None,
+        assignee: QueryId = None,
     ) -> TaskPage:
         tasks = await tenant.org.tasks.list(
             status=status, contact_id=contact_id, assignee=assignee, limit=limit + 1, after=cursor

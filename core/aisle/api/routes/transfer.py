@@ -28,7 +28,7 @@ EXPORT_FORMAT: Literal["aisle.journey/v1"] = "aisle.journey/v1"
 
 
 class ExportedVersion(msgspec.Struct, kw_only=True):
-    version: Annotated[int, Meta(ge=1)]
+    version: Annotated[int, Meta(ge=1, le=2**31 - 1)]
     graph: Graph
     published_at: datetime | None = None
     note: str = ""
