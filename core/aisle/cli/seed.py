@@ -87,7 +87,7 @@ async def reset_demo(runtime: Runtime) -> DemoSeed:
     demo_emails = {c.email for c in demo_contacts(runtime.clock.now().date())}
     for contact in await scope.contacts.list(limit=1000):
         if contact.email in demo_emails:
-            await scope.contacts.soft_delete(contact.id)
+            await runtime.delete_contact(org.id, contact.id, actor=ACTOR)
     journey_id, contacts = await _seed_journey_and_couples(runtime, org)
     return DemoSeed(organization=org, created=False, journey_id=journey_id, contacts=contacts)
 
