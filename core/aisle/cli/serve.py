@@ -1,9 +1,8 @@
 """``aisle serve``: the HTTP API and dashboard, with the jobs in-process unless Redis is set.
 
-Start-up order: settings → plugins (load errors reported) → migrate → demo studio on
-first run (its owner token printed once) → embedded jobs (no ``AISLE_REDIS_URL``) →
-uvicorn. The banner is printed once the socket listens, so ``--port 0`` shows the
-port actually taken.
+Start-up order: settings → plugins (load errors reported) → migrate → uvicorn listening
+→ demo studio on first run (its owner token printed once) → embedded jobs (no
+``AISLE_REDIS_URL``) → the banner, which shows the port actually taken (``--port 0``).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import uvicorn
 from aisle import __version__
 from aisle.api import create_app
 from aisle.cli.options import data_dir_option, load_plugins, load_settings
-from aisle.cli.seed import ensure_demo
+from aisle.cli.seed import DemoSeed, ensure_demo
 from aisle.jobs.embedded import EmbeddedJobs
 from aisle.plugins.manager import Registry
 from aisle.runtime import Runtime
@@ -30,9 +29,6 @@ from aisle.settings import Settings, redact_url
 from aisle.storage.store import Store
 
 __all__ = ["command", "serve"]
-
-log = logging.getLogger("aisle.serve")
-
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -69,44 +65,48 @@ def _listening_port(server: uvicorn.Server, fallback: int) -> int:
     return fallback
 
 
+def _banner(settings: Settings, url: str, seed: DemoSeed) -> None:
+    where = redact_url(settings.database_url)
+    mode = "in-process" if settings.embedded else "aisle worker + aisle scheduler (Redis)"
+    click.echo(f"Aisle {__version__} on {url} (database: {where}; jobs: {mode})")
+    click.echo(f"Dashboard:   {url}/dashboard/")
+    click.echo(f"API:         {url}/api/v1  (OpenAPI: {url}/schema)")
+    if seed.owner_token is not None:
+        click.echo(
+            f'Owner token for "{seed.organization.slug}" (shown once, keep it): {seed.owner_token}'
+        )
+    if settings.setting("smtp_host") is None:
+        click.echo(
+            "Note: AISLE_SMTP_HOST is not set, so email actions fail (they are kept as dead "
+            "runs, retryable once SMTP is configured).",
+            err=True,
+        )
+    sys.stdout.flush()
+
+
 async def serve(settings: Settings, registry: Registry, host: str, port: int) -> None:
     """Run until SIGINT/SIGTERM; the store and the embedded jobs are stopped cleanly."""
     store = await Store.open(settings)  # migrates
     jobs: EmbeddedJobs | None = None
     try:
         runtime = Runtime(store, registry, settings)
-        seed = await ensure_demo(runtime)
         # One runtime for the API and the embedded jobs: work queued by a request wakes
         # the jobs at once instead of at their next poll.
         app = create_app(settings, registry, store=store, runtime=runtime)
         server = _Server(uvicorn.Config(app, host=host, port=port, lifespan="on", log_level="info"))
-        if settings.embedded:
-            jobs = EmbeddedJobs(runtime)
-            await jobs.start()
         serving = asyncio.create_task(server.serve())
         listening = asyncio.create_task(server.listening.wait())
         await asyncio.wait({serving, listening}, return_when=asyncio.FIRST_COMPLETED)
         listening.cancel()
         if server.started:
-            url = f"http://{host if ':' not in host else f'[{host}]'}:"
-            url += str(_listening_port(server, port))
-            where = redact_url(settings.database_url)
-            mode = "in-process" if settings.embedded else "aisle worker + aisle scheduler (Redis)"
-            click.echo(f"Aisle {__version__} on {url} (database: {where}; jobs: {mode})")
-            click.echo(f"Dashboard:   {url}/dashboard/")
-            click.echo(f"API:         {url}/api/v1  (OpenAPI: {url}/schema)")
-            if seed.owner_token is not None:
-                click.echo(
-                    f'Owner token for "{seed.organization.slug}" '
-                    f"(shown once, keep it): {seed.owner_token}"
-                )
-            if settings.setting("smtp_host") is None:
-                click.echo(
-                    "Note: AISLE_SMTP_HOST is not set, so email actions fail (they are "
-                    "kept as dead runs, retryable once SMTP is configured).",
-                    err=True,
-                )
-            sys.stdout.flush()
+            # Seeded only once the port is ours, so a first run that cannot bind does
+            # not create (and lose) the owner token it would have shown.
+            seed = await ensure_demo(runtime)
+            if settings.embedded:
+                jobs = EmbeddedJobs(runtime)
+                await jobs.start()
+            shown_host = host if ":" not in host else f"[{host}]"
+            _banner(settings, f"http://{shown_host}:{_listening_port(server, port)}", seed)
         await serving
     finally:
         if jobs is not None:
