@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from litestar.connection import ASGIConnection
+from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import Message, Receive, Scope, Send
 
 from aisle.api.context import ApiContext, Caller
 from aisle.api.problems import Problem
@@ -29,6 +31,11 @@ def context_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ApiContext:
 WS_TOKEN_SUBPROTOCOL = "aisle.bearer."  # noqa: S105 (a prefix, not a secret)
 """Browsers cannot set headers on a WebSocket: they offer ``aisle.bearer.<token>`` as a
 subprotocol instead (next to ``aisle.v1``, the one the server selects)."""
+
+
+def context_of_scope(scope: Scope) -> ApiContext:
+    ctx: ApiContext = scope["litestar_app"].state.aisle
+    return ctx
 
 
 def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
@@ -48,6 +55,24 @@ def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await super().__call__(scope, receive, send)
+            return
+
+        async def send_with_rate_headers(message: Message) -> None:
+            # The decision is made while authenticating, before the handler runs.
+            decision = scope.get("state", {}).get("aisle_rate")
+            if message["type"] == "http.response.start" and decision is not None:
+                config = context_of_scope(scope).config
+                headers = MutableScopeHeaders(message)
+                for key, value in decision.headers(config.rate_window_seconds).items():
+                    if key not in headers:
+                        headers[key] = value
+            await send(message)
+
+        await super().__call__(scope, receive, send_with_rate_headers)
+
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:

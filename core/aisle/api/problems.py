@@ -18,6 +18,7 @@ from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
+    SerializationException,
     ValidationException,
 )
 from litestar.types import ExceptionHandlersMap
@@ -206,12 +207,25 @@ def _validation_handler(request: Request[Any, Any, Any], exc: ValidationExceptio
     )
 
 
+def _caused_by_bad_json(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, msgspec.DecodeError | SerializationException):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     detail = exc.detail or _TITLES.get(status, "Error")
     headers = dict(exc.headers or {})
     if isinstance(exc, NotAuthorizedException):
         headers.setdefault("WWW-Authenticate", 'Bearer realm="aisle"')
+    if status == 400 and _caused_by_bad_json(exc):
+        detail = f"the request body is not valid JSON: {detail}"
     if status == 413:
         limit = getattr(getattr(request.app.state, "aisle", None), "config", None)
         size = getattr(limit, "max_body_bytes", None)

@@ -202,11 +202,7 @@ class ContactController(Controller):
     async def delete_contact(self, tenant: Tenant, contact_id: FromPath[str]) -> None:
         contact = await tenant.org.contacts.get(contact_id)
         ensure_role(tenant.caller, "admin", "deleting a contact")
-        async with tenant.store.transaction():
-            await tenant.org.contacts.soft_delete(contact.id)
-            await tenant.org.log.append(
-                "contact.deleted",
-                actor=tenant.caller.actor,
-                contact_id=contact.id,
-                message="contact deleted (soft; restorable)",
-            )
+        # Soft: the contact can be restored; their active enrollments are exited (logged).
+        await tenant.runtime.delete_contact(
+            tenant.caller.organization_id, contact.id, actor=tenant.caller.actor
+        )
