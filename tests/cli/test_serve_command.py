@@ -40,7 +40,9 @@ class Served:
 
 
 @asynccontextmanager
-async def serving(data_dir: Path, *args: str) -> AsyncIterator[Served]:
+async def serving(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> AsyncIterator[Served]:
     """Start ``aisle serve``, read its banner, stop it with SIGTERM and check it exits 0."""
     process = await asyncio.create_subprocess_exec(
         AISLE,
@@ -48,7 +50,7 @@ async def serving(data_dir: Path, *args: str) -> AsyncIterator[Served]:
         "--data-dir",
         str(data_dir),
         *args,
-        env=clean_env(),
+        env=env if env is not None else clean_env(),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -118,3 +120,19 @@ async def test_serve_answers_healthz_and_prints_the_dashboard_and_a_working_toke
             assert (await client.get("/healthz")).status_code == 200
             ok = await client.get("/api/v1/journeys", headers={"Authorization": f"Bearer {token}"})
             assert ok.status_code == 200
+
+
+@pytest.mark.redis
+async def test_with_redis_serve_leaves_the_jobs_to_workers_and_schedulers(
+    tmp_path: Path, redis_url: str
+) -> None:
+    env = clean_env(
+        AISLE_REDIS_URL=redis_url,
+        AISLE_SECRET_KEY="c2VydmUtdGVzdC1rZXktc2VydmUtdGVzdC1rZXktc2U=",
+        AISLE_QUEUE_NAMESPACE=f"aisle-serve-{tmp_path.name}",
+    )
+    async with serving(tmp_path / "data", "--port", "0", env=env) as served:
+        assert served.lines[0].endswith("jobs: aisle worker + aisle scheduler (Redis))")
+        async with httpx.AsyncClient(base_url=served.url) as client:
+            assert (await client.get("/healthz")).status_code == 200
+    assert not (tmp_path / "data" / "secret.key").exists()  # the shared key is given
