@@ -48,3 +48,5 @@ async def test_demo_seeds_once_and_reset_replaces_the_journey_and_couples(
     assert len(await scope.enrollments.list(journey_id=fresh.id, status="active")) == 3
     assert len(await scope.contacts.list()) == 3
     assert await store.system.authenticate(token) is not None  # tokens survive a reset
+    (deleted,) = await scope.log.list(kind="journey.deleted")
+    assert (deleted.journey_id, deleted.actor) == (journey.id, "aisle demo")

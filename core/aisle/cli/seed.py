@@ -83,7 +83,14 @@ async def reset_demo(runtime: Runtime) -> DemoSeed:
             await runtime.exit_enrollment(
                 org.id, enrollment_id, actor=ACTOR, reason="demo data reset"
             )
-        await scope.journeys.soft_delete(journey.id)
+        async with runtime.store.transaction():
+            await scope.journeys.soft_delete(journey.id)
+            await scope.log.append(
+                "journey.deleted",
+                actor=ACTOR,
+                journey_id=journey.id,
+                message=f"journey {journey.name!r} deleted (soft; restorable): demo data reset",
+            )
     demo_emails = {c.email for c in demo_contacts(runtime.clock.now().date())}
     for contact in await scope.contacts.list(limit=1000):
         if contact.email in demo_emails:
