@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -11,6 +12,7 @@ from aisle.api.config import ApiConfig
 from aisle.api.ratelimit import RateLimiter
 from aisle.clock import Clock
 from aisle.domain.user import Role
+from aisle.engine.validation import Issue
 from aisle.plugins.manager import Registry
 from aisle.runtime import Runtime
 from aisle.settings import Settings
@@ -33,6 +35,8 @@ class ApiContext:
     limiter: RateLimiter
     store: Store | None = None
     runtime: Runtime | None = None
+    issues_cache: OrderedDict[tuple[str, int], list[Issue]] = field(default_factory=OrderedDict)
+    """Validation issues of recently read drafts, by (journey id, revision)."""
     collab: Collaboration | None = None
     """Locks, presence and the live stream (set by the collaboration lifespan)."""
 

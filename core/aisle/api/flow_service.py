@@ -21,22 +21,30 @@ from aisle.api.graph_paths import Change, diff_graphs
 from aisle.api.merge import ConflictItem, MergeError, RejectedOp, merge_ops
 from aisle.api.problems import Problem
 from aisle.api.reactflow import FlowDecodeError, FlowDocument, flow_to_graph, graph_to_flow
+from aisle.api.roles import ensure_journey_role
 from aisle.domain.journey import Graph
 from aisle.domain.journey_record import Journey
+from aisle.domain.user import Role
 from aisle.engine.validation import Issue, validate
 from aisle.storage.flow_log import FlowLogEntry
 from aisle.storage.ids import new_id
 
 __all__ = [
+    "ISSUES_CACHE_SIZE",
     "LoggedOp",
     "OpsOutcome",
     "RefusedOp",
     "ReplayedOp",
     "apply_ops",
+    "draft_issues",
     "flow_document",
     "logged_ops",
     "replace_flow",
 ]
+
+
+ISSUES_CACHE_SIZE = 256
+"""Journey revisions whose validation issues one API process keeps."""
 
 
 class ReplayedOp(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,16 +103,38 @@ def _extras(graph: Graph, issues: list[Issue]) -> tuple[dict[str, Any], dict[str
     return nodes, edges
 
 
+def draft_issues(scope: Scope, journey: Journey) -> list[Issue]:
+    """The validation issues of a journey's draft, computed once per revision."""
+    cache = scope.ctx.issues_cache
+    key = (journey.id, journey.revision)
+    issues = cache.get(key)
+    if issues is None:
+        issues = validate(journey.draft, scope.registry)
+        cache[key] = issues
+        if len(cache) > ISSUES_CACHE_SIZE:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
+    return issues
+
+
 def flow_document(
     scope: Scope,
     graph: Graph,
     *,
     with_issues: bool = True,
     locks: Mapping[str, Any] | None = None,
+    journey: Journey | None = None,
 ) -> FlowDocument:
     """The draft as ``ReactFlowJsonObject``, nodes and edges annotated with their
-    validation issues and (when given) the lock on each node."""
-    issues = validate(graph, scope.registry) if with_issues else []
+    validation issues and (when given) the lock on each node. With ``journey`` (whose
+    draft ``graph`` is) the issues come from the per-revision cache."""
+    if not with_issues:
+        issues: list[Issue] = []
+    elif journey is not None:
+        issues = draft_issues(scope, journey)
+    else:
+        issues = validate(graph, scope.registry)
     node_extras, edge_extras = _extras(graph, issues)
     if locks is not None:
         for node_id, extra in node_extras.items():
@@ -243,12 +273,19 @@ async def _store_conflict(
     return record.id
 
 
-async def apply_ops(scope: Scope, journey_id: str, batch: OpBatch) -> OpsOutcome:
-    """``POST …/flow/ops``: merge a batch; see :mod:`aisle.api.merge` for the rules."""
+async def apply_ops(
+    scope: Scope, journey_id: str, batch: OpBatch, *, require: Role | None = None
+) -> OpsOutcome:
+    """``POST …/flow/ops``: merge a batch; see :mod:`aisle.api.merge` for the rules.
+
+    ``require``: the role the caller needs on the journey (checked once it is read).
+    """
     registry = scope.registry
     async with scope.store.transaction():
         await scope.flow_log.lock_journey(journey_id)
         journey = await scope.org.journeys.get(journey_id)
+        if require is not None:
+            await ensure_journey_role(scope, journey.id, require, "editing the flow")
         seen = await scope.flow_log.find(journey.id, [op.id for op in batch.ops])
         replayed = [
             ReplayedOp(

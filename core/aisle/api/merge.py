@@ -11,7 +11,7 @@ the op wants; ops on different nodes, or on different properties of one node (ea
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +49,7 @@ from aisle.api.reactflow import (
     edge_from_flow,
     node_from_flow,
 )
-from aisle.domain.journey import Graph
+from aisle.domain.journey import Edge, Graph, Step
 
 __all__ = [
     "AppliedOp",
@@ -125,6 +125,97 @@ class _Invalid(Exception):
         self.error = error
 
 
+_ABSENT: Any = object()
+
+
+class _Table:
+    """The elements of one kind while a batch is merged.
+
+    Untouched elements stay the :class:`Step`/:class:`Edge` objects they were (a big
+    draft is not converted for a one-node edit); an element becomes a property map when
+    an op reads or writes it. Every change of the current op is journaled, so a refused
+    op is undone without copying the table; a removal leaves a tombstone so an undo
+    keeps the element's place in the order.
+    """
+
+    def __init__(self, kind: ElementKind, items: Iterable[Step | Edge]) -> None:
+        self.kind = kind
+        self.items: dict[str, Any] = {item.id: item for item in items}
+        self.count = len(self.items)
+        self.journal: list[tuple[str, Any]] = []
+
+    def __contains__(self, element_id: str) -> bool:
+        return self.items.get(element_id, _ABSENT) is not _ABSENT
+
+    def __len__(self) -> int:
+        return self.count
+
+    def props(self, element_id: str) -> dict[Prop, Any] | None:
+        value = self.items.get(element_id, _ABSENT)
+        if value is _ABSENT:
+            return None
+        if isinstance(value, dict):
+            return value
+        props = step_props(value) if self.kind == "nodes" else edge_props(value)
+        self.items[element_id] = props  # same element, another form: no journal entry
+        return props
+
+    def _remember(self, element_id: str) -> None:
+        value = self.items.get(element_id, _ABSENT)
+        self.journal.append((element_id, dict(value) if isinstance(value, dict) else value))
+
+    def editable(self, element_id: str) -> dict[Prop, Any]:
+        props = self.props(element_id)
+        assert props is not None
+        self._remember(element_id)
+        return props
+
+    def put(self, element_id: str, props: dict[Prop, Any]) -> None:
+        self._remember(element_id)
+        if element_id not in self:
+            self.count += 1
+        self.items[element_id] = props
+
+    def drop(self, element_id: str) -> None:
+        self._remember(element_id)
+        self.items[element_id] = _ABSENT
+        self.count -= 1
+
+    def mark(self) -> int:
+        return len(self.journal)
+
+    def undo(self, mark: int) -> None:
+        while len(self.journal) > mark:
+            element_id, value = self.journal.pop()
+            if (value is _ABSENT) != (element_id not in self):
+                self.count += -1 if value is _ABSENT else 1
+            self.items[element_id] = value
+
+    def endpoints(self) -> Iterator[tuple[str, str, str]]:
+        """``(edge id, source, target)`` of every edge (edges table only)."""
+        for edge_id, value in self.items.items():
+            if value is _ABSENT:
+                continue
+            if isinstance(value, dict):
+                yield edge_id, value[("source",)], value[("target",)]
+            else:
+                yield edge_id, value.source, value.target
+
+    def elements(self) -> tuple[Any, ...]:
+        out = []
+        for element_id, value in self.items.items():
+            if value is _ABSENT:
+                continue
+            if isinstance(value, dict):
+                value = (
+                    step_from_props(element_id, value)
+                    if self.kind == "nodes"
+                    else edge_from_props(element_id, value)
+                )
+            out.append(value)
+        return tuple(out)
+
+
 class _Merger:
     def __init__(
         self,
@@ -134,8 +225,8 @@ class _Merger:
         trigger_types: Collection[str],
         limits: GraphLimits,
     ) -> None:
-        self.nodes: dict[str, dict[Prop, Any]] = {s.id: step_props(s) for s in graph.steps}
-        self.edges: dict[str, dict[Prop, Any]] = {e.id: edge_props(e) for e in graph.edges}
+        self.nodes = _Table("nodes", graph.steps)
+        self.edges = _Table("edges", graph.edges)
         self.base_graph = graph
         self.node_types = node_types
         self.trigger_types = trigger_types
@@ -148,8 +239,15 @@ class _Merger:
 
     # -- helpers -----------------------------------------------------------------------
 
-    def table(self, kind: ElementKind) -> dict[str, dict[Prop, Any]]:
+    def table(self, kind: ElementKind) -> _Table:
         return self.nodes if kind == "nodes" else self.edges
+
+    def mark(self) -> tuple[int, int]:
+        return self.nodes.mark(), self.edges.mark()
+
+    def undo(self, mark: tuple[int, int]) -> None:
+        self.nodes.undo(mark[0])
+        self.edges.undo(mark[1])
 
     def since(self, kind: str, element_id: str, base: int) -> list[Change]:
         return [c for c in self.history.get((kind, element_id), ()) if c.revision > base]
@@ -159,7 +257,7 @@ class _Merger:
         return {"node_id": element_id} if kind == "nodes" else {"edge_id": element_id}
 
     def element_json(self, kind: ElementKind, element_id: str) -> Any:
-        props = self.table(kind).get(element_id)
+        props = self.table(kind).props(element_id)
         if props is None:
             return None
         item = (
@@ -202,8 +300,11 @@ class _Merger:
     def check_writes(
         self, kind: ElementKind, element_id: str, writes: Mapping[Prop, Any], base: int
     ) -> list[ConflictItem]:
-        current = self.table(kind)[element_id]
         recent = self.since(kind, element_id, base)
+        if not recent:
+            return []
+        current = self.table(kind).props(element_id)
+        assert current is not None
         items: list[ConflictItem] = []
         for prop, mine in writes.items():
             touched = [c for c in recent if c.prop in ((), prop)]
@@ -231,7 +332,7 @@ class _Merger:
         return items
 
     def write(self, kind: ElementKind, element_id: str, writes: Mapping[Prop, Any]) -> list[Change]:
-        current = self.table(kind)[element_id]
+        current = self.table(kind).editable(element_id)
         changes: list[Change] = []
         for prop, value in writes.items():
             had = prop in current
@@ -250,7 +351,7 @@ class _Merger:
     ) -> list[Change]:
         table = self.table(kind)
         if element_id in table:
-            if table[element_id] == props:
+            if table.props(element_id) == props:
                 return []  # someone (or an earlier op) added exactly this
             recent = [c for c in self.since(kind, element_id, base) if not c.prop]
             noun = "node" if kind == "nodes" else "edge"
@@ -286,7 +387,7 @@ class _Merger:
                     code=f"too_many_{kind}",
                 )
             )
-        table[element_id] = props
+        table.put(element_id, props)
         return [Change(kind=kind, id=element_id, new=self.element_json(kind, element_id))]
 
     @staticmethod
@@ -302,7 +403,7 @@ class _Merger:
                 return []  # someone else removed it already: both wanted it gone
             self.require(kind, element_id, base, where)
         attached = (
-            [eid for eid, p in self.edges.items() if element_id in (p[("source",)], p[("target",)])]
+            [eid for eid, src, dst in self.edges.endpoints() if element_id in (src, dst)]
             if kind == "nodes"
             else []
         )
@@ -328,7 +429,7 @@ class _Merger:
         changes = []
         for k, eid in [*(("edges", e) for e in attached), (kind, element_id)]:
             changes.append(Change(kind=k, id=eid, old=self.element_json(k, eid)))
-            del self.table(k)[eid]
+            self.table(k).drop(eid)
         return changes
 
     def check_node_type(self, name: str, node_id: str, where: str) -> None:
@@ -504,15 +605,17 @@ class _Merger:
         if op.ui is not UNSET:
             self.check_ui("edges", op.edge_id, op.ui, where)
             self.patch("ui", op.ui, writes)
-        after = {**self.edges[op.edge_id], **writes}
+        current = self.edges.props(op.edge_id)
+        assert current is not None
+        after = {**current, **writes}
         self.check_endpoints(after, op.edge_id, base, where)
         return self.guarded_write("edges", op.edge_id, writes, base)
 
     def merged(self) -> Graph:
         return msgspec.structs.replace(
             self.base_graph,
-            steps=tuple(step_from_props(i, p) for i, p in self.nodes.items()),
-            edges=tuple(edge_from_props(i, p) for i, p in self.edges.items()),
+            steps=self.nodes.elements(),
+            edges=self.edges.elements(),
         )
 
 
@@ -560,18 +663,15 @@ def merge_ops(
                 )
             )
             continue
-        snapshot = (
-            {k: dict(v) for k, v in merger.nodes.items()},
-            {k: dict(v) for k, v in merger.edges.items()},
-        )
+        mark = merger.mark()
         try:
             changes = merger.apply(op, base, where)
         except _Invalid as exc:
             errors.append(exc.error)
-            merger.nodes, merger.edges = snapshot
+            merger.undo(mark)
         except _Conflict as exc:
             result.rejected.append(RejectedOp(op, exc.items))
-            merger.nodes, merger.edges = snapshot
+            merger.undo(mark)
         else:
             result.applied.append(AppliedOp(op, changes))
     if errors:

@@ -163,12 +163,23 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+_TYPE_INFO: dict[type, mi.Type] = {}
+
+
+def _type_info(kind: type) -> mi.Type:
+    # Inspecting a config schema evaluates its annotations: once per type, not per step.
+    info = _TYPE_INFO.get(kind)
+    if info is None:
+        info = _TYPE_INFO[kind] = mi.type_info(kind)
+    return info
+
+
 def cel_fields(
     value: Any, info: mi.Type | None = None, path: str = ""
 ) -> Iterator[tuple[str, str]]:
     """Yield ``(field path, expression)`` for every CEL field in a decoded config."""
     if info is None:
-        info = mi.type_info(type(value))
+        info = _type_info(type(value))
     if isinstance(info, mi.Metadata):
         if (info.extra or {}).get(CEL_MARKER) and isinstance(value, str):
             yield path, value

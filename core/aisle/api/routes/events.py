@@ -85,16 +85,17 @@ def _check(event: EventIn, where: str) -> None:
 
 
 async def _check_contacts(tenant: Scope, events: list[EventIn]) -> None:
+    known: set[str] = set()
     for i, event in enumerate(events):
-        if (
-            event.contact_id is not None
-            and await tenant.org.contacts.find(event.contact_id) is None
-        ):
+        if event.contact_id is None or event.contact_id in known:
+            continue
+        if await tenant.org.contacts.find(event.contact_id) is None:
             raise Problem(
                 404,
                 f"contact {event.contact_id!r} not found",
                 errors=[FieldError(message="no such contact", field=f"events[{i}].contact_id")],
             )
+        known.add(event.contact_id)
 
 
 class EventController(Controller):
@@ -124,19 +125,21 @@ class EventController(Controller):
         await _check_contacts(tenant, data.events)
         org_id = tenant.caller.organization_id
         accepted: list[tuple[EventRecord, bool]] = []
-        for event in data.events:
-            accepted.append(
-                await tenant.runtime.ingest_event(
-                    org_id,
-                    type=event.type,
-                    idempotency_key=event.idempotency_key,
-                    contact_id=event.contact_id,
-                    payload=event.payload,
-                    occurred_at=event.occurred_at,
-                    source="api",
-                    process=False,
+        # One commit accepts the whole batch (all or none) before anything is processed.
+        async with tenant.store.transaction():
+            for event in data.events:
+                accepted.append(
+                    await tenant.runtime.ingest_event(
+                        org_id,
+                        type=event.type,
+                        idempotency_key=event.idempotency_key,
+                        contact_id=event.contact_id,
+                        payload=event.payload,
+                        occurred_at=event.occurred_at,
+                        source="api",
+                        process=False,
+                    )
                 )
-            )
         # Then each contact's events in arrival order, one contact at a time.
         contacts: dict[str | None, None] = {}
         for record, _ in accepted:

@@ -70,7 +70,9 @@ class FlowController(Controller):
         if if_none_match_hits(if_none_match, tag):
             return Response(content=b"", status_code=304, headers={"ETag": tag})  # type: ignore[arg-type]
         locks = await node_locks(tenant, journey.id)
-        document = flow_document(tenant, journey.draft, with_issues=issues, locks=locks)
+        document = flow_document(
+            tenant, journey.draft, with_issues=issues, locks=locks, journey=journey
+        )
         return Response(content=document, headers={"ETag": tag})
 
     @put(
@@ -96,7 +98,8 @@ class FlowController(Controller):
         await ensure_journey_role(tenant, journey.id, "editor", "editing the flow")
         fences = fences_from_header(fencing_tokens)
         saved = await replace_flow(tenant, journey.id, data, if_match, fences)
-        document = flow_document(tenant, saved.draft, locks=await node_locks(tenant, saved.id))
+        locks = await node_locks(tenant, saved.id)
+        document = flow_document(tenant, saved.draft, locks=locks, journey=saved)
         return Response(content=document, headers={"ETag": etag(saved.id, saved.revision)})
 
     @post(
@@ -120,9 +123,7 @@ class FlowController(Controller):
     async def post_ops(
         self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[OpBatch]
     ) -> Response[OpsOutcome]:
-        journey = await tenant.org.journeys.get(journey_id)
-        await ensure_journey_role(tenant, journey.id, "editor", "editing the flow")
-        outcome = await apply_ops(tenant, journey.id, data)
+        outcome = await apply_ops(tenant, journey_id, data, require="editor")
         headers = {"ETag": outcome.etag}
         if outcome.rejected:
             return problem_response(  # type: ignore[return-value]
