@@ -10,7 +10,6 @@ ingested by ``CONCURRENCY`` tasks sharing one connection pool, as API requests w
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 
 from aisle.demo import DEMO_JOURNEY_NAME, demo_journey
@@ -19,7 +18,7 @@ from aisle.plugins.manager import load_registry
 from aisle.runtime import Runtime
 from aisle.settings import Settings
 from aisle.storage.store import Store
-from bench.registry import Result, bench
+from bench.registry import Result, bench, from_samples
 from bench.services import fresh_postgres
 
 __all__ = ["CONCURRENCY", "events_end_to_end", "ingest_enquiries"]
@@ -88,13 +87,10 @@ async def _measure(couples: int) -> tuple[float, list[float]]:
 def events_end_to_end(quick: bool) -> Result:
     couples = 100 if quick else 2000
     wall, samples = asyncio.run(_measure(couples))
-    ordered = sorted(samples)
-    return Result(
-        name="events.end_to_end",
-        n=couples,
-        rate=couples / wall,
-        median=statistics.median(ordered),
-        p99=ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))],
+    return from_samples(
+        "events.end_to_end",
+        samples,
+        elapsed=wall,
         unit="event",
         note=f"PostgreSQL, {CONCURRENCY} concurrent ingesters, 1 process",
     )

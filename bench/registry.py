@@ -62,14 +62,23 @@ def bench(
 
 
 def from_samples(
-    name: str, samples: Sequence[float], *, unit: str = "op", note: str = ""
+    name: str,
+    samples: Sequence[float],
+    *,
+    elapsed: float | None = None,
+    unit: str = "op",
+    note: str = "",
 ) -> Result:
-    """A result from per-operation durations in seconds."""
+    """A result from per-operation durations in seconds.
+
+    The rate is operations per second of ``elapsed`` (wall time, for operations that
+    overlapped), else of the samples' sum (operations one after another).
+    """
     if not samples:
         raise ValueError(f"bench {name!r} measured nothing")
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    total = sum(ordered)
+    total = elapsed if elapsed is not None else sum(ordered)
     return Result(
         name=name,
         n=len(ordered),
