@@ -5,14 +5,13 @@ from __future__ import annotations
 from aisle.demo import DEMO_JOURNEY_NAME, DEMO_SLUG
 from aisle.storage.store import Store
 
-from .processes import clean_env, run_aisle
+from .processes import run_aisle
 
 
 async def test_demo_seeds_once_and_reset_replaces_the_journey_and_couples(
-    store: Store, tmp_path: object
+    store: Store, store_env: dict[str, str]
 ) -> None:
-    env = clean_env(AISLE_DATABASE_URL=store.db.url, AISLE_DATA_DIR=str(tmp_path))
-    first = await run_aisle("demo", env=env)
+    first = await run_aisle("demo", env=store_env)
     assert first.returncode == 0, first.stderr
     assert "3 couples enrolled" in first.stdout
     token = first.stdout.split("Owner token (shown once, keep it): ")[1].strip()
@@ -33,12 +32,12 @@ async def test_demo_seeds_once_and_reset_replaces_the_journey_and_couples(
     assert {e.state.step_id for e in enrollments} == {"wait_for_reply"}
     assert len(await scope.action_runs.list()) == 3  # a brochure email each
 
-    again = await run_aisle("demo", env=env)
+    again = await run_aisle("demo", env=store_env)
     assert again.returncode == 0, again.stderr
     assert "already there" in again.stdout
     assert "token" not in again.stdout.lower()
 
-    reset = await run_aisle("demo", "--reset", env=env)
+    reset = await run_aisle("demo", "--reset", env=store_env)
     assert reset.returncode == 0, reset.stderr
     assert reset.stdout.startswith("Reset ")
     (fresh,) = await scope.journeys.list()

@@ -6,17 +6,16 @@ import re
 
 from aisle.storage.store import Store
 
-from .processes import clean_env, run_aisle
+from .processes import run_aisle
 
 TOKEN = re.compile(r"^aisle_[A-Za-z0-9_-]{40,}$")
 
 
 async def test_token_create_prints_only_a_token_that_authenticates(
-    store: Store, tmp_path: object
+    store: Store, store_env: dict[str, str]
 ) -> None:
     org = await store.organizations.create(slug="studio", name="Studio")
-    env = clean_env(AISLE_DATABASE_URL=store.db.url, AISLE_DATA_DIR=str(tmp_path))
-    ran = await run_aisle("token", "create", "--org", "studio", "--role", "editor", env=env)
+    ran = await run_aisle("token", "create", "--org", "studio", "--role", "editor", env=store_env)
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.endswith("\n")
     token = ran.stdout[:-1]
@@ -27,22 +26,20 @@ async def test_token_create_prints_only_a_token_that_authenticates(
 
 
 async def test_an_unknown_organization_is_a_clear_usage_error(
-    store: Store, tmp_path: object
+    store: Store, store_env: dict[str, str]
 ) -> None:
     await store.organizations.create(slug="real", name="Real")
-    env = clean_env(AISLE_DATABASE_URL=store.db.url, AISLE_DATA_DIR=str(tmp_path))
-    ran = await run_aisle("token", "create", "--org", "nope", "--role", "viewer", env=env)
+    ran = await run_aisle("token", "create", "--org", "nope", "--role", "viewer", env=store_env)
     assert ran.returncode == 2
     assert ran.stdout == ""
     assert "no organization with slug 'nope' (known: real)" in ran.stderr
 
 
 async def test_an_unknown_role_is_refused_before_anything_is_written(
-    store: Store, tmp_path: object
+    store: Store, store_env: dict[str, str]
 ) -> None:
     org = await store.organizations.create(slug="roles", name="Roles")
-    env = clean_env(AISLE_DATABASE_URL=store.db.url, AISLE_DATA_DIR=str(tmp_path))
-    ran = await run_aisle("token", "create", "--org", "roles", "--role", "god", env=env)
+    ran = await run_aisle("token", "create", "--org", "roles", "--role", "god", env=store_env)
     assert ran.returncode == 2
     assert "'god' is not one of 'viewer', 'editor', 'admin', 'owner'" in ran.stderr
     assert await store.for_org(org).tokens.list() == []
