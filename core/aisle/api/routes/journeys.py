@@ -13,9 +13,9 @@ from msgspec import UNSET, Meta, UnsetType
 
 from aisle.api.admission import check_graph
 from aisle.api.deps import Tenant
-from aisle.api.etags import etag
+from aisle.api.etags import etag, required_revision
 from aisle.api.pages import Cursor, Limit, page_of
-from aisle.api.problems import Problem
+from aisle.api.problems import FieldError, Problem
 from aisle.api.reactflow import FlowDecodeError, FlowDocument, flow_to_graph
 from aisle.api.roles import ensure_journey_role, ensure_role
 from aisle.domain.journey import Graph, JourneySettings
@@ -108,7 +108,7 @@ def graph_from_create(tenant: Tenant, data: JSONBody[JourneyCreate]) -> Graph:
     return graph
 
 
-def _prefixed(exc: FlowDecodeError) -> list:  # type: ignore[type-arg]
+def _prefixed(exc: FlowDecodeError) -> list[FieldError]:
     return [msgspec.structs.replace(e, field=f"flow.{e.field}") for e in exc.errors]
 
 
@@ -178,12 +178,8 @@ class JourneyController(Controller):
         async with tenant.store.transaction():
             await tenant.flow_log.lock_journey(journey.id)
             journey = await tenant.org.journeys.get(journey_id)
-            if if_match and etag(journey.id, journey.revision) not in if_match:
-                raise Problem(
-                    412,
-                    f"the journey is at revision {journey.revision} now",
-                    extra={"etag": etag(journey.id, journey.revision)},
-                )
+            if if_match:
+                required_revision(if_match, journey.id, journey.revision)  # 412 when stale
             if data.name is not UNSET or data.description is not UNSET:
                 journey = await tenant.org.journeys.update(
                     journey.id,
