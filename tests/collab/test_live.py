@@ -276,3 +276,44 @@ async def _sse_events(stream: httpx.Response) -> AsyncIterator[dict[str, str]]:
                 continue
             key, _, value = line.partition(":")
             event[key] = value.removeprefix(" ")
+
+
+@pytest.mark.redis
+async def test_a_lost_redis_connection_tells_canvases_to_refetch(
+    store: Store, registry: Registry, tmp_path: Path, redis_url: str, studio: Studio
+):
+    import os
+
+    import redis.asyncio as aioredis
+
+    settings = Settings(
+        data_dir=str(tmp_path / "data"),
+        database_url=store.db.url,
+        redis_url=redis_url,
+        secret_key="dGVzdC1vbmx5LWtleS10ZXN0LW9ubHkta2V5LXRlc3Q=",
+    )
+    app = create_app(settings, registry, store=store, config=ApiConfig(rate_limit=0))
+    async with (
+        serve_in_loop(app) as base,
+        connect(ws_url(base, studio), additional_headers=studio.auth(studio.viewer)) as ws,
+    ):
+        await receive(ws, "hello")
+        admin = aioredis.Redis.from_url(redis_url)
+        try:
+            # This process's hub connections are named after it; kill its pub/sub one.
+            name = f"aisle-live-{os.getpid()}"
+            pubsub = [c for c in await admin.client_list(_type="pubsub") if c["name"] == name]
+            assert len(pubsub) == 1
+            await admin.execute_command("CLIENT", "KILL", "ID", pubsub[0]["id"])
+        finally:
+            await admin.aclose()
+        [refetch] = await receive(ws, "refetch")
+        assert refetch["revision"] == 0 and "missed" in refetch["reason"]
+        # The stream carries on over the new connection.
+        async with httpx.AsyncClient(base_url=base) as http:
+            await http.post(
+                f"/api/v1/journeys/{studio.journey.id}/locks",
+                json={"nodes": ["end"]},
+                headers=studio.auth(studio.planner),
+            )
+        await receive(ws, "lock.granted")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from contextlib import aclosing, asynccontextmanager
@@ -235,7 +236,8 @@ class LiveHub:
     def from_settings(cls, settings: Settings) -> LiveHub:
         """Redis when ``AISLE_REDIS_URL`` is set, in-process otherwise."""
         if settings.redis_url:
-            return cls.over_redis(settings.redis_url)
+            # Named per process, so an operator can tell whose connections they see.
+            return cls.over_redis(settings.redis_url, client_name=f"aisle-live-{os.getpid()}")
         return cls.in_process()
 
     @property
