@@ -36,6 +36,7 @@ __all__ = [
     "RefusedOp",
     "ReplayedOp",
     "apply_ops",
+    "decode_flow",
     "draft_issues",
     "flow_document",
     "logged_ops",
@@ -142,22 +143,29 @@ def flow_document(
     return graph_to_flow(graph, node_extras=node_extras, edge_extras=edge_extras)
 
 
-def _admit(scope: Scope, graph: Graph) -> None:
-    registry = scope.registry
-    errors = check_graph(
-        graph,
-        node_types=registry.node_types.keys(),
-        trigger_types=registry.trigger_types.keys(),
-        limits=scope.config.graph_limits,
-    )
-    if errors:
-        raise Problem(
-            422,
-            "the flow cannot be stored: " + "; ".join(e.message for e in errors[:5]),
-            slug="invalid-flow",
-            title="Invalid flow",
-            errors=errors,
+def decode_flow(
+    scope: Scope, document: FlowDocument, *, settings: Graph, field_prefix: str = ""
+) -> Graph:
+    """A flow document as the graph to store (journey settings from ``settings``), or a
+    422 problem naming each field, node and edge that cannot be stored."""
+    try:
+        graph = flow_to_graph(
+            document, settings=settings, trigger_names=frozenset(scope.registry.trigger_types)
         )
+        errors = check_graph(
+            graph,
+            node_types=scope.registry.node_types.keys(),
+            trigger_types=scope.registry.trigger_types.keys(),
+            limits=scope.config.graph_limits,
+        )
+        detail = "the flow cannot be stored: " + "; ".join(e.message for e in errors[:5])
+    except FlowDecodeError as exc:
+        errors, detail = exc.errors, str(exc)
+    if not errors:
+        return graph
+    if field_prefix:
+        errors = [msgspec.structs.replace(e, field=f"{field_prefix}{e.field}") for e in errors]
+    raise Problem(422, detail, slug="invalid-flow", title="Invalid flow", errors=errors)
 
 
 def _changes_json(changes: list[Change], revision: int) -> list[dict[str, Any]]:
@@ -185,17 +193,7 @@ async def replace_flow(
         await scope.flow_log.lock_journey(journey_id)
         journey = await scope.org.journeys.get(journey_id)
         expected = required_revision(if_match, journey.id, journey.revision)
-        try:
-            graph = flow_to_graph(
-                document,
-                settings=journey.draft,
-                trigger_names=frozenset(scope.registry.trigger_types),
-            )
-        except FlowDecodeError as exc:
-            raise Problem(
-                422, str(exc), slug="invalid-flow", title="Invalid flow", errors=exc.errors
-            ) from None
-        _admit(scope, graph)
+        graph = decode_flow(scope, document, settings=journey.draft)
         changes = diff_graphs(journey.draft, graph)
         await enforce_fences(scope, journey.id, changes, fences or {})
         saved = await scope.org.journeys.save_draft(

@@ -11,12 +11,12 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from msgspec import UNSET, Meta, UnsetType
 
-from aisle.api.admission import check_graph
+from aisle.api.context import Scope
 from aisle.api.deps import Tenant
 from aisle.api.etags import etag, required_revision
+from aisle.api.flow_service import decode_flow
 from aisle.api.pages import Cursor, Limit, page_of
-from aisle.api.problems import FieldError, Problem
-from aisle.api.reactflow import FlowDecodeError, FlowDocument, flow_to_graph
+from aisle.api.reactflow import FlowDocument
 from aisle.api.roles import ensure_journey_role, ensure_role
 from aisle.domain.journey import Graph, JourneySettings
 from aisle.domain.journey_record import Journey, JourneyStatus
@@ -82,34 +82,11 @@ class JourneyPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Pause a published journey (no new enrollments) or resume it."""
 
 
-def graph_from_create(tenant: Tenant, data: JSONBody[JourneyCreate]) -> Graph:
+def graph_from_create(tenant: Scope, data: JourneyCreate) -> Graph:
     base = Graph(settings=data.settings)
     if data.flow is None:
         return base
-    try:
-        graph = flow_to_graph(
-            data.flow, settings=base, trigger_names=frozenset(tenant.registry.trigger_types)
-        )
-    except FlowDecodeError as exc:
-        raise Problem(422, str(exc), slug="invalid-flow", errors=_prefixed(exc)) from None
-    errors = check_graph(
-        graph,
-        node_types=tenant.registry.node_types.keys(),
-        trigger_types=tenant.registry.trigger_types.keys(),
-        limits=tenant.config.graph_limits,
-    )
-    if errors:
-        raise Problem(
-            422,
-            "the flow cannot be stored: " + "; ".join(e.message for e in errors[:5]),
-            slug="invalid-flow",
-            errors=[msgspec.structs.replace(e, field=f"flow.{e.field}") for e in errors],
-        )
-    return graph
-
-
-def _prefixed(exc: FlowDecodeError) -> list[FieldError]:
-    return [msgspec.structs.replace(e, field=f"flow.{e.field}") for e in exc.errors]
+    return decode_flow(tenant, data.flow, settings=base, field_prefix="flow.")
 
 
 class JourneyController(Controller):
