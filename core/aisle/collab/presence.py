@@ -19,6 +19,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -41,7 +42,7 @@ _MAX_TRACKED = 10_000
 class _Tracked:
     org_id: str
     session: PresenceSession
-    persisted_at: Any
+    persisted_at: datetime
     last_sent: float = float("-inf")
     timer: asyncio.TimerHandle | None = field(default=None, repr=False)
 

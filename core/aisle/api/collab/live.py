@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 import msgspec
@@ -35,7 +35,7 @@ from aisle.api.deps import Tenant
 from aisle.api.problems import Problem
 from aisle.collab import Collaboration, HubUnavailable
 from aisle.collab.events import Hello, LiveEvent, OpsApplied, Refetch, encode_event
-from aisle.collab.hub import OVERFLOW
+from aisle.collab.hub import MISSED
 from aisle.collab.service import flow_log_events
 from aisle.storage.errors import NotFound
 
@@ -96,14 +96,14 @@ async def stream_messages(
                     last = max(last, revision)
                 yield encode_event(event), revision
         async for item in subscription:
-            if item is OVERFLOW:
+            if item is MISSED:
                 current = await tenant.org.journeys.get(journey.id)
                 last = current.revision
                 refetch = Refetch(
                     journey_id=journey.id,
                     at=collab.clock.now(),
                     revision=current.revision,
-                    reason="you fell behind the stream and messages were dropped",
+                    reason="messages may have been missed (backlog overflow or a reconnection)",
                 )
                 yield encode_event(refetch), current.revision
                 continue
@@ -239,7 +239,7 @@ async def _receive(
     tenant: Scope,
     collab: Collaboration,
     journey_id: FromPath[str],
-    send: Any,
+    send: Callable[[bytes | str], Awaitable[None]],
     forwarder: asyncio.Task[None],
 ) -> None:
     """Read client messages until the client goes away or the stream fails."""
