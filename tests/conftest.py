@@ -274,12 +274,19 @@ class Recorder:
         class AnyConfig(msgspec.Struct):
             """Accepts (and ignores) whatever config a node sends."""
 
-        class TaskConfig(msgspec.Struct, kw_only=True):
-            title: str = ""
-            assignee: str = "client"
-            due_at: datetime | None = None
-            required_approvals: int = 1
-            details: dict[str, Any] = {}
+        # Built with real types, not annotations: several conftest modules share the
+        # name "conftest", so msgspec could resolve string annotations in the wrong one.
+        TaskConfig = msgspec.defstruct(
+            "TaskConfig",
+            [
+                ("title", str, ""),
+                ("assignee", str, "client"),
+                ("due_at", datetime | None, None),
+                ("required_approvals", int, 1),
+                ("details", dict[str, Any], {}),
+            ],
+            kw_only=True,
+        )
 
         recorder = self
 
@@ -301,7 +308,7 @@ class Recorder:
 
         async def task(ctx: ActionContext) -> ActionResult:
             recorder.calls.append(("task", ctx.idempotency_key, ctx.attempt))
-            config: TaskConfig = ctx.config
+            config: Any = ctx.config
             task_id = await ctx.services.create_task(
                 title=config.title,
                 assignee=config.assignee,
