@@ -325,11 +325,7 @@ class ActionExecutorSuite(RegistrationSuite):
         failure_cases: Sequence[FailureCase],
     ) -> None:
         """A transient failure raises an error the worker retries, with the asked delay."""
-        problems = [
-            problem
-            async for problem in self._run_cases(executor, make_context, failure_cases, "retryable")
-        ]
-        assert not problems, "; ".join(problems)
+        await self._check_cases(executor, make_context, failure_cases, "retryable")
 
     @requires("permanent_errors")
     @pytest.mark.asyncio
@@ -340,11 +336,7 @@ class ActionExecutorSuite(RegistrationSuite):
         failure_cases: Sequence[FailureCase],
     ) -> None:
         """A failure retrying cannot fix raises an error the worker does not retry."""
-        problems = [
-            problem
-            async for problem in self._run_cases(executor, make_context, failure_cases, "permanent")
-        ]
-        assert not problems, "; ".join(problems)
+        await self._check_cases(executor, make_context, failure_cases, "permanent")
 
     @requires("timeouts")
     @pytest.mark.asyncio
@@ -436,7 +428,21 @@ class ActionExecutorSuite(RegistrationSuite):
             )
         return cases
 
-    async def _run_cases(
+    async def _check_cases(
+        self,
+        executor: ActionExecutor,
+        make_context: ContextFactory,
+        failure_cases: Sequence[FailureCase],
+        expect: str,
+    ) -> None:
+        """Run every case of kind ``expect``; fail listing each one raised wrongly."""
+        problems = [
+            problem
+            async for problem in self._problems(executor, make_context, failure_cases, expect)
+        ]
+        assert not problems, "; ".join(problems)
+
+    async def _problems(
         self,
         executor: ActionExecutor,
         make_context: ContextFactory,
