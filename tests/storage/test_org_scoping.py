@@ -36,15 +36,6 @@ async def _seed(store: Store) -> dict[str, Any]:
     conflict = await a.conflicts.create(kind="graph", field="label")
     conn = await a.crm_connections.create(provider="tave", name="main", credentials="secret")
     sync = await a.sync_runs.start(conn.id)
-    lock = await a.locks.insert(
-        journey_id=journey.id,
-        node_id="n",
-        holder="u",
-        mode="edit",
-        fencing_token=1,
-        expires_at=store.clock.now(),
-    )
-    presence = await a.presence.join(journey_id=journey.id, user_id="u")
     log_id = await a.log.append("admin.note", contact_id=contact.id)
     return dict(
         org=org.id,
@@ -59,8 +50,6 @@ async def _seed(store: Store) -> dict[str, Any]:
         conflict=conflict.id,
         conn=conn.id,
         sync=sync.id,
-        lock=lock.id,
-        presence=presence.id,
         log=log_id,
     )
 
@@ -102,8 +91,6 @@ def _denials(b: OrgScope, ids: dict[str, Any]) -> list[tuple[str, Callable[[], A
         ("crm_connections.update", lambda: b.crm_connections.update(ids["conn"], cursor="x")),
         ("crm_connections.delete", lambda: b.crm_connections.delete(ids["conn"])),
         ("sync_runs.get", lambda: b.sync_runs.get(ids["sync"])),
-        ("locks.extend", lambda: b.locks.extend(ids["lock"], b.contacts.clock.now())),
-        ("presence.heartbeat", lambda: b.presence.heartbeat(ids["presence"])),
     ]
 
 
@@ -134,11 +121,6 @@ async def test_other_organization_cannot_read_or_change_rows(store: Store) -> No
     assert await b.conflicts.list() == []
     assert await b.crm_connections.list() == []
     assert await b.sync_runs.list() == []
-    assert await b.locks.list(ids["journey"]) == []
-    assert await b.presence.list(ids["journey"]) == []
-    assert await b.locks.remove(ids["lock"]) is False
-    assert await b.presence.leave(ids["presence"]) is False
-    assert await b.locks.remove_expired(store.clock.now()) == 0
     assert await b.enrollments.step_counts(ids["journey"]) == {}
 
     # The same idempotency keys are free in B: keys are unique per organization.
@@ -153,8 +135,6 @@ async def test_other_organization_cannot_read_or_change_rows(store: Store) -> No
     assert (await a.tasks.get(ids["task"])).status == "open"
     assert (await a.users.get(ids["user"])).role == "owner"
     assert (await a.tokens.get(ids["token"])).revoked_at is None
-    assert len(await a.locks.list(ids["journey"])) == 1
-    assert len(await a.presence.list(ids["journey"])) == 1
 
 
 def test_every_org_table_has_the_organization_column() -> None:

@@ -22,7 +22,6 @@ from aisle.domain.journey import (
     Viewport,
 )
 from aisle.domain.journey_record import Journey, JourneyVersion
-from aisle.domain.node_lock import NodeLock
 from aisle.domain.organization import Organization
 from aisle.domain.presence import PresenceSession
 from aisle.domain.sync_run import SyncRun
@@ -52,7 +51,6 @@ __all__ = [
     "JourneySettings",
     "JourneyVersion",
     "LogEntry",
-    "NodeLock",
     "Organization",
     "Partner",
     "Position",

@@ -17,7 +17,6 @@ from aisle.domain.organization import Organization
 from aisle.settings import Settings
 from aisle.storage.action_runs import ActionRunRepository
 from aisle.storage.automation_log import LogRepository
-from aisle.storage.collaboration import NodeLockRepository, PresenceRepository
 from aisle.storage.conflicts import ConflictRepository
 from aisle.storage.contacts import ContactRepository
 from aisle.storage.crm import CRMConnectionRepository, SyncRunRepository
@@ -51,8 +50,6 @@ class OrgScope:
         self.action_runs = ActionRunRepository(org_id, db, clock)
         self.tasks = TaskRepository(org_id, db, clock)
         self.log = LogRepository(org_id, db, clock)
-        self.locks = NodeLockRepository(org_id, db, clock)
-        self.presence = PresenceRepository(org_id, db, clock)
         self.conflicts = ConflictRepository(org_id, db, clock)
         self.crm_connections = CRMConnectionRepository(org_id, db, clock)
         self.sync_runs = SyncRunRepository(org_id, db, clock)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from piccolo.columns import (
     JSON,
-    BigInt,
     Boolean,
     Date,
     Integer,
@@ -33,7 +32,6 @@ __all__ = [
     "EventTable",
     "JourneyTable",
     "JourneyVersionTable",
-    "NodeLockTable",
     "OrganizationTable",
     "PresenceSessionTable",
     "SyncRunTable",
@@ -232,19 +230,6 @@ class AutomationLogTable(Table, tablename="automation_log"):
     data = JSON()
 
 
-class NodeLockTable(Table, tablename="node_locks"):
-    id = Text(primary_key=True)
-    organization_id = Text()
-    journey_id = Text()
-    node_id = Text()
-    holder = Text()
-    holder_name = Text()
-    mode = Text()
-    fencing_token = BigInt()
-    acquired_at = _ts(False)
-    expires_at = _ts(False)
-
-
 class PresenceSessionTable(Table, tablename="presence_sessions"):
     id = Text(primary_key=True)
     organization_id = Text()
@@ -325,7 +310,6 @@ ORG_TABLES: tuple[type[Table], ...] = (
     ActionRunTable,
     TaskTable,
     AutomationLogTable,
-    NodeLockTable,
     PresenceSessionTable,
     ConflictTable,
     CRMConnectionTable,
