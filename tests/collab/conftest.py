@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import os
-import socket
-import threading
-from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -18,78 +11,7 @@ from aisle.domain.journey import Edge, Graph, Step
 from aisle.domain.journey_record import Journey
 from aisle.domain.organization import Organization
 from aisle.domain.user import User
-from aisle.storage.database import connect
-from aisle.storage.migrate import run_migrations
 from aisle.storage.store import Store
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "AISLE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def _run_on_own_loop(make: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    # Session fixtures may be set up from inside a running test loop: run on a thread
-    # with a loop of its own.
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            asyncio.run(make())
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-
-
-async def _admin(statement: str) -> None:
-    import asyncpg
-
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    try:
-        await admin.execute(statement)
-    finally:
-        await admin.close()
-
-
-@pytest.fixture(scope="session")
-def postgres_url(xdist_worker: str) -> Iterator[str]:
-    """This run's own migrated database, dropped at the end of the session.
-
-    Overrides the shared fixture: the name carries the test run's process id, so two
-    runs on one server (several people, or CI jobs, sharing PostgreSQL) never drop or
-    truncate each other's tables.
-    """
-    parts = urlsplit(POSTGRES_ADMIN_URL)
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), 1):
-            pass
-    except OSError:
-        message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}"
-        if IN_CI:
-            pytest.fail(f"{message} (CI=true: tests needing it must run)")
-        pytest.skip(f"{message}; start it or set AISLE_TEST_POSTGRES_URL to run this test")
-    run = os.getppid() if xdist_worker.startswith("gw") else os.getpid()
-    name = f"aisle_test_collab_{run}_{xdist_worker}".replace("-", "_")
-    url = urlunsplit(parts._replace(path=f"/{name}"))
-
-    async def build() -> None:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await _admin(f'CREATE DATABASE "{name}"')
-        db = await connect(url, pool=False)
-        await run_migrations(db)
-        await db.close()
-
-    _run_on_own_loop(build)
-    try:
-        yield url
-    finally:
-        _run_on_own_loop(lambda: _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
 
 NODE_IDS = ("start", "brochure", "wait", "decide", "deposit", "questionnaire", "end")
 
