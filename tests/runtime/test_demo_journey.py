@@ -10,23 +10,13 @@ import msgspec
 import pytest
 
 from aisle.clock import TestClock
-from aisle.demo import DEMO_ORG_SETTINGS, DEMO_ORG_TIMEZONE, demo_journey
+from aisle.demo import DEMO_ORG_SETTINGS, DEMO_ORG_TIMEZONE
 from aisle.domain import Contact, Partner
 from aisle.jobs import drain
 from aisle.runtime import DateChangeNotConfirmed, Runtime
 from aisle.storage.store import OrgScope
 
-ENQUIRY = {"form_id": "enquiry"}
-
-
-async def _studio(runtime: Runtime) -> tuple[OrgScope, str]:
-    org = await runtime.store.organizations.create(
-        slug="demo", name="Demo", timezone=DEMO_ORG_TIMEZONE, settings=DEMO_ORG_SETTINGS
-    )
-    scope = runtime.scope(org.id)
-    journey = await scope.journeys.create(name="Demo", draft=demo_journey())
-    await scope.journeys.publish(journey.id, demo_journey(), published_by="test")
-    return scope, journey.id
+from .support import ENQUIRY, enquire, open_studio
 
 
 async def _couple(runtime: Runtime, scope: OrgScope, *, booked: bool) -> Contact:
@@ -50,7 +40,9 @@ async def _path(scope: OrgScope, enrollment_id: str) -> list[str]:
 async def test_booked_couple_walks_the_whole_journey(
     runtime: Runtime, clock: TestClock, recorder: Any
 ) -> None:
-    scope, journey_id = await _studio(runtime)
+    scope, journey_id = await open_studio(
+        runtime, timezone=DEMO_ORG_TIMEZONE, settings=DEMO_ORG_SETTINGS
+    )
     contact = await _couple(runtime, scope, booked=True)
 
     record, created = await runtime.ingest_event(
@@ -164,15 +156,9 @@ async def test_booked_couple_walks_the_whole_journey(
 
 
 async def test_unbooked_couple_gets_the_follow_up(runtime: Runtime, clock: TestClock) -> None:
-    scope, _ = await _studio(runtime)
+    scope, _ = await open_studio(runtime, timezone=DEMO_ORG_TIMEZONE, settings=DEMO_ORG_SETTINGS)
     contact = await _couple(runtime, scope, booked=False)
-    await runtime.ingest_event(
-        scope.org_id,
-        type="form.submitted",
-        idempotency_key="e",
-        contact_id=contact.id,
-        payload=ENQUIRY,
-    )
+    await enquire(runtime, scope, contact.id, "e")
     clock.advance(days=3)
     await drain(runtime)
     (enrollment,) = await scope.enrollments.list(contact_id=contact.id)
@@ -181,15 +167,9 @@ async def test_unbooked_couple_gets_the_follow_up(runtime: Runtime, clock: TestC
 
 
 async def test_manual_trigger_and_exit_criteria(runtime: Runtime, clock: TestClock) -> None:
-    scope, _ = await _studio(runtime)
+    scope, _ = await open_studio(runtime, timezone=DEMO_ORG_TIMEZONE, settings=DEMO_ORG_SETTINGS)
     contact = await _couple(runtime, scope, booked=True)
-    await runtime.ingest_event(
-        scope.org_id,
-        type="form.submitted",
-        idempotency_key="e",
-        contact_id=contact.id,
-        payload=ENQUIRY,
-    )
+    await enquire(runtime, scope, contact.id, "e")
     await runtime.ingest_event(
         scope.org_id,
         type="manual.triggered",
@@ -209,11 +189,5 @@ async def test_manual_trigger_and_exit_criteria(runtime: Runtime, clock: TestClo
     enrollment = await scope.enrollments.get(enrollment.id)
     assert enrollment.state.status == "exited"
     # after_completion: a new enquiry may enroll the couple again.
-    await runtime.ingest_event(
-        scope.org_id,
-        type="form.submitted",
-        idempotency_key="e2",
-        contact_id=contact.id,
-        payload=ENQUIRY,
-    )
+    await enquire(runtime, scope, contact.id, "e2")
     assert len(await scope.enrollments.list(contact_id=contact.id)) == 2

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from aisle.clock import TestClock, utcnow
-from aisle.demo import demo_journey
 from aisle.domain import Contact, Graph, JourneySettings, Step
 from aisle.domain.journey import EntryCriteria
 from aisle.jobs import drain
@@ -17,23 +16,14 @@ from aisle.plugins.hookspecs import hookimpl
 from aisle.plugins.manager import load_registry
 from aisle.plugins.registrations import NodeType
 from aisle.runtime import MAX_EVENT_ATTEMPTS, Runtime
-from aisle.storage.store import OrgScope
 
-ENQUIRY = {"form_id": "enquiry"}
-
-
-async def _studio(runtime: Runtime, graph: Graph | None = None) -> OrgScope:
-    org = await runtime.store.organizations.create(slug="s", name="S")
-    scope = runtime.scope(org.id)
-    journey = await scope.journeys.create(name="J")
-    await scope.journeys.publish(journey.id, graph or demo_journey())
-    return scope
+from .support import ENQUIRY, enquire, open_studio
 
 
 async def test_a_replayed_event_returns_the_original_and_changes_nothing(
     runtime: Runtime, recorder: Any
 ) -> None:
-    scope = await _studio(runtime)
+    scope, _ = await open_studio(runtime)
     contact = await runtime.create_contact(scope.org_id, Contact(email="a@x.test"))
     first, created = await runtime.ingest_event(
         scope.org_id,
@@ -57,7 +47,7 @@ async def test_a_replayed_event_returns_the_original_and_changes_nothing(
 
 
 async def test_concurrent_duplicates_store_one_event(runtime: Runtime) -> None:
-    scope = await _studio(runtime)
+    scope, _ = await open_studio(runtime)
     contact = await runtime.create_contact(scope.org_id, Contact(email="a@x.test"))
     results = await asyncio.gather(
         *(
@@ -79,7 +69,7 @@ async def test_concurrent_duplicates_store_one_event(runtime: Runtime) -> None:
 async def test_events_of_one_contact_apply_in_arrival_order(
     runtime: Runtime, clock: TestClock
 ) -> None:
-    scope = await _studio(runtime)
+    scope, _ = await open_studio(runtime)
     contact = await runtime.create_contact(scope.org_id, Contact(email="a@x.test"))
     # Accepted but not processed (as if a crash came between), in this order:
     for key, payload in [("1", ENQUIRY), ("2", {"form_id": "withdraw"}), ("3", ENQUIRY)]:
@@ -110,6 +100,16 @@ class _Extra:
         return [NodeType(name="extra_step", on_enter=on_enter, terminal=True)]
 
 
+def _extra_step_journey() -> Graph:
+    """One step of the ``extra_step`` type, entered on any form submission."""
+    return Graph(
+        steps=(Step(id="only", type="extra_step"),),
+        settings=JourneySettings(
+            start_step="only", entry=EntryCriteria(event_type="form.submitted")
+        ),
+    )
+
+
 def _use(runtime: Runtime, *plugins: tuple[str, object]) -> None:
     runtime.registry = load_registry(entry_points=False, extra_plugins=plugins)
     runtime.journeys = type(runtime.journeys)(runtime.registry)
@@ -122,13 +122,7 @@ async def test_a_failing_event_stays_pending_and_is_retried_until_it_gives_up(
     rolls back, keeps the event pending with the error, and is retried by the
     scheduler; after MAX_EVENT_ATTEMPTS it is marked failed and logged."""
     _use(runtime)
-    graph = Graph(
-        steps=(Step(id="only", type="extra_step"),),
-        settings=JourneySettings(
-            start_step="only", entry=EntryCriteria(event_type="form.submitted")
-        ),
-    )
-    scope = await _studio(runtime, graph)
+    scope, _ = await open_studio(runtime, _extra_step_journey())
     contact = await scope.contacts.create(Contact(email="a@x.test"))
     record, _ = await runtime.ingest_event(
         scope.org_id, type="form.submitted", idempotency_key="k", contact_id=contact.id
@@ -161,13 +155,7 @@ async def test_a_failing_event_stays_pending_and_is_retried_until_it_gives_up(
 
 async def test_a_pending_event_is_processed_once_the_cause_is_fixed(runtime: Runtime) -> None:
     _use(runtime)
-    graph = Graph(
-        steps=(Step(id="only", type="extra_step"),),
-        settings=JourneySettings(
-            start_step="only", entry=EntryCriteria(event_type="form.submitted")
-        ),
-    )
-    scope = await _studio(runtime, graph)
+    scope, _ = await open_studio(runtime, _extra_step_journey())
     contact = await scope.contacts.create(Contact(email="a@x.test"))
     record, _ = await runtime.ingest_event(
         scope.org_id, type="form.submitted", idempotency_key="k", contact_id=contact.id
@@ -186,7 +174,7 @@ async def test_an_accepted_event_survives_a_crash_mid_processing(
     """A real process accepts an event, writes half a transition and dies (os._exit);
     after the "restart" the event is still there, nothing half-written is, and the
     scheduler's recovery processes it."""
-    scope = await _studio(runtime)
+    scope, _ = await open_studio(runtime)
     contact = await scope.contacts.create(Contact(email="a@x.test"))
     script = Path(__file__).with_name("crash_during_processing.py")
     process = await asyncio.create_subprocess_exec(
@@ -218,15 +206,9 @@ async def test_an_accepted_event_survives_a_crash_mid_processing(
 
 
 async def test_deleting_a_contact_exits_their_journeys(runtime: Runtime) -> None:
-    scope = await _studio(runtime)
+    scope, _ = await open_studio(runtime)
     contact = await runtime.create_contact(scope.org_id, Contact(email="a@x.test"))
-    await runtime.ingest_event(
-        scope.org_id,
-        type="form.submitted",
-        idempotency_key="e",
-        contact_id=contact.id,
-        payload=ENQUIRY,
-    )
+    await enquire(runtime, scope, contact.id, "e")
     assert await runtime.delete_contact(scope.org_id, contact.id, actor="user:1") == 1
     (enrollment,) = await scope.enrollments.list(contact_id=contact.id)
     assert enrollment.state.status == "exited" and enrollment.state.wake_at is None
