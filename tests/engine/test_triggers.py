@@ -28,6 +28,7 @@ def ctx(
     studio: str = "UTC",
     rescheduled_at: datetime | None = None,
     evaluate: Any = None,
+    visit: int = 0,
 ) -> TriggerContext:
     return TriggerContext(
         edge_id="edge-1",
@@ -42,6 +43,7 @@ def ctx(
         step_id="step-1",
         enrollment_id="en-1",
         rescheduled_at=rescheduled_at,
+        visit=visit,
     )
 
 
@@ -233,6 +235,26 @@ def test_task_completed_matches_source_step_or_named_task():
     assert isinstance(T.TASK_COMPLETED.evaluate(ctx(T.TASK_COMPLETED, ev=foreign)), NotYet)
 
 
+def test_task_completed_ignores_a_task_from_an_earlier_visit_of_its_step():
+    """A loop brought the client back to the step: only this visit's task moves them."""
+    current = ("task.completed", {"step_id": "step-1", "visit": 3, "kind": "vendor_action"})
+    stale = ("task.completed", {"step_id": "step-1", "visit": 1, "kind": "vendor_action"})
+    for config in ({}, {"kind": "vendor_action"}):
+        assert T.TASK_COMPLETED.evaluate(ctx(T.TASK_COMPLETED, config, ev=current, visit=3)) == (
+            Fire()
+        )
+        decision = T.TASK_COMPLETED.evaluate(ctx(T.TASK_COMPLETED, config, ev=stale, visit=3))
+        assert isinstance(decision, NotYet) and "visit 1" in decision.reason
+    # Another step's task (a named match) was made on another visit by nature.
+    elsewhere = ("task.completed", {"step_id": "before", "visit": 1, "kind": "vendor_action"})
+    kind = {"kind": "vendor_action"}
+    assert T.TASK_COMPLETED.evaluate(ctx(T.TASK_COMPLETED, kind, ev=elsewhere, visit=3)) == Fire()
+    # Without a visit on either side (older events, hand-written contexts) nothing changes.
+    unversioned = ("task.completed", {"step_id": "step-1"})
+    assert T.TASK_COMPLETED.evaluate(ctx(T.TASK_COMPLETED, ev=unversioned, visit=3)) == Fire()
+    assert T.TASK_COMPLETED.evaluate(ctx(T.TASK_COMPLETED, ev=stale)) == Fire()
+
+
 def test_manual_targets_edge_or_step():
     assert T.MANUAL.evaluate(ctx(T.MANUAL, ev=("manual.triggered", {"edge_id": "edge-1"}))) == (
         Fire()
@@ -278,6 +300,34 @@ def test_each_event_trigger_moves_an_enrollment(builtin_registry):
         moved = handle_event(journey, state, contact(), ev, T0 + timedelta(hours=1))
         assert moved.state.status == "completed", trigger
         assert moved.log[0].edge_id == "go"
+
+
+def test_the_engine_tells_task_completed_which_visit_the_step_is_on(builtin_registry):
+    g = graph(
+        [
+            step("todo", "vendor_action", title="Confirm the timeline", vendor_type="planner"),
+            step("done", "end"),
+        ],
+        [
+            edge("finished", "todo", "done", "task_completed"),
+            edge("again", "todo", "todo", "manual"),
+        ],
+        start="todo",
+    )
+    journey = compiled(g, builtin_registry)
+    first = start(journey, "en1", contact(), T0).state
+    assert (first.step_id, first.visit) == ("todo", 1)
+    later = T0 + timedelta(hours=1)
+    back = handle_event(
+        journey, first, contact(), event("manual.triggered", edge_id="again"), later
+    )
+    assert (back.state.step_id, back.state.visit) == ("todo", 2)
+    old_task = event("task.completed", id="ev2", step_id="todo", visit=1)
+    stays = handle_event(journey, back.state, contact(), old_task, later)
+    assert stays.state == back.state
+    new_task = event("task.completed", id="ev3", step_id="todo", visit=2)
+    moved = handle_event(journey, back.state, contact(), new_task, later)
+    assert moved.state.status == "completed" and moved.log[0].edge_id == "finished"
 
 
 def test_condition_fires_on_entry_when_already_true(builtin_registry):

@@ -304,6 +304,8 @@ class TaskCompletedConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=Tru
 
     With no setting: the task created by the edge's source step (``payload.step_id``).
     With ``title``, ``kind`` or ``assignee``: any task matching all of those given.
+    Either way, a task the source step created on an earlier visit (``payload.visit``,
+    a loop came back to the step) does not count: the step's current task does.
     """
 
     title: Annotated[str, msgspec.Meta(description="Only a task with this title.")] | None = None
@@ -322,6 +324,17 @@ def _task_completed(ctx: TriggerContext) -> TriggerDecision:
     payload = event.payload
     if not _same_enrollment(ctx, payload):
         return NotYet(reason="the task belongs to another enrollment")
+    visit = payload.get("visit")
+    if (
+        ctx.visit
+        and isinstance(visit, int)
+        and payload.get("step_id") == ctx.step_id
+        and visit != ctx.visit
+    ):
+        return NotYet(
+            reason=f"the task is from visit {visit} of step {ctx.step_id!r}, "
+            f"which is now on visit {ctx.visit}"
+        )
     wanted = {"title": config.title, "kind": config.kind, "assignee": config.assignee}
     wanted = {k: v for k, v in wanted.items() if v is not None}
     if not wanted:

@@ -46,3 +46,14 @@ class ActionRun(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime | None = None
     updated_at: datetime | None = None
     finished_at: datetime | None = None
+
+    def step_visit(self) -> int | None:
+        """The enrollment's visit of ``step_id`` this run was planned on, if the engine
+        planned it (the engine keys runs ``{enrollment}:{visit}:{step}:{key}``)."""
+        if self.enrollment_id is None:
+            return None
+        head, separator, rest = self.idempotency_key.partition(":")
+        visit = rest.partition(":")[0]
+        if not separator or head != self.enrollment_id or not visit.isdigit():
+            return None
+        return int(visit)

@@ -175,6 +175,9 @@ class TriggerContext(msgspec.Struct, frozen=True, kw_only=True):
     moved into the past is handled by the trigger's past-date policy consistently on
     every later evaluation.
     """
+    visit: int = 0
+    """The enrollment's visit count on entering this step (0 when unknown); an event
+    about something a step created on an earlier pass carries an older visit."""
 
 
 class Fire(msgspec.Struct, frozen=True, tag="fire"):

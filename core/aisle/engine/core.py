@@ -502,6 +502,7 @@ class _Run:
                 step_id=step.id,
                 enrollment_id=self.state.enrollment_id,
                 rescheduled_at=reference,
+                visit=self.state.visit,
             )
             try:
                 decision: object = edge.type.evaluate(context)

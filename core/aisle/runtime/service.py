@@ -576,12 +576,18 @@ class Runtime:
     async def complete_task(self, org_id: str, task_id: str, *, by: str = "system") -> Task:
         """Approve a task as ``by``; once complete, emit ``task.completed``.
 
-        The event's payload names the task, its step and enrollment, so the step's
-        ``task_completed`` trigger can match it.
+        The event's payload names the task, its kind, its step, the visit of that step
+        it was created on and its enrollment, so the step's ``task_completed`` trigger
+        can match it (and a task left from an earlier pass through the step cannot).
         """
         scope = self.scope(org_id)
+        visit: int | None = None
         async with self.store.transaction():
             task = await scope.tasks.approve(task_id, by=by)
+            if task.status == "completed" and task.action_run_id is not None:
+                run = await scope.action_runs.get(task.action_run_id)
+                if run.step_id == task.step_id:
+                    visit = run.step_visit()
             await scope.log.append(
                 "task.completed" if task.status == "completed" else "task.approved",
                 message=f"{task.title!r} approved by {by}",
@@ -600,7 +606,9 @@ class Runtime:
                 contact_id=task.contact_id,
                 payload={
                     "task_id": task.id,
+                    "kind": task.details.get("kind"),
                     "step_id": task.step_id,
+                    "visit": visit,
                     "enrollment_id": task.enrollment_id,
                     "assignee": task.assignee,
                     "title": task.title,

@@ -136,4 +136,5 @@ def trigger_context(
         evaluate=scope.bind(event),
         step_id=SOURCE,
         enrollment_id=ENROLLMENT,
+        visit=1,
     )
