@@ -75,6 +75,16 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("POST", f"{P}/journeys/{{journey_id}}/simulate"): Spec(
         body=lambda w: {"horizon_days": 30}, viewer_may=True
     ),
+    ("POST", f"{P}/journeys/{{journey_id}}/steps/{{step_id}}/preview"): Spec(
+        body=lambda w: {"contact_id": w.contact_id}, viewer_may=True
+    ),
+    ("POST", f"{P}/action-executors/{{executor}}/preview"): Spec(
+        body=lambda w: {
+            "config": {"subject": "Hello", "text": "Dear {{ couple }}"},
+            "contact_id": w.contact_id,
+        },
+        viewer_may=True,
+    ),
     ("GET", f"{P}/journeys/{{journey_id}}/collaborators"): Spec(),
     ("PUT", f"{P}/journeys/{{journey_id}}/collaborators/{{user_id}}"): Spec(
         body=lambda w: {"role": "admin"}
@@ -141,5 +151,9 @@ ROUTES: dict[tuple[str, str], Spec] = {
 }
 
 
+NAMED = {"executor": "email", "step_id": "brochure"}
+"""Path parameters that name a registered type or a step, not a row of the world."""
+
+
 def url_for(path: str, world: World) -> str:
-    return path.format(**world.params())
+    return path.format(**world.params(), **NAMED)

@@ -8,6 +8,7 @@ node or edge at fault). Unexpected exceptions become a 500 problem without inter
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,6 +22,7 @@ from litestar.exceptions import (
     SerializationException,
     ValidationException,
 )
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
 from aisle.runtime.errors import DateChangeNotConfirmed, RuntimeRefusal
@@ -31,8 +33,10 @@ __all__ = [
     "FieldError",
     "Problem",
     "ProblemBody",
+    "config_error",
     "exception_handlers",
     "problem_response",
+    "problem_spec",
 ]
 
 log = logging.getLogger(__name__)
@@ -96,6 +100,11 @@ class ProblemBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     detail: str = ""
     instance: str | None = None
     errors: list[FieldError] = []
+
+
+def problem_spec(description: str, body: type[ProblemBody] = ProblemBody) -> ResponseSpec:
+    """An error response for a handler's OpenAPI ``responses``: a problem document."""
+    return ResponseSpec(data_container=body, description=description, media_type=PROBLEM_MEDIA_TYPE)
 
 
 class Problem(HTTPException):
@@ -259,11 +268,35 @@ def _conflict_handler(request: Request[Any, Any, Any], exc: Conflict) -> Respons
     return problem_response(request, 409, str(exc), errors=errors)
 
 
+def _located(exc: msgspec.ValidationError) -> tuple[str, str | None]:
+    """msgspec's message without its `` - at `$.path` `` suffix, and that path."""
+    message, _, path = str(exc).partition(" - at `")
+    return message, _field_from_key(path.rstrip("`")) if path else None
+
+
+_NAMED_FIELD = re.compile(r"^Object (?:missing required|contains unknown) field `([^`]+)`$")
+
+
+def config_error(
+    exc: msgspec.ValidationError, under: str, *, node_id: str | None = None
+) -> FieldError:
+    """A config that did not decode, located under ``under`` (``config``).
+
+    A field missing from, or unknown to, the config object itself is named too (msgspec
+    gives no path for those).
+    """
+    message, path = _located(exc)
+    if path is None:
+        named = _NAMED_FIELD.match(message)
+        path = named.group(1) if named else None
+    field = f"{under}.{path}" if path else under
+    return FieldError(message=message, field=field, code="invalid_config", node_id=node_id)
+
+
 def _msgspec_handler(
     request: Request[Any, Any, Any], exc: msgspec.ValidationError
 ) -> Response[Any]:
-    message, _, path = str(exc).partition(" - at `")
-    field = _field_from_key(path.rstrip("`")) if path else None
+    message, field = _located(exc)
     return problem_response(
         request,
         422,

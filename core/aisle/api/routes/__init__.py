@@ -14,6 +14,7 @@ from aisle.api.routes.impact import ImpactController
 from aisle.api.routes.journeys import JourneyController
 from aisle.api.routes.lifecycle import LifecycleController
 from aisle.api.routes.log import LogController
+from aisle.api.routes.previews import ExecutorPreviewController, StepPreviewController
 from aisle.api.routes.simulate import SimulationController
 from aisle.api.routes.tasks import TaskController
 from aisle.api.routes.transfer import TransferController
@@ -29,6 +30,8 @@ API_CONTROLLERS: Sequence[Any] = (
     LifecycleController,
     ImpactController,
     SimulationController,
+    StepPreviewController,
+    ExecutorPreviewController,
     TypeRegistryController,
     ContactController,
     EventController,

@@ -1,0 +1,210 @@
+"""Rendering actions without sending them: the sample couple, executor previews off the
+event loop, their failures as problems, and the actions a journey step would request.
+
+Nothing here sends, stores or schedules anything: a preview runs the executor's
+``preview`` (the same rendering its ``execute`` does) and, for a step, the engine's own
+:func:`~aisle.engine.core.start` entered at that step, so what is shown is what a run
+would carry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+import re
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from aisle.api.problems import FieldError, Problem, config_error
+from aisle.domain.contact import Contact, Partner
+from aisle.engine.core import CompiledJourney, start
+from aisle.engine.effects import PlannedAction
+from aisle.jobs.contracts import ActionError
+from aisle.plugins.registrations import ActionExecutor
+
+__all__ = [
+    "PREVIEW_SECONDS",
+    "decode_action_config",
+    "render_preview",
+    "sample_couple",
+    "step_actions",
+    "unsupported",
+]
+
+PREVIEW_SECONDS = 10.0
+"""How long one preview may render before the API gives up on it."""
+
+# Templates are sandboxed but not metered: a nested loop can render for a long time.
+# Rendering on threads of their own keeps the event loop (and the default executor,
+# which name resolution uses) free; a render given up on finishes in the background.
+_RENDERERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="aisle-preview")
+
+_ENROLLMENT = "preview"
+
+# Executors name the field at fault as "<executor> config field 'to'" or
+# "template field 'subject'" (aisle_actions' convention; a plugin that does not follow
+# it is reported against the whole config).
+_FIELD = re.compile(r"\b(?P<kind>template|config) field '?(?P<field>[A-Za-z_][\w.\[\]]*)'?")
+
+
+def sample_couple(today: date) -> Contact:
+    """The couple a preview renders for when none is named: both partners with an
+    address and a phone, marrying on a Saturday about six months after ``today``, in
+    the studio's timezone."""
+    day = today + timedelta(days=182)
+    day += timedelta(days=(5 - day.weekday()) % 7)
+    return Contact(
+        id="sample",
+        partners=(
+            Partner(
+                first_name="Alex",
+                last_name="Morgan",
+                email="alex@example.com",
+                phone="+12025550142",
+            ),
+            Partner(
+                first_name="Sam", last_name="Rivera", email="sam@example.com", phone="+12025550173"
+            ),
+        ),
+        email="alex@example.com",
+        phone="+12025550142",
+        wedding_date=day,
+        venue="The Old Barn",
+    )
+
+
+def decode_action_config(
+    executor: ActionExecutor, raw: Mapping[str, Any], *, node_id: str | None = None
+) -> Any:
+    """``raw`` decoded into the executor's config schema, as the worker decodes a run's.
+
+    :raises Problem: 422 naming the field (``config.<path>``) that does not decode.
+    """
+    try:
+        return msgspec.convert(raw, executor.config, strict=False)
+    except msgspec.ValidationError as exc:
+        error = config_error(exc, "config", node_id=node_id)
+        raise Problem(
+            422,
+            f"{executor.name} action, {error.field}: {error.message}",
+            slug="invalid-config",
+            title="Invalid action config",
+            errors=[error],
+            extra={"executor": executor.name},
+        ) from None
+
+
+def _failed(executor: str, exc: ActionError, node_id: str | None) -> Problem:
+    message = str(exc)
+    found = _FIELD.search(message)
+    template = found is not None and found.group("kind") == "template"
+    return Problem(
+        422,
+        message,
+        slug="template-error" if template else "invalid-config",
+        title="Template error" if template else "Invalid action config",
+        errors=[
+            FieldError(
+                message=message,
+                field=f"config.{found.group('field')}" if found else "config",
+                node_id=node_id,
+                code="template_error" if template else "invalid_config",
+            )
+        ],
+        extra={"executor": executor},
+    )
+
+
+def unsupported(executor: ActionExecutor) -> Problem:
+    """The executor cannot render what it would do (409: nothing in the request can fix it)."""
+    return Problem(
+        409,
+        f"action executor {executor.name!r} has no preview: it does not render a message "
+        "(only executors that implement ActionExecutor.preview, such as email and sms, do)",
+        slug="preview-unsupported",
+        title="Preview not supported",
+        extra={"executor": executor.name},
+    )
+
+
+async def render_preview(
+    executor: ActionExecutor,
+    config: Any,
+    contact: Mapping[str, Any],
+    studio: Mapping[str, Any],
+    *,
+    node_id: str | None = None,
+) -> dict[str, Any]:
+    """What ``executor`` would send for ``config`` (already decoded), as JSON values.
+
+    :raises Problem: 409 when the executor has no preview; 422 naming the config or
+        template field at fault, or when rendering takes longer than
+        :data:`PREVIEW_SECONDS`.
+    """
+    if executor.preview is None:
+        raise unsupported(executor)
+    call = functools.partial(executor.preview, config, contact, studio)
+    loop = asyncio.get_running_loop()
+    try:
+        shown = await asyncio.wait_for(
+            loop.run_in_executor(_RENDERERS, call), timeout=PREVIEW_SECONDS
+        )
+    except ActionError as exc:
+        raise _failed(executor.name, exc, node_id) from None
+    except TimeoutError:
+        raise Problem(
+            422,
+            f"rendering the {executor.name} action took longer than {PREVIEW_SECONDS:g} s; "
+            "simplify its templates (loops over large ranges)",
+            slug="template-error",
+            title="Template error",
+            errors=[
+                FieldError(
+                    message="rendering took too long",
+                    field="config",
+                    node_id=node_id,
+                    code="template_timeout",
+                )
+            ],
+            extra={"executor": executor.name},
+        ) from None
+    rendered: dict[str, Any] = msgspec.to_builtins(dict(shown))
+    return rendered
+
+
+def step_actions(
+    compiled: CompiledJourney, step_id: str, contact: Contact, now: datetime
+) -> list[tuple[str, PlannedAction]]:
+    """The actions entering ``step_id`` would plan for ``contact`` at ``now``, each with
+    the key the node type gave it.
+
+    The engine enters the step exactly as an enrollment arriving there would (its node
+    type's ``on_enter``, the config it maps into each action); steps the enrollment
+    would move on to at once are not included.
+
+    :raises Problem: 422 naming the step when entering it fails.
+    """
+    entered = dataclasses.replace(compiled, start_step=step_id)
+    transition = start(entered, _ENROLLMENT, contact, now)
+    state = transition.state
+    if state.status == "failed" and state.step_id == step_id and state.visit == 1:
+        reason = state.error or "the step failed"
+        raise Problem(
+            422,
+            f"step {step_id!r} cannot be previewed: {reason}",
+            slug="preview-failed",
+            title="Preview failed",
+            errors=[FieldError(message=reason, node_id=step_id)],
+        )
+    # Action runs are keyed {enrollment}:{visit}:{step}:{key}; this visit is the first.
+    prefix = f"{_ENROLLMENT}:1:{step_id}:"
+    return [
+        (a.idempotency_key.removeprefix(prefix), a)
+        for a in transition.actions
+        if a.idempotency_key.startswith(prefix)
+    ]
