@@ -16,14 +16,23 @@ class RuntimeRefusal(Exception):
 
 
 class DateChangeNotConfirmed(RuntimeRefusal):
-    """A wedding date change arrived without ``confirm_date_change=True``."""
+    """A date change arrived without ``confirm_date_change=True``: the wedding date, or
+    a custom date field (``field`` is ``custom.<name>``) that a pending ``date_reached``
+    step reads. ``old`` and ``new`` are the dates (``None`` when not a date)."""
 
-    def __init__(self, contact_id: str, old: date | None, new: date | None) -> None:
+    def __init__(
+        self,
+        contact_id: str,
+        old: date | None,
+        new: date | None,
+        *,
+        field: str = "wedding_date",
+    ) -> None:
         super().__init__(
-            f"contact {contact_id!r}: changing wedding_date from "
+            f"contact {contact_id!r}: changing {field} from "
             f"{old.isoformat() if old else 'none'} to {new.isoformat() if new else 'none'} "
             "moves date-relative steps; confirm the change (confirm_date_change=true)",
-            field="wedding_date",
+            field=field,
         )
         self.contact_id = contact_id
         self.old = old

@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 
+from aisle.builtins.triggers import DateReachedConfig
 from aisle.domain.contact import Contact
 from aisle.domain.enrollment_record import Enrollment
 from aisle.domain.event import Event
@@ -24,7 +26,9 @@ from aisle.domain.event_record import EventRecord
 from aisle.domain.organization import Organization
 from aisle.domain.task import Task
 from aisle.engine import core as engine
+from aisle.engine.compiled import CompiledJourney
 from aisle.engine.effects import LogRecord
+from aisle.engine.timing import parse_date
 from aisle.plugins.manager import Registry
 from aisle.runtime.compiled import JourneyCache
 from aisle.runtime.errors import DateChangeNotConfirmed, EnrollmentRefused
@@ -47,6 +51,8 @@ ORG_CACHE_SECONDS = 10.0
 
 MAX_EVENT_ATTEMPTS = 5
 """An event whose processing raises this many times is marked ``failed`` (and logged)."""
+
+_UTC = ZoneInfo("UTC")
 
 
 class Runtime:
@@ -462,9 +468,13 @@ class Runtime:
     ) -> Contact:
         """Replace a contact's fields.
 
-        A different ``wedding_date`` needs ``confirm_date_change=True`` (else
-        :class:`DateChangeNotConfirmed`); then every active enrollment of the contact
-        has its wake-ups recomputed, in the same transaction, and it is logged.
+        Moving a date that pending steps count from needs ``confirm_date_change=True``
+        (else :class:`DateChangeNotConfirmed`): the wedding date always, a custom field
+        when a ``date_reached`` trigger on the current step of one of the contact's
+        active enrollments reads it. After a date, timezone or custom field change every
+        active enrollment of the contact has its wake-ups recomputed in the same
+        transaction (a condition that now holds becomes due), and logged: always after
+        a date or timezone change, after another custom field change when a wake-up moved.
         """
         scope = self.scope(org_id)
         org = await self.organization(org_id)
@@ -474,6 +484,29 @@ class Runtime:
             date_moved = old.wedding_date != contact.wedding_date
             if date_moved and not confirm_date_change:
                 raise DateChangeNotConfirmed(contact.id, old.wedding_date, contact.wedding_date)
+            custom_changed = {
+                name
+                for name in old.custom.keys() | contact.custom.keys()
+                if old.custom.get(name) != contact.custom.get(name)
+            }
+            waiting: list[tuple[Enrollment, CompiledJourney]] = []
+            if date_moved or custom_changed or old.timezone != contact.timezone:
+                for enrollment in await scope.enrollments.active_for_contact(contact.id, lock=True):
+                    compiled = await self.journeys.get(
+                        scope, enrollment.journey_id, enrollment.version, org.timezone
+                    )
+                    waiting.append((enrollment, compiled))
+            dates_moved = sorted(
+                custom_changed & {n for e, c in waiting for n in _custom_dates_read(c, e)}
+            )
+            if dates_moved and not confirm_date_change:
+                name = dates_moved[0]
+                raise DateChangeNotConfirmed(
+                    contact.id,
+                    _as_date(old.custom.get(name)),
+                    _as_date(contact.custom.get(name)),
+                    field=f"custom.{name}",
+                )
             await scope.contacts.save(contact)
             changed = sorted(
                 f for f in contact.__struct_fields__ if getattr(old, f) != getattr(contact, f)
@@ -497,37 +530,46 @@ class Runtime:
                         "new": contact.wedding_date.isoformat() if contact.wedding_date else None,
                     },
                 )
-            if date_moved or old.timezone != contact.timezone:
-                now = self.clock.now()
-                for enrollment in await scope.enrollments.active_for_contact(contact.id, lock=True):
-                    compiled = await self.journeys.get(
-                        scope, enrollment.journey_id, enrollment.version, org.timezone
-                    )
-                    transition = engine.recompute(compiled, enrollment.state, contact, now)
-                    await write_transition(
-                        scope,
-                        transition,
-                        contact_id=contact.id,
-                        journey_id=enrollment.journey_id,
-                        version=enrollment.version,
-                        registry=self.registry,
-                        actor=actor,
-                    )
-                    await scope.log.append(
-                        "enrollment.recomputed",
-                        message=f"wake-up recomputed after the contact changed: "
-                        f"{enrollment.state.wake_at} -> {transition.state.wake_at}",
-                        actor=actor,
-                        contact_id=contact.id,
-                        enrollment_id=enrollment.id,
-                        journey_id=enrollment.journey_id,
-                        journey_version=enrollment.version,
-                        step_id=enrollment.state.step_id,
-                        data={
-                            "old_wake_at": _iso(enrollment.state.wake_at),
-                            "new_wake_at": _iso(transition.state.wake_at),
-                        },
-                    )
+            for name in dates_moved:
+                before, after = old.custom.get(name), contact.custom.get(name)
+                await scope.log.append(
+                    "contact.date_field_changed",
+                    message=f"custom.{name} moved from {before} to {after} (confirmed by {actor})",
+                    actor=actor,
+                    contact_id=contact.id,
+                    data={"field": f"custom.{name}", "old": before, "new": after},
+                )
+            # After a change no date trigger counts from, log only wake-ups that moved.
+            always_log = date_moved or bool(dates_moved) or old.timezone != contact.timezone
+            now = self.clock.now()
+            for enrollment, compiled in waiting:
+                transition = engine.recompute(compiled, enrollment.state, contact, now)
+                await write_transition(
+                    scope,
+                    transition,
+                    contact_id=contact.id,
+                    journey_id=enrollment.journey_id,
+                    version=enrollment.version,
+                    registry=self.registry,
+                    actor=actor,
+                )
+                if not always_log and transition.state.wake_at == enrollment.state.wake_at:
+                    continue
+                await scope.log.append(
+                    "enrollment.recomputed",
+                    message=f"wake-up recomputed after the contact changed: "
+                    f"{enrollment.state.wake_at} -> {transition.state.wake_at}",
+                    actor=actor,
+                    contact_id=contact.id,
+                    enrollment_id=enrollment.id,
+                    journey_id=enrollment.journey_id,
+                    journey_version=enrollment.version,
+                    step_id=enrollment.state.step_id,
+                    data={
+                        "old_wake_at": _iso(enrollment.state.wake_at),
+                        "new_wake_at": _iso(transition.state.wake_at),
+                    },
+                )
         self._wake()
         return contact
 
@@ -637,3 +679,19 @@ def _waits(transition: Any) -> bool:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _custom_dates_read(journey: CompiledJourney, enrollment: Enrollment) -> set[str]:
+    """The custom fields the ``date_reached`` edges of the enrollment's step count from."""
+    step = journey.step(enrollment.state.step_id)
+    if step is None:
+        return set()
+    return {
+        edge.config.field.removeprefix("custom.")
+        for edge in step.outgoing
+        if isinstance(edge.config, DateReachedConfig) and edge.config.field.startswith("custom.")
+    }
+
+
+def _as_date(value: Any) -> date | None:
+    return parse_date(value, _UTC)
