@@ -35,6 +35,7 @@ from aisle import (
     RetryableError,
 )
 from aisle_actions.configs import decode_config
+from aisle_actions.recipients import named_recipients
 from aisle_actions.templates import render
 from aisle_actions.wedding_context import wedding_context
 
@@ -82,11 +83,6 @@ class Rendered(msgspec.Struct, frozen=True, kw_only=True):
     from_address: str | None
 
 
-def _addresses(value: str | list[str]) -> list[str]:
-    items = value.split(",") if isinstance(value, str) else value
-    return [item.strip() for item in items if item.strip()]
-
-
 def _check_address(field: str, address: str) -> str:
     if not _ADDRESS.match(address):
         raise PermanentError(f"email config field {field!r}: {address!r} is not an email address")
@@ -96,24 +92,7 @@ def _check_address(field: str, address: str) -> str:
 def _recipients(config: EmailConfig, contact: Mapping[str, Any]) -> list[str]:
     if config.recipients:
         return [_check_address("to", a.strip()) for a in dict.fromkeys(config.recipients)]
-    partners = [p for p in contact.get("partners") or () if isinstance(p, Mapping)]
-    found: list[str] = []
-    for item in _addresses(config.to):
-        if item == "couple":
-            emails = [str(p["email"]) for p in partners if p.get("email")]
-            found.extend(emails or ([str(contact["email"])] if contact.get("email") else []))
-        elif item in ("partner1", "partner2"):
-            index = 0 if item == "partner1" else 1
-            if len(partners) > index and partners[index].get("email"):
-                found.append(str(partners[index]["email"]))
-        elif item == "contact":
-            if contact.get("email"):
-                found.append(str(contact["email"]))
-        elif item == "vendor":
-            if config.vendor_email:
-                found.append(config.vendor_email)
-        else:
-            found.append(item)
+    found = named_recipients(config.to, contact, "email", config.vendor_email)
     unique = list(dict.fromkeys(a.strip() for a in found if a.strip()))
     if not unique:
         raise PermanentError(

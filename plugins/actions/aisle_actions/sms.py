@@ -26,6 +26,7 @@ from aisle import http as aisle_http
 from aisle_actions.configs import decode_config
 from aisle_actions.http_errors import error_for_exception, error_for_status
 from aisle_actions.phones import normalize_phone
+from aisle_actions.recipients import named_recipients
 from aisle_actions.segments import measure
 from aisle_actions.templates import render
 from aisle_actions.wedding_context import wedding_context
@@ -56,24 +57,9 @@ class SmsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 def _recipients(config: SmsConfig, contact: Mapping[str, Any], region: str | None) -> list[str]:
-    partners = [p for p in contact.get("partners") or () if isinstance(p, Mapping)]
-    items = config.to.split(",") if isinstance(config.to, str) else config.to
-    found: list[str] = list(config.recipients)
-    for item in (i.strip() for i in items if i.strip() and not config.recipients):
-        if item == "vendor":
-            found.extend([config.vendor_phone] if config.vendor_phone else [])
-        elif item == "couple":
-            phones = [str(p["phone"]) for p in partners if p.get("phone")]
-            found.extend(phones or ([str(contact["phone"])] if contact.get("phone") else []))
-        elif item in ("partner1", "partner2"):
-            index = 0 if item == "partner1" else 1
-            if len(partners) > index and partners[index].get("phone"):
-                found.append(str(partners[index]["phone"]))
-        elif item == "contact":
-            if contact.get("phone"):
-                found.append(str(contact["phone"]))
-        else:
-            found.append(item)
+    found = list(config.recipients) or named_recipients(
+        config.to, contact, "phone", config.vendor_phone
+    )
     if not found:
         raise PermanentError(f"sms config field 'to': {config.to!r} names no phone number")
     try:
