@@ -133,48 +133,27 @@ class Problem(HTTPException):
 
 
 def problem_response(
-    request: Request[Any, Any, Any] | None,
-    status: int,
-    detail: str,
-    *,
-    slug: str | None = None,
-    title: str | None = None,
-    errors: Sequence[FieldError] = (),
-    extra: Mapping[str, Any] | None = None,
-    headers: Mapping[str, str] | None = None,
+    request: Request[Any, Any, Any] | None, problem: Problem
 ) -> Response[dict[str, Any]]:
-    """Build the ``application/problem+json`` response for one problem."""
+    """The ``application/problem+json`` response for ``problem`` (the handler of a
+    raised one; ``request`` names the ``instance``)."""
     body: dict[str, Any] = {
-        "type": _TYPE_BASE + (slug or _SLUGS.get(status, "error")),
-        "title": title or _TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
+        "type": _TYPE_BASE + problem.slug,
+        "title": problem.title,
+        "status": problem.status_code,
+        "detail": problem.detail,
     }
     if request is not None:
         body["instance"] = request.url.path
-    if errors:
-        body["errors"] = [msgspec.to_builtins(e) for e in errors]
-    if extra:
-        for key, value in extra.items():
-            body.setdefault(key, value)
+    if problem.errors:
+        body["errors"] = [msgspec.to_builtins(e) for e in problem.errors]
+    for key, value in problem.members.items():
+        body.setdefault(key, value)
     return Response(
         content=body,
-        status_code=status,
+        status_code=problem.status_code,
         media_type=PROBLEM_MEDIA_TYPE,
-        headers=dict(headers or {}),
-    )
-
-
-def _problem_handler(request: Request[Any, Any, Any], exc: Problem) -> Response[Any]:
-    return problem_response(
-        request,
-        exc.status_code,
-        exc.detail,
-        slug=exc.slug,
-        title=exc.title,
-        errors=exc.errors,
-        extra=exc.members,
-        headers=exc.headers,
+        headers=dict(problem.headers or {}),
     )
 
 
@@ -195,9 +174,8 @@ def _validation_errors(extra: Any) -> list[FieldError]:
                 key = item.get("key")
                 source = item.get("source")
                 field = _field_from_key(str(key)) if key else None
-                if field is None and " - at `" in message:
-                    message, _, path = message.partition(" - at `")
-                    field = _field_from_key(path.rstrip("`"))
+                if field is None:
+                    message, field = _located(message)
                 if source is not None:
                     source = str(getattr(source, "value", source))
                 if source and source != "body" and field:
@@ -212,7 +190,7 @@ def _validation_handler(request: Request[Any, Any, Any], exc: ValidationExceptio
     if errors and detail.startswith("Validation failed for"):
         detail = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in errors)
     return problem_response(
-        request, 400, detail, slug="validation", title="Invalid request", errors=errors
+        request, Problem(400, detail, slug="validation", title="Invalid request", errors=errors)
     )
 
 
@@ -242,35 +220,39 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     if status >= 500:
         log.error("HTTP %s on %s %s: %s", status, request.method, request.url.path, detail)
         detail = _TITLES.get(status, "Error")
-    return problem_response(request, status, detail, headers=headers)
+    return problem_response(request, Problem(status, detail, headers=headers))
 
 
 def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
-        request, 500, "an unexpected error occurred; it has been logged", slug="internal"
+        request, Problem(500, "an unexpected error occurred; it has been logged", slug="internal")
     )
 
 
 def _not_found_handler(request: Request[Any, Any, Any], exc: NotFound) -> Response[Any]:
     # Rows of other organizations do not exist for the caller: same answer as absent.
-    return problem_response(request, 404, str(exc), extra={"resource": exc.kind})
+    return problem_response(request, Problem(404, str(exc), extra={"resource": exc.kind}))
 
 
 def _revision_handler(request: Request[Any, Any, Any], exc: RevisionConflict) -> Response[Any]:
     return problem_response(
-        request, 412, str(exc), extra={"revision": exc.current}, slug="precondition-failed"
+        request,
+        Problem(412, str(exc), extra={"revision": exc.current}, slug="precondition-failed"),
     )
 
 
+def _about(exc: Conflict | RuntimeRefusal) -> list[FieldError]:
+    return [FieldError(message=str(exc), field=exc.field)] if exc.field else []
+
+
 def _conflict_handler(request: Request[Any, Any, Any], exc: Conflict) -> Response[Any]:
-    errors = [FieldError(message=str(exc), field=exc.field)] if exc.field else []
-    return problem_response(request, 409, str(exc), errors=errors)
+    return problem_response(request, Problem(409, str(exc), errors=_about(exc)))
 
 
-def _located(exc: msgspec.ValidationError) -> tuple[str, str | None]:
+def _located(error: str) -> tuple[str, str | None]:
     """msgspec's message without its `` - at `$.path` `` suffix, and that path."""
-    message, _, path = str(exc).partition(" - at `")
+    message, _, path = error.partition(" - at `")
     return message, _field_from_key(path.rstrip("`")) if path else None
 
 
@@ -285,7 +267,7 @@ def config_error(
     A field missing from, or unknown to, the config object itself is named too (msgspec
     gives no path for those).
     """
-    message, path = _located(exc)
+    message, path = _located(str(exc))
     if path is None:
         named = _NAMED_FIELD.match(message)
         path = named.group(1) if named else None
@@ -296,14 +278,16 @@ def config_error(
 def _msgspec_handler(
     request: Request[Any, Any, Any], exc: msgspec.ValidationError
 ) -> Response[Any]:
-    message, field = _located(exc)
+    message, field = _located(str(exc))
     return problem_response(
         request,
-        422,
-        f"{field}: {message}" if field else message,
-        slug="validation",
-        title="Invalid request",
-        errors=[FieldError(message=message, field=field)],
+        Problem(
+            422,
+            f"{field}: {message}" if field else message,
+            slug="validation",
+            title="Invalid request",
+            errors=[FieldError(message=message, field=field)],
+        ),
     )
 
 
@@ -312,34 +296,35 @@ def _date_change_handler(
 ) -> Response[Any]:
     return problem_response(
         request,
-        409,
-        str(exc),
-        slug="confirmation-required",
-        title="Confirmation required",
-        errors=[FieldError(message="needs confirm_date_change: true", field="wedding_date")],
-        extra={
-            "requires_confirmation": "confirm_date_change",
-            "old": exc.old.isoformat() if exc.old else None,
-            "new": exc.new.isoformat() if exc.new else None,
-        },
+        Problem(
+            409,
+            str(exc),
+            slug="confirmation-required",
+            title="Confirmation required",
+            errors=[FieldError(message="needs confirm_date_change: true", field="wedding_date")],
+            extra={
+                "requires_confirmation": "confirm_date_change",
+                "old": exc.old.isoformat() if exc.old else None,
+                "new": exc.new.isoformat() if exc.new else None,
+            },
+        ),
     )
 
 
 def _refusal_handler(request: Request[Any, Any, Any], exc: RuntimeRefusal) -> Response[Any]:
-    errors = [FieldError(message=str(exc), field=exc.field)] if exc.field else []
-    return problem_response(request, 409, str(exc), errors=errors, slug="refused")
+    return problem_response(request, Problem(409, str(exc), errors=_about(exc), slug="refused"))
 
 
 def _integrity_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # A unique constraint caught a race the checks before it could not see.
     log.info("integrity error on %s %s: %s", request.method, request.url.path, exc)
     return problem_response(
-        request, 409, "the change conflicts with an existing record; read it and retry"
+        request, Problem(409, "the change conflicts with an existing record; read it and retry")
     )
 
 
 exception_handlers: ExceptionHandlersMap = {
-    Problem: _problem_handler,
+    Problem: problem_response,
     NotFound: _not_found_handler,
     RevisionConflict: _revision_handler,
     Conflict: _conflict_handler,

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from msgspec import Meta
 
@@ -26,7 +25,7 @@ from aisle.api.collab.access import (
     lost_problem,
 )
 from aisle.api.deps import Tenant
-from aisle.api.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem, ProblemBody
+from aisle.api.problems import FieldError, Problem, ProblemBody, problem_spec
 from aisle.storage.collab_locks import Lock, LockConflict, LockMode, LockNotHeld, LockTarget
 
 __all__ = ["LockController"]
@@ -117,13 +116,7 @@ class LockController(Controller):
         "Asking again for your own live lock extends it and keeps its token; a lapsed "
         "lock is taken over with the next fencing token.",
         status_code=200,
-        responses={
-            409: ResponseSpec(
-                data_container=LockConflictBody,
-                description="Locked by someone else",
-                media_type=PROBLEM_MEDIA_TYPE,
-            )
-        },
+        responses={409: problem_spec("Locked by someone else", LockConflictBody)},
     )
     async def acquire(
         self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[AcquireLocks]
@@ -144,13 +137,7 @@ class LockController(Controller):
         "/renew",
         summary="Extend your leases",
         status_code=200,
-        responses={
-            409: ResponseSpec(
-                data_container=ProblemBody,
-                description="Some leases are no longer yours (the others were renewed)",
-                media_type=PROBLEM_MEDIA_TYPE,
-            )
-        },
+        responses={409: problem_spec("Some leases are no longer yours (the others were renewed)")},
     )
     async def renew(
         self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[RenewLocks]
@@ -209,8 +196,6 @@ class LockController(Controller):
 
 
 # The 423 body shape, for the OpenAPI document of the write endpoints.
-FENCED_WRITE_RESPONSE = ResponseSpec(
-    data_container=FencedWriteBody,
-    description="Locked by someone else, or a stale fencing token",
-    media_type=PROBLEM_MEDIA_TYPE,
+FENCED_WRITE_RESPONSE = problem_spec(
+    "Locked by someone else, or a stale fencing token", FencedWriteBody
 )

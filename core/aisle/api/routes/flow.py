@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, get, post, put
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from aisle.api.collab import FENCED_WRITE_RESPONSE, fences_from_header, node_locks
@@ -21,7 +20,7 @@ from aisle.api.flow_service import (
     logged_ops,
     replace_flow,
 )
-from aisle.api.problems import PROBLEM_MEDIA_TYPE, ProblemBody, problem_response
+from aisle.api.problems import Problem, ProblemBody, problem_response, problem_spec
 from aisle.api.reactflow import FlowDocument
 from aisle.api.roles import ensure_journey_role
 
@@ -112,11 +111,7 @@ class FlowController(Controller):
         "lock's fencing token in `fences` (423 otherwise, naming holder and expiry).",
         status_code=200,
         responses={
-            409: ResponseSpec(
-                data_container=OpsConflictBody,
-                description="Some operations conflict",
-                media_type=PROBLEM_MEDIA_TYPE,
-            ),
+            409: problem_spec("Some operations conflict", OpsConflictBody),
             423: FENCED_WRITE_RESPONSE,
         },
     )
@@ -128,13 +123,15 @@ class FlowController(Controller):
         if outcome.rejected:
             return problem_response(  # type: ignore[return-value]
                 None,
-                409,
-                f"{len(outcome.rejected)} operation(s) conflict with changes made since "
-                "their base revision; the refused values are kept as conflict records",
-                slug="edit-conflict",
-                title="Edit conflict",
-                extra=msgspec.to_builtins(outcome),
-                headers=headers,
+                Problem(
+                    409,
+                    f"{len(outcome.rejected)} operation(s) conflict with changes made since "
+                    "their base revision; the refused values are kept as conflict records",
+                    slug="edit-conflict",
+                    title="Edit conflict",
+                    extra=msgspec.to_builtins(outcome),
+                    headers=headers,
+                ),
             )
         return Response(content=outcome, headers=headers)
 
