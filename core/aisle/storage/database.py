@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from aisle.settings import Settings, database_dialect, redact_url
@@ -96,9 +97,13 @@ class Database:
         return self.engine.current_transaction.get() is not None
 
     async def execute(self, sql: str, *args: Any) -> list[dict[str, Any]]:
-        """Run raw SQL with ``{}`` placeholders (piccolo's portable form)."""
-        table = _tables[0]
-        rows: list[dict[str, Any]] = await table.raw(sql, *args).run()
+        """Run raw SQL with ``{}`` placeholders (piccolo's portable form).
+
+        On this database's own engine (in its transaction, if one is open here), not on
+        whichever database the tables were bound to last.
+        """
+        results = await self.engine.run_querystring(QueryString(sql, *args))
+        rows: list[dict[str, Any]] = self.engine.transform_response_to_dicts(results or [])
         return rows
 
     async def run_ddl(self, sql: str) -> None:
