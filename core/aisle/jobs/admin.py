@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aisle.domain.action_run import ActionRun
+from aisle.storage.automation_log import run_refs
 
 if TYPE_CHECKING:
     from aisle.runtime.service import Runtime
@@ -26,12 +27,7 @@ async def retry_run(
             "action.retried",
             message=f"{run.executor} queued again by {actor} (up to {budget} more attempts)",
             actor=actor,
-            action_run_id=run.id,
-            contact_id=run.contact_id,
-            enrollment_id=run.enrollment_id,
-            journey_id=run.journey_id,
-            journey_version=run.journey_version,
-            step_id=run.step_id,
+            **run_refs(run),
         )
     if runtime.on_work is not None:
         runtime.on_work()
@@ -49,11 +45,6 @@ async def cancel_run(
             "action.cancelled",
             message=f"{run.executor} cancelled by {actor}",
             actor=actor,
-            action_run_id=run.id,
-            contact_id=run.contact_id,
-            enrollment_id=run.enrollment_id,
-            journey_id=run.journey_id,
-            journey_version=run.journey_version,
-            step_id=run.step_id,
+            **run_refs(run),
         )
     return run

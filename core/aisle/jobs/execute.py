@@ -26,6 +26,7 @@ from aisle.jobs.backoff import is_retryable, retry_delay
 from aisle.jobs.contracts import ActionContext, ActionResult, PermanentError
 from aisle.jobs.services import RunServices
 from aisle.plugins.registrations import ActionExecutor
+from aisle.storage.automation_log import run_refs
 
 if TYPE_CHECKING:
     from aisle.runtime.service import Runtime
@@ -71,7 +72,7 @@ async def execute_run(runtime: Runtime, run_id: str, *, worker: str) -> Outcome:
                 await runtime.scope(run.organization_id).log.append(
                     "action.deferred",
                     message=f"{run.executor} held until the send window opens at {opens}",
-                    **_refs(run),
+                    **run_refs(run),
                     data={"until": opens.isoformat()},
                 )
             return Outcome(run_id, "deferred", next_attempt_at=opens)
@@ -204,7 +205,7 @@ async def _record(
     await scope.log.append(
         "action.attempt" if status in ("succeeded", "failed") else "action.dead",
         message=message,
-        **_refs(run),
+        **run_refs(run),
         data=data,
     )
     if error is not None and status == "dead":
@@ -217,17 +218,6 @@ def _describe(error: BaseException, executor: ActionExecutor | None) -> str:
         limit = executor.timeout_seconds if executor is not None else 0
         return f"timed out after {limit} s"
     return f"{type(error).__name__}: {error}"[:2000]
-
-
-def _refs(run: ActionRun) -> dict[str, Any]:
-    return {
-        "action_run_id": run.id,
-        "contact_id": run.contact_id,
-        "enrollment_id": run.enrollment_id,
-        "journey_id": run.journey_id,
-        "journey_version": run.journey_version,
-        "step_id": run.step_id,
-    }
 
 
 def send_window_opens(org: Organization, now: datetime) -> datetime | None:

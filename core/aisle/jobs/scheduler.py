@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from aisle.storage.automation_log import run_refs
 from aisle.storage.store import Store
 
 if TYPE_CHECKING:
@@ -60,12 +61,7 @@ async def expire_claims(runtime: Runtime) -> int:
             "action.lost",
             message=f"{run.executor} attempt {claim.attempt}: worker {claim.claimed_by} "
             f"stopped answering (lease expired); run is now {claim.new_status}",
-            action_run_id=run.id,
-            contact_id=run.contact_id,
-            enrollment_id=run.enrollment_id,
-            journey_id=run.journey_id,
-            journey_version=run.journey_version,
-            step_id=run.step_id,
+            **run_refs(run),
             data={"attempt": claim.attempt, "worker": claim.claimed_by},
         )
     return len(expired)

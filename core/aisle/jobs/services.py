@@ -10,6 +10,7 @@ import msgspec
 
 from aisle.domain.action_run import ActionRun
 from aisle.jobs.contracts import CRMAccess, PermanentError
+from aisle.storage.automation_log import run_refs
 from aisle.storage.credentials import CredentialCipher, CredentialError
 
 if TYPE_CHECKING:
@@ -54,13 +55,8 @@ class RunServices:
             await self.scope.log.append(
                 "task.created",
                 message=f"task {title!r} for {assignee}",
-                contact_id=self.run.contact_id,
-                enrollment_id=self.run.enrollment_id,
-                journey_id=self.run.journey_id,
-                journey_version=self.run.journey_version,
-                step_id=task.step_id,
-                action_run_id=self.run.id,
                 data={"task_id": task.id},
+                **{**run_refs(self.run), "step_id": task.step_id},
             )
         return task.id
 

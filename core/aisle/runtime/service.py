@@ -27,13 +27,14 @@ from aisle.domain.organization import Organization
 from aisle.domain.task import Task
 from aisle.engine import core as engine
 from aisle.engine.compiled import CompiledJourney
-from aisle.engine.effects import LogRecord
+from aisle.engine.effects import LogRecord, Transition
 from aisle.engine.timing import parse_date
 from aisle.plugins.manager import Registry
 from aisle.runtime.compiled import JourneyCache
 from aisle.runtime.errors import DateChangeNotConfirmed, EnrollmentRefused
 from aisle.runtime.persist import write_transition
 from aisle.settings import Settings
+from aisle.storage.automation_log import enrollment_refs
 from aisle.storage.errors import NotFound
 from aisle.storage.store import OrgScope, Store
 
@@ -229,22 +230,12 @@ class Runtime:
                 for enrollment in enrollments:
                     if enrollment.state.status != "active":
                         continue
-                    compiled = await self.journeys.get(
-                        scope, enrollment.journey_id, enrollment.version, org.timezone
-                    )
+                    compiled = await self._compiled(scope, enrollment, org)
                     transition = engine.handle_event(
                         compiled, enrollment.state, contact, event, now
                     )
                     if transition.state != enrollment.state or transition.changed:
-                        await write_transition(
-                            scope,
-                            transition,
-                            contact_id=contact.id,
-                            journey_id=enrollment.journey_id,
-                            version=enrollment.version,
-                            registry=self.registry,
-                            event_id=event.id,
-                        )
+                        await self._write(scope, enrollment, transition, event_id=event.id)
                         queued = queued or bool(transition.actions) or _waits(transition)
                 for journey_id, version in await scope.journeys.live_versions():
                     compiled = await self.journeys.get(scope, journey_id, version, org.timezone)
@@ -356,19 +347,14 @@ class Runtime:
                 raise EnrollmentRefused(
                     f"enrollment {enrollment_id!r} is {enrollment.state.status}", field="status"
                 )
-            state = msgspec.structs.replace(
-                enrollment.state, status="exited", outcome="manual", wake_at=None
-            )
-            await scope.enrollments.save(state)
-            await scope.log.append(
+            await _stop(
+                scope,
+                enrollment,
                 "enrollment.exited",
-                message=f"taken out by {actor}" + (f": {reason}" if reason else ""),
+                f"taken out by {actor}" + (f": {reason}" if reason else ""),
                 actor=actor,
-                contact_id=enrollment.contact_id,
-                enrollment_id=enrollment_id,
-                journey_id=enrollment.journey_id,
-                journey_version=enrollment.version,
-                step_id=enrollment.state.step_id,
+                status="exited",
+                outcome="manual",
             )
         return await scope.enrollments.get(enrollment_id)
 
@@ -383,10 +369,7 @@ class Runtime:
         if state.status != "active" or state.wake_at is None or state.wake_at > now:
             return False
         contact = await scope.contacts.get(enrollment.contact_id, include_deleted=True)
-        compiled = await self.journeys.get(
-            scope, enrollment.journey_id, enrollment.version, org.timezone
-        )
-        transition = engine.tick(compiled, state, contact, now)
+        transition = engine.tick(await self._compiled(scope, enrollment, org), state, contact, now)
         after = transition.state
         if after == state and after.wake_at is not None and after.wake_at <= now:
             # Due, yet nothing fired and nothing moved: look again in a minute rather
@@ -405,14 +388,7 @@ class Runtime:
                     ),
                 ),
             )
-        await write_transition(
-            scope,
-            transition,
-            contact_id=enrollment.contact_id,
-            journey_id=enrollment.journey_id,
-            version=enrollment.version,
-            registry=self.registry,
-        )
+        await self._write(scope, enrollment, transition)
         if transition.actions:
             self._wake()
         return True
@@ -422,18 +398,13 @@ class Runtime:
         scope = self.scope(org_id)
         async with self.store.transaction():
             enrollment = await scope.enrollments.get(enrollment_id)
-            state = msgspec.structs.replace(
-                enrollment.state, status="failed", error=error[:2000], wake_at=None
-            )
-            await scope.enrollments.save(state)
-            await scope.log.append(
+            await _stop(
+                scope,
+                enrollment,
                 "enrollment.failed",
-                message=error[:2000],
-                contact_id=enrollment.contact_id,
-                enrollment_id=enrollment_id,
-                journey_id=enrollment.journey_id,
-                journey_version=enrollment.version,
-                step_id=enrollment.state.step_id,
+                error[:2000],
+                status="failed",
+                error=error[:2000],
             )
 
     # -- contacts --------------------------------------------------------------------
@@ -492,10 +463,7 @@ class Runtime:
             waiting: list[tuple[Enrollment, CompiledJourney]] = []
             if date_moved or custom_changed or old.timezone != contact.timezone:
                 for enrollment in await scope.enrollments.active_for_contact(contact.id, lock=True):
-                    compiled = await self.journeys.get(
-                        scope, enrollment.journey_id, enrollment.version, org.timezone
-                    )
-                    waiting.append((enrollment, compiled))
+                    waiting.append((enrollment, await self._compiled(scope, enrollment, org)))
             dates_moved = sorted(
                 custom_changed & {n for e, c in waiting for n in _custom_dates_read(c, e)}
             )
@@ -544,15 +512,7 @@ class Runtime:
             now = self.clock.now()
             for enrollment, compiled in waiting:
                 transition = engine.recompute(compiled, enrollment.state, contact, now)
-                await write_transition(
-                    scope,
-                    transition,
-                    contact_id=contact.id,
-                    journey_id=enrollment.journey_id,
-                    version=enrollment.version,
-                    registry=self.registry,
-                    actor=actor,
-                )
+                await self._write(scope, enrollment, transition, actor=actor)
                 if not always_log and transition.state.wake_at == enrollment.state.wake_at:
                     continue
                 await scope.log.append(
@@ -560,15 +520,11 @@ class Runtime:
                     message=f"wake-up recomputed after the contact changed: "
                     f"{enrollment.state.wake_at} -> {transition.state.wake_at}",
                     actor=actor,
-                    contact_id=contact.id,
-                    enrollment_id=enrollment.id,
-                    journey_id=enrollment.journey_id,
-                    journey_version=enrollment.version,
-                    step_id=enrollment.state.step_id,
                     data={
                         "old_wake_at": _iso(enrollment.state.wake_at),
                         "new_wake_at": _iso(transition.state.wake_at),
                     },
+                    **enrollment_refs(enrollment),
                 )
         self._wake()
         return contact
@@ -588,20 +544,14 @@ class Runtime:
             for enrollment in await scope.enrollments.for_contact(contact_id, lock=True):
                 if enrollment.state.status != "active":
                     continue
-                await scope.enrollments.save(
-                    msgspec.structs.replace(
-                        enrollment.state, status="exited", outcome="contact_deleted", wake_at=None
-                    )
-                )
-                await scope.log.append(
+                await _stop(
+                    scope,
+                    enrollment,
                     "enrollment.exited",
-                    message=f"the contact was deleted by {actor}",
+                    f"the contact was deleted by {actor}",
                     actor=actor,
-                    contact_id=contact_id,
-                    enrollment_id=enrollment.id,
-                    journey_id=enrollment.journey_id,
-                    journey_version=enrollment.version,
-                    step_id=enrollment.state.step_id,
+                    status="exited",
+                    outcome="contact_deleted",
                 )
                 exited += 1
             await scope.contacts.soft_delete(contact_id)
@@ -662,6 +612,27 @@ class Runtime:
 
     # -- helpers ---------------------------------------------------------------------
 
+    async def _compiled(
+        self, scope: OrgScope, enrollment: Enrollment, org: Organization
+    ) -> CompiledJourney:
+        return await self.journeys.get(
+            scope, enrollment.journey_id, enrollment.version, org.timezone
+        )
+
+    async def _write(
+        self, scope: OrgScope, enrollment: Enrollment, transition: Transition, **options: Any
+    ) -> None:
+        """Store a transition of an existing enrollment (``options``: ``event_id``, ``actor``)."""
+        await write_transition(
+            scope,
+            transition,
+            contact_id=enrollment.contact_id,
+            journey_id=enrollment.journey_id,
+            version=enrollment.version,
+            registry=self.registry,
+            **options,
+        )
+
     def _wake(self) -> None:
         if self.on_work is not None:
             self.on_work()
@@ -671,6 +642,21 @@ class Runtime:
             return (await self.scope(org_id).events.get(event_id)).event
         except NotFound:
             raise
+
+
+async def _stop(
+    scope: OrgScope,
+    enrollment: Enrollment,
+    kind: str,
+    message: str,
+    *,
+    actor: str = "system",
+    **changes: Any,
+) -> None:
+    """End an enrollment's wait (``changes``: its new status and outcome or error), and
+    log why."""
+    await scope.enrollments.save(msgspec.structs.replace(enrollment.state, wake_at=None, **changes))
+    await scope.log.append(kind, message=message, actor=actor, **enrollment_refs(enrollment))
 
 
 def _waits(transition: Any) -> bool:

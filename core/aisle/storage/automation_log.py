@@ -6,13 +6,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from aisle.domain.action_run import ActionRun
 from aisle.domain.automation_log import LogEntry
+from aisle.domain.enrollment_record import Enrollment
 from aisle.storage.ids import new_id
 from aisle.storage.rows import dump, load, utc
 from aisle.storage.scoped import Scoped
 from aisle.storage.tables import AutomationLogTable as T
 
-__all__ = ["LogRepository", "log_from_row"]
+__all__ = ["LogRepository", "enrollment_refs", "log_from_row", "run_refs"]
 
 _FIELDS = (
     "contact_id",
@@ -24,6 +26,29 @@ _FIELDS = (
     "action_run_id",
     "event_id",
 )
+
+
+def run_refs(run: ActionRun) -> dict[str, Any]:
+    """What a log entry about an action run refers to: the run and where it came from."""
+    return {
+        "action_run_id": run.id,
+        "contact_id": run.contact_id,
+        "enrollment_id": run.enrollment_id,
+        "journey_id": run.journey_id,
+        "journey_version": run.journey_version,
+        "step_id": run.step_id,
+    }
+
+
+def enrollment_refs(enrollment: Enrollment) -> dict[str, Any]:
+    """What a log entry about an enrollment refers to, down to the step it is on."""
+    return {
+        "contact_id": enrollment.contact_id,
+        "enrollment_id": enrollment.id,
+        "journey_id": enrollment.journey_id,
+        "journey_version": enrollment.version,
+        "step_id": enrollment.state.step_id,
+    }
 
 
 def log_from_row(row: dict[str, Any]) -> LogEntry:
