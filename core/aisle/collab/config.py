@@ -34,6 +34,10 @@ class CollabConfig(msgspec.Struct, frozen=True, kw_only=True):
     broadcast_interval: timedelta = timedelta(milliseconds=50)
     persist_interval: timedelta = timedelta(seconds=5)
 
+    def lease(self, mode: str) -> timedelta:
+        """How long a lock of ``mode`` (``edit`` or ``view``) lasts unless renewed."""
+        return self.edit_lease if mode == "edit" else self.view_lease
+
     @classmethod
     def from_environ(cls, env: Mapping[str, str]) -> CollabConfig:
         return cls(

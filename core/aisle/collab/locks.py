@@ -67,7 +67,7 @@ class LockService:
             holder=holder.id,
             holder_name=holder.name,
             session_id=holder.session_id,
-            lease=self.config.edit_lease if mode == "edit" else self.config.view_lease,
+            lease=self.config.lease(mode),
         )
         now = self.clock.now()
         if result.replaced:
@@ -94,7 +94,7 @@ class LockService:
             targets,
             mode=mode,
             holder=holder.id,
-            lease=self.config.edit_lease if mode == "edit" else self.config.view_lease,
+            lease=self.config.lease(mode),
             tokens=tokens,
         )
         if result.renewed:

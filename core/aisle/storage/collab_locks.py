@@ -643,6 +643,8 @@ class LockRepository(Scoped):
         now: datetime,
         expires_at: datetime,
         tokens: Mapping[LockTarget, int],
+        *,
+        on_conflict: str = "",
     ) -> list[Lock]:
         args: list[Any] = []
         values = []
@@ -666,7 +668,7 @@ class LockRepository(Scoped):
                 )
             )
         rows = await self.db.execute(
-            f"INSERT INTO collab_locks ({_COLUMNS}) VALUES {', '.join(values)} "
+            f"INSERT INTO collab_locks ({_COLUMNS}) VALUES {', '.join(values)} {on_conflict}"
             f"RETURNING {_COLUMNS}",
             *args,
         )
@@ -682,37 +684,23 @@ class LockRepository(Scoped):
         now: datetime,
         expires_at: datetime,
     ) -> list[Lock]:
-        args: list[Any] = []
-        values = []
-        for target in targets:
-            values.append("({}, {}, {}, {}, {}, 'view', {}, {}, {}, 0, {}, {}, {})")
-            args.extend(
-                (
-                    new_id(),
-                    self.org_id,
-                    journey_id,
-                    target.kind,
-                    target.id,
-                    holder,
-                    holder_name,
-                    session_id,
-                    now,
-                    now,
-                    expires_at,
-                )
-            )
         # A lapsed view lease is taken over afresh (acquired now), a live one extended.
-        rows = await self.db.execute(
-            f"INSERT INTO collab_locks ({_COLUMNS}) VALUES {', '.join(values)} "
-            "ON CONFLICT (journey_id, target_kind, target_id, mode, holder) DO UPDATE SET "
-            "acquired_at = CASE WHEN collab_locks.expires_at <= excluded.renewed_at "
-            "THEN excluded.acquired_at ELSE collab_locks.acquired_at END, "
+        return await self._insert_leases(
+            journey_id,
+            targets,
+            "view",
+            holder,
+            holder_name,
+            session_id,
+            now,
+            expires_at,
+            {},
+            on_conflict="ON CONFLICT (journey_id, target_kind, target_id, mode, holder) "
+            "DO UPDATE SET acquired_at = CASE WHEN collab_locks.expires_at <= "
+            "excluded.renewed_at THEN excluded.acquired_at ELSE collab_locks.acquired_at END, "
             "renewed_at = excluded.renewed_at, expires_at = excluded.expires_at, "
-            "holder_name = excluded.holder_name, session_id = excluded.session_id "
-            f"RETURNING {_COLUMNS}",
-            *args,
+            "holder_name = excluded.holder_name, session_id = excluded.session_id ",
         )
-        return sorted(map(_lock, rows), key=lambda lock: lock.target)
 
 
 async def sweep_expired_locks(db: Database, now: datetime, *, limit: int = 1000) -> list[Lock]:
