@@ -37,7 +37,7 @@ import msgspec
 import pytest
 import pytest_asyncio
 
-from aisle.crm.contracts import CRMClient, InboundEvent, RateLimited
+from aisle.crm.contracts import CRMClient, ExternalRecord, InboundEvent, RateLimited
 from aisle.domain.contact import Contact, Partner
 from aisle.plugins.registrations import CRMProvider
 from aisle.testing.config_schema import parse_config
@@ -319,12 +319,7 @@ class CRMProviderSuite(RegistrationSuite):
     ) -> None:
         """A pulled record has the remote's value for every mapped remote field."""
         seeded = make_remote_record(1)
-        [external_id] = fake.seed(record_kind, [seeded])
-        _, listed = await _list_all(crm_client, record_kind, provider.name)
-        record = next((r for r in listed if r.id == external_id), None)
-        assert record is not None, (
-            f"CRM provider {provider.name!r} did not list the seeded record {external_id!r}"
-        )
+        record = await _pull_seeded(crm_client, fake, record_kind, seeded, provider.name)
         wrong = {
             remote: record.fields.get(remote)
             for remote in provider.field_mapping.values()
@@ -432,16 +427,14 @@ class CRMProviderSuite(RegistrationSuite):
     ) -> None:
         """What is pulled through the mapping can be pushed back unchanged."""
         seeded = make_remote_record(4)
-        [external_id] = fake.seed(record_kind, [seeded])
-        _, listed = await _list_all(crm_client, record_kind, provider.name)
-        record = next(r for r in listed if r.id == external_id)
+        record = await _pull_seeded(crm_client, fake, record_kind, seeded, provider.name)
         mapped = {
             remote: record.fields[remote]
             for remote in provider.field_mapping.values()
             if remote in record.fields
         }
-        await crm_client.push_record(record_kind, external_id, mapped)
-        _assert_holds(fake, record_kind, external_id, seeded, provider.name, "pushed back")
+        await crm_client.push_record(record_kind, record.id, mapped)
+        _assert_holds(fake, record_kind, record.id, seeded, provider.name, "pushed back")
 
     # -- webhooks -------------------------------------------------------------------
 
@@ -670,6 +663,19 @@ async def _list_all(client: CRMClient, kind: str, name: str) -> tuple[int, list[
         )
         cursor = page.next_cursor
     pytest.fail(f"CRM provider {name!r} still returned a next_cursor after {_MAX_PAGES} pages")
+
+
+async def _pull_seeded(
+    client: CRMClient, fake: FakeRemote, kind: str, seeded: Mapping[str, Any], name: str
+) -> ExternalRecord:
+    """Seed one remote record, list every page, and return that record as pulled."""
+    [external_id] = fake.seed(kind, [seeded])
+    _, listed = await _list_all(client, kind, name)
+    record: ExternalRecord | None = next((r for r in listed if r.id == external_id), None)
+    assert record is not None, (
+        f"CRM provider {name!r} did not list the seeded record {external_id!r}"
+    )
+    return record
 
 
 def _assert_holds(
