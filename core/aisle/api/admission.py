@@ -8,13 +8,17 @@ ids, have edges pointing at missing nodes, or exceed the size limits.
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Literal
 
 import msgspec
 
 from aisle.api.problems import FieldError
 from aisle.domain.journey import Graph
 
-__all__ = ["GraphLimits", "check_graph", "unknown_node_type", "unknown_trigger"]
+__all__ = ["Element", "GraphLimits", "check_graph", "located", "unknown_type"]
+
+Element = Literal["node", "edge"]
+"""Which kind of element of a graph: a node (step) or an edge (trigger)."""
 
 
 class GraphLimits(msgspec.Struct, frozen=True, kw_only=True):
@@ -24,14 +28,58 @@ class GraphLimits(msgspec.Struct, frozen=True, kw_only=True):
     max_edges: int = 5000
 
 
-def unknown_node_type(name: str, known: Collection[str]) -> str:
-    hint = ", ".join(sorted(known)[:20]) or "none registered"
-    return f"unknown node type {name!r} (known: {hint})"
+def located(kind: Element, element_id: str, message: str, field: str, code: str) -> FieldError:
+    """A problem with one node or edge, naming it the way a canvas highlights it."""
+    return FieldError(
+        message=message,
+        field=field,
+        node_id=element_id if kind == "node" else None,
+        edge_id=element_id if kind == "edge" else None,
+        code=code,
+    )
 
 
-def unknown_trigger(name: str, known: Collection[str]) -> str:
+def unknown_type(
+    kind: Element, name: str, known: Collection[str], field: str, element_id: str
+) -> FieldError:
+    """A node naming no registered node type, or an edge no registered trigger type."""
+    what = "node type" if kind == "node" else "trigger type"
     hint = ", ".join(sorted(known)[:20]) or "none registered"
-    return f"unknown trigger type {name!r} (known: {hint})"
+    return located(
+        kind,
+        element_id,
+        f"unknown {what} {name!r} (known: {hint})",
+        field,
+        f"unknown_{what.replace(' ', '_')}",
+    )
+
+
+def _id_and_type(
+    kind: Element,
+    index: int,
+    element_id: str,
+    type_name: str,
+    seen: set[str],
+    known: Collection[str],
+) -> list[FieldError]:
+    """A node's or edge's id is not taken and its type is registered (notes the id)."""
+    where = f"{kind}s[{index}]"
+    errors: list[FieldError] = []
+    if element_id in seen:
+        errors.append(
+            located(
+                kind,
+                element_id,
+                f"duplicate {kind} id {element_id!r}",
+                f"{where}.id",
+                "duplicate_id",
+            )
+        )
+    seen.add(element_id)
+    if type_name not in known:
+        type_field = "type" if kind == "node" else "data.trigger"
+        errors.append(unknown_type(kind, type_name, known, f"{where}.{type_field}", element_id))
+    return errors
 
 
 def check_graph(
@@ -42,74 +90,34 @@ def check_graph(
     limits: GraphLimits,
 ) -> list[FieldError]:
     """Every reason ``graph`` cannot be stored; field paths follow the flow document."""
-    errors: list[FieldError] = []
-    if len(graph.steps) > limits.max_nodes:
-        errors.append(
-            FieldError(
-                message=f"too many nodes: {len(graph.steps)} (limit {limits.max_nodes})",
-                field="nodes",
-                code="too_many_nodes",
-            )
+    errors = [
+        FieldError(
+            message=f"too many {kinds}: {count} (limit {limit})",
+            field=kinds,
+            code=f"too_many_{kinds}",
         )
-    if len(graph.edges) > limits.max_edges:
-        errors.append(
-            FieldError(
-                message=f"too many edges: {len(graph.edges)} (limit {limits.max_edges})",
-                field="edges",
-                code="too_many_edges",
-            )
+        for kinds, count, limit in (
+            ("nodes", len(graph.steps), limits.max_nodes),
+            ("edges", len(graph.edges), limits.max_edges),
         )
-    seen: set[str] = set()
+        if count > limit
+    ]
+    nodes: set[str] = set()
     for i, step in enumerate(graph.steps):
-        if step.id in seen:
-            errors.append(
-                FieldError(
-                    message=f"duplicate node id {step.id!r}",
-                    field=f"nodes[{i}].id",
-                    node_id=step.id,
-                    code="duplicate_id",
-                )
-            )
-        seen.add(step.id)
-        if step.type not in node_types:
-            errors.append(
-                FieldError(
-                    message=unknown_node_type(step.type, node_types),
-                    field=f"nodes[{i}].type",
-                    node_id=step.id,
-                    code="unknown_node_type",
-                )
-            )
-    edge_ids: set[str] = set()
+        errors += _id_and_type("node", i, step.id, step.type, nodes, node_types)
+    edges: set[str] = set()
     for i, edge in enumerate(graph.edges):
-        if edge.id in edge_ids:
-            errors.append(
-                FieldError(
-                    message=f"duplicate edge id {edge.id!r}",
-                    field=f"edges[{i}].id",
-                    edge_id=edge.id,
-                    code="duplicate_id",
-                )
-            )
-        edge_ids.add(edge.id)
-        if edge.trigger not in trigger_types:
-            errors.append(
-                FieldError(
-                    message=unknown_trigger(edge.trigger, trigger_types),
-                    field=f"edges[{i}].data.trigger",
-                    edge_id=edge.id,
-                    code="unknown_trigger_type",
-                )
-            )
+        errors += _id_and_type("edge", i, edge.id, edge.trigger, edges, trigger_types)
         for end in ("source", "target"):
             node_id = getattr(edge, end)
-            if node_id not in seen:
+            if node_id not in nodes:
                 errors.append(
-                    FieldError(
-                        message=f"edge {edge.id!r} {end} {node_id!r} is not a node of this flow",
-                        field=f"edges[{i}].{end}",
-                        edge_id=edge.id,
-                        code="dangling_edge",
+                    located(
+                        "edge",
+                        edge.id,
+                        f"edge {edge.id!r} {end} {node_id!r} is not a node of this flow",
+                        f"edges[{i}].{end}",
+                        "dangling_edge",
                     )
                 )
     return errors

@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 
-from aisle.api.admission import GraphLimits, unknown_node_type, unknown_trigger
+from aisle.api.admission import Element, GraphLimits, unknown_type
 from aisle.api.flow_ops import (
     AddEdge,
     AddNode,
@@ -432,27 +432,10 @@ class _Merger:
             self.table(k).drop(eid)
         return changes
 
-    def check_node_type(self, name: str, node_id: str, where: str) -> None:
-        if name not in self.node_types:
-            raise _Invalid(
-                FieldError(
-                    message=unknown_node_type(name, self.node_types),
-                    field=where,
-                    node_id=node_id,
-                    code="unknown_node_type",
-                )
-            )
-
-    def check_trigger(self, name: str, edge_id: str, where: str) -> None:
-        if name not in self.trigger_types:
-            raise _Invalid(
-                FieldError(
-                    message=unknown_trigger(name, self.trigger_types),
-                    field=where,
-                    edge_id=edge_id,
-                    code="unknown_trigger_type",
-                )
-            )
+    def check_type(self, kind: Element, name: str, element_id: str, where: str) -> None:
+        known = self.node_types if kind == "node" else self.trigger_types
+        if name not in known:
+            raise _Invalid(unknown_type(kind, name, known, where, element_id))
 
     def check_endpoints(
         self, props: Mapping[Prop, Any], edge_id: str, base: int, where: str
@@ -506,7 +489,7 @@ class _Merger:
             step = node_from_flow(node, f"{where}.node")
         except FlowDecodeError as exc:
             raise _Invalid(exc.errors[0]) from None
-        self.check_node_type(step.type, step.id, f"{where}.node.type")
+        self.check_type("node", step.type, step.id, f"{where}.node.type")
         return self.add("nodes", step.id, step_props(step), base)
 
     def add_edge(self, flow: FlowEdge, base: int, where: str) -> list[Change]:
@@ -516,7 +499,7 @@ class _Merger:
             )
         except FlowDecodeError as exc:
             raise _Invalid(exc.errors[0]) from None
-        self.check_trigger(edge.trigger, edge.id, f"{where}.edge.data.trigger")
+        self.check_type("edge", edge.trigger, edge.id, f"{where}.edge.data.trigger")
         props = edge_props(edge)
         self.check_endpoints(props, edge.id, base, f"{where}.edge")
         return self.add("edges", edge.id, props, base)
@@ -566,7 +549,7 @@ class _Merger:
         self.require("nodes", op.node_id, base, f"{where}.node_id")
         writes: dict[Prop, Any] = {}
         if op.type is not UNSET:
-            self.check_node_type(op.type, op.node_id, f"{where}.type")
+            self.check_type("node", op.type, op.node_id, f"{where}.type")
             writes[("type",)] = op.type
         if op.label is not UNSET:
             writes[("label",)] = op.label
@@ -597,7 +580,7 @@ class _Merger:
             if value is not UNSET:
                 writes[(name,)] = value
         if op.trigger is not UNSET:
-            self.check_trigger(op.trigger, op.edge_id, f"{where}.trigger")
+            self.check_type("edge", op.trigger, op.edge_id, f"{where}.trigger")
         if op.config is not UNSET:
             self.patch("config", op.config, writes)
         if op.data is not UNSET:
