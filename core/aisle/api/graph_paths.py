@@ -30,17 +30,6 @@ ElementKind = Literal["nodes", "edges"]
 Prop = tuple[str, ...]
 """A property of one node or edge: ``("label",)``, ``("config", "subject")``."""
 
-_NODE_SCALARS = ("type", "label", "position")
-_EDGE_SCALARS = (
-    "source",
-    "target",
-    "sourceHandle",
-    "targetHandle",
-    "trigger",
-    "priority",
-    "label",
-)
-
 
 class Change(msgspec.Struct, frozen=True, kw_only=True):
     """One property (or a whole element, when ``prop`` is empty) changed.
@@ -75,21 +64,15 @@ def _maps(prefix: str, values: Mapping[str, Any]) -> Iterator[tuple[Prop, Any]]:
         yield (prefix, key), value
 
 
-def step_props(step: Step) -> dict[Prop, Any]:
-    """The properties of a step, as JSON values."""
-    props: dict[Prop, Any] = {
-        ("type",): step.type,
-        ("label",): step.label,
-        ("position",): {"x": step.position.x, "y": step.position.y},
-    }
-    props.update(_maps("config", step.config))
-    props.update(_maps("data", step.ui.get("data") or {}))
-    props.update(_maps("ui", {k: v for k, v in step.ui.items() if k != "data"}))
-    return props
+def _map_props(config: Mapping[str, Any], ui: Mapping[str, Any]) -> Iterator[tuple[Prop, Any]]:
+    """``config/<key>``, ``data/<key>`` (the canvas's own ``data``) and ``ui/<key>``."""
+    yield from _maps("config", config)
+    yield from _maps("data", ui.get("data") or {})
+    yield from _maps("ui", {k: v for k, v in ui.items() if k != "data"})
 
 
-def step_from_props(step_id: str, props: Mapping[Prop, Any]) -> Step:
-    """The inverse of :func:`step_props`."""
+def _maps_of(props: Mapping[Prop, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The inverse of :func:`_map_props`: ``config`` and ``ui`` (with ``data`` in it)."""
     config: dict[str, Any] = {}
     data: dict[str, Any] = {}
     ui: dict[str, Any] = {}
@@ -98,6 +81,23 @@ def step_from_props(step_id: str, props: Mapping[Prop, Any]) -> Step:
             {"config": config, "data": data, "ui": ui}[prop[0]][prop[1]] = value
     if data:
         ui["data"] = data
+    return config, ui
+
+
+def step_props(step: Step) -> dict[Prop, Any]:
+    """The properties of a step, as JSON values."""
+    props: dict[Prop, Any] = {
+        ("type",): step.type,
+        ("label",): step.label,
+        ("position",): {"x": step.position.x, "y": step.position.y},
+    }
+    props.update(_map_props(step.config, step.ui))
+    return props
+
+
+def step_from_props(step_id: str, props: Mapping[Prop, Any]) -> Step:
+    """The inverse of :func:`step_props`."""
+    config, ui = _maps_of(props)
     position = props.get(("position",)) or {"x": 0.0, "y": 0.0}
     return Step(
         id=step_id,
@@ -120,22 +120,13 @@ def edge_props(edge: Edge) -> dict[Prop, Any]:
         ("priority",): edge.priority,
         ("label",): edge.label,
     }
-    props.update(_maps("config", edge.config))
-    props.update(_maps("data", edge.ui.get("data") or {}))
-    props.update(_maps("ui", {k: v for k, v in edge.ui.items() if k != "data"}))
+    props.update(_map_props(edge.config, edge.ui))
     return props
 
 
 def edge_from_props(edge_id: str, props: Mapping[Prop, Any]) -> Edge:
     """The inverse of :func:`edge_props`."""
-    config: dict[str, Any] = {}
-    data: dict[str, Any] = {}
-    ui: dict[str, Any] = {}
-    for prop, value in props.items():
-        if len(prop) == 2:
-            {"config": config, "data": data, "ui": ui}[prop[0]][prop[1]] = value
-    if data:
-        ui["data"] = data
+    config, ui = _maps_of(props)
     return Edge(
         id=edge_id,
         source=str(props[("source",)]),
@@ -150,10 +141,6 @@ def edge_from_props(edge_id: str, props: Mapping[Prop, Any]) -> Edge:
     )
 
 
-def _element_json(kind: ElementKind, item: Step | Edge) -> Any:
-    return msgspec.to_builtins(item)
-
-
 def _diff_kind(
     kind: ElementKind,
     old: Mapping[str, Step] | Mapping[str, Edge],
@@ -163,11 +150,11 @@ def _diff_kind(
     changes: list[Change] = []
     for element_id, item in old.items():
         if element_id not in new:
-            changes.append(Change(kind=kind, id=element_id, old=_element_json(kind, item)))
+            changes.append(Change(kind=kind, id=element_id, old=msgspec.to_builtins(item)))
     for element_id, item in new.items():
         before = old.get(element_id)
         if before is None:
-            changes.append(Change(kind=kind, id=element_id, new=_element_json(kind, item)))
+            changes.append(Change(kind=kind, id=element_id, new=msgspec.to_builtins(item)))
             continue
         if before == item:
             continue
