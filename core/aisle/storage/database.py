@@ -7,6 +7,7 @@ URL and binds every registered table to it (piccolo keeps the engine on
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -30,6 +31,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+POOL_CLOSE_TIMEOUT = 10.0
+"""Seconds a pool may take to close gracefully before its connections are terminated."""
 
 _tables: list[type[Table]] = list(TABLES)
 _open: list[Database] = []
@@ -116,7 +120,18 @@ class Database:
         (a scheduler started inside a test and stopped again leaves the test's own).
         """
         if isinstance(self.engine, PostgresEngine) and self.engine.pool is not None:
-            await self.engine.close_connection_pool()
+            pool = self.engine.pool
+            try:
+                # A graceful close waits for every connection to come back; one that
+                # leaked must not hold a shutting-down process forever.
+                await asyncio.wait_for(pool.close(), POOL_CLOSE_TIMEOUT)
+            except TimeoutError:
+                log.warning(
+                    "closing the PostgreSQL pool took over %ss; terminating its connections",
+                    POOL_CLOSE_TIMEOUT,
+                )
+                pool.terminate()
+            self.engine.pool = None
         if self in _open:
             was_bound = _open[-1] is self
             _open.remove(self)
