@@ -215,31 +215,10 @@ class TestUnrenderable(NotifySandbox, ActionExecutorSuite):
     assert result.parseoutcomes()["failed"] == 6
 
 
-def test_provider_ignoring_429_is_told_to_raise_rate_limited(author: pytest.Pytester) -> None:
-    result = run(
-        author,
-        """
-import dataclasses, json
-from testing.minicrm import MINICRM, MiniClient
+MINICRM_SANDBOX = """
+from testing.minicrm import MINICRM, MiniClient, Credentials
 
-class Impatient(MiniClient):
-    async def list_records(self, kind, cursor):
-        try:
-            return await super().list_records(kind, cursor)
-        except RateLimited:
-            return Page(records=[])
-
-from aisle import Page, RateLimited
-
-class TestImpatient(CRMProviderSuite):
-    unsupported = {"webhook_signatures": "not under test here"}
-
-    @pytest.fixture
-    def provider(self):
-        return dataclasses.replace(
-            MINICRM, client=Impatient, capabilities=frozenset({"pull", "push"})
-        )
-
+class MiniCRMSandbox:
     @pytest.fixture
     def registry(self, provider):
         class Plugin:
@@ -256,6 +235,33 @@ class TestImpatient(CRMProviderSuite):
     @pytest.fixture
     def credentials(self, fake):
         return {"api_key": "k-0123456789", "base_url": fake.url}
+"""
+
+
+def test_provider_ignoring_429_is_told_to_raise_rate_limited(author: pytest.Pytester) -> None:
+    result = run(
+        author,
+        MINICRM_SANDBOX
+        + """
+import dataclasses, json
+
+class Impatient(MiniClient):
+    async def list_records(self, kind, cursor):
+        try:
+            return await super().list_records(kind, cursor)
+        except RateLimited:
+            return Page(records=[])
+
+from aisle import Page, RateLimited
+
+class TestImpatient(MiniCRMSandbox, CRMProviderSuite):
+    unsupported = {"webhook_signatures": "not under test here"}
+
+    @pytest.fixture
+    def provider(self):
+        return dataclasses.replace(
+            MINICRM, client=Impatient, capabilities=frozenset({"pull", "push"})
+        )
 """,
     )
     result.assert_outcomes(failed=1, passed=18, skipped=4)
@@ -274,10 +280,10 @@ class TestImpatient(CRMProviderSuite):
 def test_provider_leaking_its_key_is_caught(author: pytest.Pytester) -> None:
     result = run(
         author,
-        """
+        MINICRM_SANDBOX
+        + """
 import dataclasses, logging
 import msgspec
-from testing.minicrm import MINICRM, MiniClient, Credentials
 
 class Chatty(MiniClient):
     async def list_records(self, kind, cursor):
@@ -288,7 +294,7 @@ class PlainCredentials(msgspec.Struct, forbid_unknown_fields=True):
     api_key: str
     base_url: str = ""
 
-class TestChatty(CRMProviderSuite):
+class TestChatty(MiniCRMSandbox, CRMProviderSuite):
     unsupported = {"webhook_signatures": "n/a"}
 
     @pytest.fixture
@@ -299,23 +305,6 @@ class TestChatty(CRMProviderSuite):
             credentials=PlainCredentials,
             capabilities=frozenset({"pull"}),
         )
-
-    @pytest.fixture
-    def registry(self, provider):
-        class Plugin:
-            @hookimpl
-            def aisle_crm_providers(self):
-                return [provider]
-        return load_registry(extra_plugins=[("wrong", Plugin())], entry_points=False)
-
-    @pytest.fixture
-    def fake(self):
-        with FakeCRMServer(api_key="k-0123456789", page_size=3) as server:
-            yield server
-
-    @pytest.fixture
-    def credentials(self, fake):
-        return {"api_key": "k-0123456789", "base_url": fake.url}
 """,
     )
     result.stdout.fnmatch_lines(
