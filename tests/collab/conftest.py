@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 import pytest
 
+from aisle.api import create_app
+from aisle.api.config import ApiConfig
 from aisle.domain.journey import Edge, Graph, Step
 from aisle.domain.journey_record import Journey
 from aisle.domain.organization import Organization
 from aisle.domain.user import User
+from aisle.plugins.manager import Registry
+from aisle.settings import Settings
 from aisle.storage.store import Store
+
+from .servers import serve_in_loop
 
 NODE_IDS = ("start", "brochure", "wait", "decide", "deposit", "questionnaire", "end")
 
@@ -71,3 +80,20 @@ async def studio(store: Store) -> Studio:
     tokens = {u.id: await token_for(store, u) for u in (owner, planner, photographer, viewer)}
     tokens["other"] = await token_for(store, other_owner)
     return Studio(org, journey, owner, planner, photographer, viewer, other, other_journey, tokens)
+
+
+@pytest.fixture
+async def base_url(store: Store, registry: Registry, tmp_path: Path) -> AsyncIterator[str]:
+    """The API (rate limits off) on the test's store, served in this loop over a socket."""
+    settings = Settings(data_dir=str(tmp_path / "data"), database_url=store.db.url)
+    app = create_app(settings, registry, store=store, config=ApiConfig(rate_limit=0))
+    async with serve_in_loop(app) as url:
+        yield url
+
+
+@pytest.fixture
+async def http(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of ``base_url`` with room for many concurrent requests."""
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+        yield client

@@ -8,37 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from aisle.api import create_app
-from aisle.api.config import ApiConfig
 from aisle.clock import TestClock
-from aisle.plugins.manager import Registry
-from aisle.settings import Settings
 from aisle.storage.store import Store
 
 from .conftest import NODE_IDS, Studio, token_for
-from .servers import serve_in_loop
-
-
-@pytest.fixture
-async def base_url(store: Store, registry: Registry, tmp_path: Path) -> AsyncIterator[str]:
-    settings = Settings(data_dir=str(tmp_path / "data"), database_url=store.db.url)
-    app = create_app(settings, registry, store=store, config=ApiConfig(rate_limit=0))
-    async with serve_in_loop(app) as url:
-        yield url
-
-
-@pytest.fixture
-async def http(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
-        yield client
 
 
 def locks_url(studio: Studio, suffix: str = "") -> str:

@@ -23,20 +23,6 @@ from .conftest import Studio
 from .servers import serve_in_loop
 
 
-@pytest.fixture
-async def base_url(store: Store, registry: Registry, tmp_path: Path) -> AsyncIterator[str]:
-    settings = Settings(data_dir=str(tmp_path / "data"), database_url=store.db.url)
-    app = create_app(settings, registry, store=store, config=ApiConfig(rate_limit=0))
-    async with serve_in_loop(app) as url:
-        yield url
-
-
-@pytest.fixture
-async def http(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        yield client
-
-
 def ws_url(base_url: str, studio: Studio, query: str = "") -> str:
     return (
         base_url.replace("http://", "ws://") + f"/api/v1/journeys/{studio.journey.id}/live" + query
