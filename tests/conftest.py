@@ -16,6 +16,8 @@ import asyncio
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 import zlib
@@ -101,6 +103,27 @@ def test_run_id(request: pytest.FixtureRequest) -> str:
 def clock() -> TestClock:
     """A clock standing at Monday 2026-01-05 09:00 UTC until the test moves it."""
     return TestClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def quick_bench() -> Callable[..., list[str]]:
+    """Runs bench rows by name (``python -m bench --quick --only …``, from the repository
+    root) and returns the table rows it printed, header dropped."""
+
+    def run(*names: str) -> list[str]:
+        only = [arg for name in names for arg in ("--only", name)]
+        result = subprocess.run(
+            [sys.executable, "-m", "bench", "--quick", *only],
+            cwd=Path(__file__).resolve().parents[1],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()[1:]
+
+    return run
 
 
 @pytest.fixture(scope="session")
