@@ -97,12 +97,14 @@ async def holder_of(tenant: Scope, session_id: str | None = None) -> Holder:
     )
 
 
-async def journey_for(tenant: Scope, journey_id: str, needed: Role, what: str) -> Journey:
+async def journey_for(
+    tenant: Scope, journey_id: str, needed: Role, what: str
+) -> tuple[Journey, Collaboration]:
     """The caller's journey (404 when it is not in their organization), if their role
-    on it is at least ``needed`` (403 otherwise)."""
+    on it is at least ``needed`` (403 otherwise), and the collaboration service (503)."""
     journey = await tenant.org.journeys.get(journey_id)
     await ensure_journey_role(tenant, journey.id, needed, what)
-    return journey
+    return journey, collaboration(tenant)
 
 
 def _until(moment: datetime) -> str:

@@ -28,7 +28,7 @@ from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from msgspec import UNSET, UnsetType
 
-from aisle.api.collab.access import collaboration, holder_id, journey_for
+from aisle.api.collab.access import holder_id, journey_for
 from aisle.api.collab.presence import Cursor, ViewportIn, plain
 from aisle.api.context import ApiContext, Caller, Scope
 from aisle.api.deps import Tenant
@@ -200,8 +200,7 @@ async def live_socket(
             await socket.send_data(data, mode="text")
 
     try:
-        journey = await journey_for(tenant, journey_id, "viewer", "watching the journey")
-        collab = collaboration(tenant)
+        journey, collab = await journey_for(tenant, journey_id, "viewer", "watching the journey")
     except (Problem, NotFound) as exc:
         code, reason = _close_code(exc)
         await send(msgspec.json.encode({"type": "error", "status": code - 4000, "detail": reason}))
@@ -347,8 +346,7 @@ async def live_sse(
         str | None, HeaderParameter(name="Last-Event-ID", required=False)
     ] = None,
 ) -> ServerSentEvent:
-    journey = await journey_for(tenant, journey_id, "viewer", "watching the journey")
-    collab = collaboration(tenant)
+    journey, collab = await journey_for(tenant, journey_id, "viewer", "watching the journey")
     if since is None and last_event_id and last_event_id.isdigit():
         since = int(last_event_id)
 

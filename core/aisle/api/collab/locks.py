@@ -18,7 +18,6 @@ from msgspec import Meta
 
 from aisle.api.collab.access import (
     Targets,
-    collaboration,
     conflict_problem,
     holder_of,
     journey_for,
@@ -103,8 +102,7 @@ class LockController(Controller):
 
     @get("/", summary="The live locks of a journey")
     async def list_locks(self, tenant: Tenant, journey_id: FromPath[str]) -> LocksOut:
-        journey = await journey_for(tenant, journey_id, "viewer", "reading locks")
-        collab = collaboration(tenant)
+        journey, collab = await journey_for(tenant, journey_id, "viewer", "reading locks")
         leases = await collab.locks.leases(tenant.caller.organization_id, journey.id)
         return LocksOut(locks=leases, now=collab.clock.now())
 
@@ -122,8 +120,7 @@ class LockController(Controller):
         self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[AcquireLocks]
     ) -> LocksOut:
         targets = data.require()
-        journey = await journey_for(tenant, journey_id, "editor", "locking elements")
-        collab = collaboration(tenant)
+        journey, collab = await journey_for(tenant, journey_id, "editor", "locking elements")
         holder = await holder_of(tenant, data.session_id)
         try:
             result = await collab.locks.acquire(
@@ -143,8 +140,7 @@ class LockController(Controller):
         self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[RenewLocks]
     ) -> LocksOut:
         targets = data.require()
-        journey = await journey_for(tenant, journey_id, "editor", "renewing locks")
-        collab = collaboration(tenant)
+        journey, collab = await journey_for(tenant, journey_id, "editor", "renewing locks")
         holder = await holder_of(tenant)
         try:
             result = await collab.locks.renew(
@@ -164,8 +160,7 @@ class LockController(Controller):
         self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[ReleaseLocks]
     ) -> LocksOut:
         targets = None if data.all else data.require()
-        journey = await journey_for(tenant, journey_id, "viewer", "releasing locks")
-        collab = collaboration(tenant)
+        journey, collab = await journey_for(tenant, journey_id, "viewer", "releasing locks")
         holder = await holder_of(tenant)
         released = await collab.locks.release(
             tenant.caller.organization_id, journey.id, targets, holder=holder, mode=data.mode
@@ -183,8 +178,7 @@ class LockController(Controller):
         self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[ForceRelease]
     ) -> LocksOut:
         targets = None if data.all else data.require()
-        journey = await journey_for(tenant, journey_id, "admin", "force-releasing locks")
-        collab = collaboration(tenant)
+        journey, collab = await journey_for(tenant, journey_id, "admin", "force-releasing locks")
         released = await collab.locks.force_release(
             tenant.caller.organization_id,
             journey.id,

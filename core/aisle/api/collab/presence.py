@@ -79,8 +79,7 @@ class PresenceController(Controller):
 
     @get("/", summary="Who has the journey open, and where")
     async def list_sessions(self, tenant: Tenant, journey_id: FromPath[str]) -> SessionsOut:
-        journey = await journey_for(tenant, journey_id, "viewer", "reading presence")
-        collab = collaboration(tenant)
+        journey, collab = await journey_for(tenant, journey_id, "viewer", "reading presence")
         sessions = await collab.presence.sessions(tenant.caller.organization_id, journey.id)
         return SessionsOut(sessions=sessions, now=collab.clock.now())
 
@@ -94,8 +93,7 @@ class PresenceController(Controller):
     async def join(
         self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[JoinIn]
     ) -> PresenceSession:
-        journey = await journey_for(tenant, journey_id, "editor", "joining the canvas")
-        collab = collaboration(tenant)
+        journey, collab = await journey_for(tenant, journey_id, "editor", "joining the canvas")
         holder = await holder_of(tenant)
         return await collab.presence.join(
             tenant.caller.organization_id,
