@@ -13,7 +13,7 @@ and keys it does not define are accepted and dropped.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -200,12 +200,27 @@ def _convert_data(
         return kind()
 
 
-def _ui_of(item: msgspec.Struct, fields: Mapping[str, str]) -> dict[str, Any]:
+def _ui_of(
+    item: msgspec.Struct,
+    fields: Mapping[str, str],
+    data: Mapping[str, Any],
+    interpreted: type[msgspec.Struct],
+    read_only: Collection[str],
+) -> dict[str, Any]:
+    """What Aisle keeps verbatim: the React Flow fields it does not interpret, and the
+    canvas's own ``data`` keys (not Aisle's, nor the read-only ones it adds)."""
     ui: dict[str, Any] = {}
     for wire, attr in fields.items():
         value = getattr(item, attr)
         if value is not UNSET:
             ui[wire] = msgspec.to_builtins(value)
+    own = {
+        k: v
+        for k, v in data.items()
+        if k not in interpreted.__struct_fields__ and k not in read_only
+    }
+    if own:
+        ui["data"] = own
     return ui
 
 
@@ -223,14 +238,7 @@ def node_from_flow(
             )
         )
     data: _NodeData = _convert_data(node.data, _NodeData, where, own, node_id=node.id)
-    ui = _ui_of(node, NODE_UI_FIELDS)
-    extra = {
-        k: v
-        for k, v in node.data.items()
-        if k not in ("label", "config") and k not in READ_ONLY_NODE_DATA
-    }
-    if extra:
-        ui["data"] = extra
+    ui = _ui_of(node, NODE_UI_FIELDS, node.data, _NodeData, READ_ONLY_NODE_DATA)
     if errors is None and own:
         raise FlowDecodeError(own)
     return Step(
@@ -258,7 +266,7 @@ def edge_from_flow(
     own = errors if errors is not None else []
     raw = edge.data if isinstance(edge.data, dict) else {}
     data: _EdgeData = _convert_data(raw, _EdgeData, where, own, edge_id=edge.id)
-    ui = _ui_of(edge, EDGE_UI_FIELDS)
+    ui = _ui_of(edge, EDGE_UI_FIELDS, raw, _EdgeData, READ_ONLY_EDGE_DATA)
     trigger = data.trigger
     if (
         trigger is None
@@ -269,13 +277,6 @@ def edge_from_flow(
     trigger = trigger or "immediate"
     if ui.get("type") == trigger:
         del ui["type"]  # derived on the way out
-    extra = {
-        k: v
-        for k, v in raw.items()
-        if k not in ("trigger", "config", "priority") and k not in READ_ONLY_EDGE_DATA
-    }
-    if extra:
-        ui["data"] = extra
     if errors is None and own:
         raise FlowDecodeError(own)
     return Edge(
@@ -323,34 +324,37 @@ def flow_to_graph(
     )
 
 
+def _flow_data(
+    ui: Mapping[str, Any], own: Mapping[str, Any], extras: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """``data`` as the canvas sees it: its own keys (kept in ``ui``), then Aisle's, then
+    the read-only extras."""
+    return {**(ui.get("data") or {}), **own, **(extras or {})}
+
+
+def _restore_ui(item: msgspec.Struct, ui: Mapping[str, Any], fields: Mapping[str, str]) -> None:
+    """Put back the React Flow fields :func:`_ui_of` kept (the inverse)."""
+    for wire, value in ui.items():
+        attr = fields.get(wire)
+        if attr is not None:
+            setattr(item, attr, value)
+
+
 def node_to_flow(step: Step, extras: Mapping[str, Any] | None = None) -> FlowNode:
     """A :class:`Step` → a React Flow node; ``extras`` adds read-only ``data`` keys."""
-    data: dict[str, Any] = dict(step.ui.get("data") or {})
-    data["label"] = step.label
-    data["config"] = step.config
-    if extras:
-        data.update(extras)
     node = FlowNode(
         id=step.id,
         type=step.type,
         position=XYPosition(step.position.x, step.position.y),
-        data=data,
+        data=_flow_data(step.ui, {"label": step.label, "config": step.config}, extras),
     )
-    for wire, value in step.ui.items():
-        attr = NODE_UI_FIELDS.get(wire)
-        if attr is not None:
-            setattr(node, attr, value)
+    _restore_ui(node, step.ui, NODE_UI_FIELDS)
     return node
 
 
 def edge_to_flow(edge: Edge, extras: Mapping[str, Any] | None = None) -> FlowEdge:
     """An :class:`Edge` → a React Flow edge; ``extras`` adds read-only ``data`` keys."""
-    data: dict[str, Any] = dict(edge.ui.get("data") or {})
-    data["trigger"] = edge.trigger
-    data["config"] = edge.config
-    data["priority"] = edge.priority
-    if extras:
-        data.update(extras)
+    own = {"trigger": edge.trigger, "config": edge.config, "priority": edge.priority}
     flow = FlowEdge(
         id=edge.id,
         source=edge.source,
@@ -359,12 +363,9 @@ def edge_to_flow(edge: Edge, extras: Mapping[str, Any] | None = None) -> FlowEdg
         source_handle=edge.source_handle,
         target_handle=edge.target_handle,
         label=edge.label,
-        data=data,
+        data=_flow_data(edge.ui, own, extras),
     )
-    for wire, value in edge.ui.items():
-        attr = EDGE_UI_FIELDS.get(wire)
-        if attr is not None:
-            setattr(flow, attr, value)
+    _restore_ui(flow, edge.ui, EDGE_UI_FIELDS)
     return flow
 
 
