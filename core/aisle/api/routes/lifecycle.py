@@ -20,9 +20,10 @@ from aisle.api.reactflow import FlowDocument, graph_to_flow
 from aisle.api.roles import ensure_journey_role
 from aisle.domain.journey import Graph, JourneySettings
 from aisle.domain.journey_record import Journey, JourneyVersion
-from aisle.engine.validation import Issue, validate
+from aisle.engine.core import CompiledJourney, compile_journey
+from aisle.engine.validation import InvalidJourney, Issue, validate
 
-__all__ = ["LifecycleController", "VersionRef", "graph_at"]
+__all__ = ["LifecycleController", "VersionRef", "graph_at", "issues_problem", "runnable"]
 
 VersionRef = Annotated[
     str,
@@ -145,6 +146,19 @@ def element_diff(changes: list[Change], kind: str) -> ElementDiff:
 
 def blocking(issues: list[Issue]) -> list[Issue]:
     return [i for i in issues if i.severity == "error"]
+
+
+def runnable(
+    tenant: Scope, graph: Graph, journey_id: str, version: int, timezone: str, what: str
+) -> CompiledJourney:
+    """``graph`` ready to run in the studio's ``timezone``; a 422 listing its errors
+    (``what``: what it could not do) when it does not compile."""
+    try:
+        return compile_journey(
+            graph, tenant.registry, journey_id=journey_id, version=version, studio_timezone=timezone
+        )
+    except InvalidJourney as exc:
+        raise issues_problem(list(exc.issues), what) from None
 
 
 def issues_problem(issues: list[Issue], what: str) -> Problem:

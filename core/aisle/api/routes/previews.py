@@ -25,11 +25,9 @@ from aisle.api.previews import (
     unsupported,
 )
 from aisle.api.problems import Problem, problem_spec
-from aisle.api.routes.lifecycle import graph_at, issues_problem
+from aisle.api.routes.lifecycle import graph_at, runnable
 from aisle.domain.contact import Contact
 from aisle.domain.journey_record import Journey
-from aisle.engine.core import compile_journey
-from aisle.engine.validation import InvalidJourney
 from aisle.jobs.execute import studio_view
 
 __all__ = ["ExecutorPreviewController", "StepPreviewController"]
@@ -167,16 +165,8 @@ class StepPreviewController(Controller):
             )
         contact = await _contact(tenant, data.contact_id)
         org = await tenant.runtime.organization(tenant.caller.organization_id)
-        try:
-            compiled = compile_journey(
-                graph,
-                tenant.registry,
-                journey_id=journey.id,
-                version=_number(data.version, journey),
-                studio_timezone=org.timezone,
-            )
-        except InvalidJourney as exc:
-            raise issues_problem(list(exc.issues), "cannot preview") from None
+        version = _number(data.version, journey)
+        compiled = runnable(tenant, graph, journey.id, version, org.timezone, "cannot preview")
         step = compiled.steps[step_id]
         planned = step_actions(compiled, step_id, contact, tenant.store.clock.now())
         activation, studio = contact.activation(), studio_view(org)

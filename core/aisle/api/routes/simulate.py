@@ -12,11 +12,9 @@ from msgspec import Meta
 
 from aisle.api.deps import Tenant
 from aisle.api.problems import Problem
-from aisle.api.routes.lifecycle import graph_at, issues_problem
+from aisle.api.routes.lifecycle import graph_at, runnable
 from aisle.domain.contact import Contact
-from aisle.engine.core import compile_journey
 from aisle.engine.simulation import ScriptedEvent, TimelineEntry, simulate
-from aisle.engine.validation import InvalidJourney
 
 __all__ = ["SimulationController"]
 
@@ -76,16 +74,9 @@ class SimulationController(Controller):
             contact = await tenant.org.contacts.get(data.contact_id)
         else:
             contact = data.contact or Contact(id="simulated")
-        try:
-            compiled = compile_journey(
-                graph,
-                tenant.registry,
-                journey_id=journey.id,
-                version=journey.live_version or 0,
-                studio_timezone=org.timezone,
-            )
-        except InvalidJourney as exc:
-            raise issues_problem(list(exc.issues), "cannot simulate") from None
+        compiled = runnable(
+            tenant, graph, journey.id, journey.live_version or 0, org.timezone, "cannot simulate"
+        )
         start = data.start_at or tenant.store.clock.now()
         if start.tzinfo is None:
             raise Problem(422, "start_at must carry a timezone (e.g. 2026-06-01T09:00:00Z)")
