@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery
 from msgspec import Meta
 
+from aisle.api.context import Scope
 from aisle.api.deps import Tenant
 from aisle.api.pages import Cursor, Limit, QueryId, page_of
 from aisle.api.roles import ensure_role
@@ -83,20 +85,19 @@ class ActionRunController(Controller):
 
     @post("/{run_id:str}/retry", summary="Queue a dead or cancelled run again", status_code=200)
     async def retry(self, tenant: Tenant, run_id: FromPath[str]) -> ActionRunOut:
-        run = await tenant.org.action_runs.get(run_id)
-        ensure_role(tenant.caller, "admin", "retrying an action run")
-        return run_out(
-            await retry_run(
-                tenant.runtime, tenant.caller.organization_id, run.id, actor=tenant.caller.actor
-            )
-        )
+        return await _admin_act(tenant, run_id, retry_run, "retrying an action run")
 
     @post("/{run_id:str}/cancel", summary="Cancel a run that has not finished", status_code=200)
     async def cancel(self, tenant: Tenant, run_id: FromPath[str]) -> ActionRunOut:
-        run = await tenant.org.action_runs.get(run_id)
-        ensure_role(tenant.caller, "admin", "cancelling an action run")
-        return run_out(
-            await cancel_run(
-                tenant.runtime, tenant.caller.organization_id, run.id, actor=tenant.caller.actor
-            )
-        )
+        return await _admin_act(tenant, run_id, cancel_run, "cancelling an action run")
+
+
+async def _admin_act(
+    tenant: Scope, run_id: str, act: Callable[..., Awaitable[ActionRun]], what: str
+) -> ActionRunOut:
+    """``act`` (retry, cancel) on a run of the caller's organization, as an admin."""
+    run = await tenant.org.action_runs.get(run_id)
+    ensure_role(tenant.caller, "admin", what)
+    return run_out(
+        await act(tenant.runtime, tenant.caller.organization_id, run.id, actor=tenant.caller.actor)
+    )
