@@ -17,7 +17,7 @@ from aisle.api.context import Caller, Scope
 from aisle.api.problems import Problem
 from aisle.domain.user import ROLES, Role, role_at_least
 
-__all__ = ["ensure_journey_role", "ensure_role", "grantable", "requires"]
+__all__ = ["ensure_journey_role", "ensure_may_manage", "ensure_role", "grantable", "requires"]
 
 
 def _forbidden(caller: Caller, needed: Role, what: str) -> Problem:
@@ -59,6 +59,13 @@ async def ensure_journey_role(
         if extra is not None and role_at_least(extra, needed):
             return
     raise _forbidden(caller, needed, what)
+
+
+def ensure_may_manage(caller: Caller, role: Role, what: str) -> None:
+    """Creating, changing or revoking a token or user of ``role``: an admin's act, and
+    only for roles up to the caller's own."""
+    ensure_role(caller, "admin", what)
+    grantable(caller, role)
 
 
 def grantable(caller: Caller, role: Role) -> None:

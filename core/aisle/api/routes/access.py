@@ -14,7 +14,7 @@ from msgspec import Meta
 
 from aisle.api.deps import Tenant
 from aisle.api.problems import Problem
-from aisle.api.roles import ensure_journey_role, ensure_role, grantable
+from aisle.api.roles import ensure_journey_role, ensure_may_manage, ensure_role, grantable
 from aisle.domain.api_token import ApiToken
 from aisle.domain.user import Role, User
 from aisle.storage.flow_log import Collaborator
@@ -123,8 +123,7 @@ class AccessController(Controller):
 
     @post("/tokens", summary="Create an API token (shown once)", status_code=HTTP_201_CREATED)
     async def create_token(self, tenant: Tenant, data: JSONBody[TokenIn]) -> TokenCreated:
-        ensure_role(tenant.caller, "admin", "creating tokens")
-        grantable(tenant.caller, data.role)
+        ensure_may_manage(tenant.caller, data.role, "creating tokens")
         if data.user_id is not None:
             await tenant.org.users.get(data.user_id)
         expires = (
@@ -150,8 +149,7 @@ class AccessController(Controller):
     async def revoke_token(self, tenant: Tenant, token_id: FromPath[str]) -> None:
         token = await tenant.org.tokens.get(token_id)
         if token.id != tenant.caller.token_id:
-            ensure_role(tenant.caller, "admin", "revoking another token")
-            grantable(tenant.caller, token.role)
+            ensure_may_manage(tenant.caller, token.role, "revoking another token")
         async with tenant.store.transaction():
             await tenant.org.tokens.revoke(token.id)
             await tenant.org.log.append(
@@ -168,8 +166,7 @@ class AccessController(Controller):
 
     @post("/users", summary="Add a user", status_code=HTTP_201_CREATED)
     async def create_user(self, tenant: Tenant, data: JSONBody[UserIn]) -> UserOut:
-        ensure_role(tenant.caller, "admin", "adding users")
-        grantable(tenant.caller, data.role)
+        ensure_may_manage(tenant.caller, data.role, "adding users")
         async with tenant.store.transaction():
             user = await tenant.org.users.create(email=data.email, role=data.role, name=data.name)
             await tenant.org.log.append(
@@ -192,8 +189,7 @@ class AccessController(Controller):
         self, tenant: Tenant, user_id: FromPath[str], data: JSONBody[UserPatch]
     ) -> UserOut:
         user = await tenant.org.users.get(user_id)
-        ensure_role(tenant.caller, "admin", "changing roles")
-        grantable(tenant.caller, user.role)
+        ensure_may_manage(tenant.caller, user.role, "changing roles")
         grantable(tenant.caller, data.role)
         async with tenant.store.transaction():
             changed = await tenant.org.users.set_role(user.id, data.role)
@@ -208,8 +204,7 @@ class AccessController(Controller):
     @delete("/users/{user_id:str}", summary="Disable a user", status_code=HTTP_204_NO_CONTENT)
     async def disable_user(self, tenant: Tenant, user_id: FromPath[str]) -> None:
         user = await tenant.org.users.get(user_id)
-        ensure_role(tenant.caller, "admin", "disabling users")
-        grantable(tenant.caller, user.role)
+        ensure_may_manage(tenant.caller, user.role, "disabling users")
         if user.id == tenant.caller.user_id:
             raise Problem(409, "you cannot disable yourself")
         async with tenant.store.transaction():
