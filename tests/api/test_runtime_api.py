@@ -214,3 +214,41 @@ async def test_log_filters_and_cursor_pagination(client: httpx.AsyncClient, org_
     window = await api("GET", "/log", params={"since": "2030-01-01T00:00:00Z", "journey_id": jid})
     assert window["items"] == []
     await api("GET", "/log", 422, params={"since": "2030-01-01T00:00:00"})
+
+
+async def test_a_custom_date_a_waiting_step_counts_from_needs_confirmation(
+    client: httpx.AsyncClient, org_a: Org
+) -> None:
+    api = Api(client, org_a, "editor")
+    owner = Api(client, org_a)
+    flow = small_flow()
+    flow["edges"][1]["data"] = {
+        "trigger": "date_reached",
+        "config": {"field": "custom.rehearsal", "days": -1, "at": "18:00"},
+    }
+    journey = await owner(
+        "POST",
+        "/journeys",
+        201,
+        json={"name": "Rehearsal", "flow": flow, "settings": {"start_step": "brochure"}},
+    )
+    await owner("POST", f"/journeys/{journey['id']}/publish", 201, json={})
+    couple = await api(
+        "POST",
+        "/contacts",
+        201,
+        json={"email": "r@example.com", "custom": {"rehearsal": "2030-06-01"}},
+    )
+    await api(
+        "POST", "/enrollments", 201, json={"contact_id": couple["id"], "journey_id": journey["id"]}
+    )
+    url = f"/contacts/{couple['id']}"
+    refused = await api("PATCH", url, 409, json={"custom": {"rehearsal": "2030-07-01"}})
+    assert refused["errors"][0]["field"] == "custom.rehearsal"
+    assert refused["old"] == "2030-06-01" and refused["new"] == "2030-07-01"
+    moved = await api(
+        "PATCH",
+        url,
+        json={"custom": {"rehearsal": "2030-07-01"}, "confirm_date_change": True},
+    )
+    assert moved["custom"] == {"rehearsal": "2030-07-01"}

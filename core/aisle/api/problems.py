@@ -301,7 +301,7 @@ def _date_change_handler(
             str(exc),
             slug="confirmation-required",
             title="Confirmation required",
-            errors=[FieldError(message="needs confirm_date_change: true", field="wedding_date")],
+            errors=[FieldError(message="needs confirm_date_change: true", field=exc.field)],
             extra={
                 "requires_confirmation": "confirm_date_change",
                 "old": exc.old.isoformat() if exc.old else None,
