@@ -4,11 +4,21 @@ every failure a problem naming the field (and step) at fault."""
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.api.conftest import Org
+from aisle import ActionContext, ActionExecutor, ActionResult
+from aisle.api import previews
+from aisle.api.config import ApiConfig
+from aisle.plugins.manager import Registry
+from aisle.storage.store import Store
+from tests.api.conftest import Org, build_app, open_client
 from tests.api.helpers import edge, node
 from tests.api.test_lifecycle_api import Api
 
@@ -237,24 +247,14 @@ async def test_step_preview_versions_and_problems(client: httpx.AsyncClient, org
     missing = await preview("nowhere", {}, 404)
     assert missing["resource"] == "step" and "nowhere" in missing["detail"]
 
+    async def configure(node_id: str, config: dict[str, Any]) -> None:
+        revision = (await api("GET", f"/journeys/{journey_id}"))["revision"]
+        op = {"op": "update_node", "id": f"set-{node_id}", "node_id": node_id, "config": config}
+        batch = {"base_revision": revision, "ops": [op]}
+        await api("POST", f"/journeys/{journey_id}/flow/ops", json=batch)
+
     await Api(client, org_a, "admin")("POST", f"/journeys/{journey_id}/publish", 201, json={})
-    ops_url = f"/journeys/{journey_id}/flow/ops"
-    revision = (await api("GET", f"/journeys/{journey_id}"))["revision"]
-    await api(
-        "POST",
-        ops_url,
-        json={
-            "base_revision": revision,
-            "ops": [
-                {
-                    "op": "update_node",
-                    "id": "broken-template",
-                    "node_id": "hello",
-                    "config": {"text": "{{ contact.names }}"},
-                }
-            ],
-        },
-    )
+    await configure("hello", {"text": "{{ contact.names }}"})
     live = await api("POST", f"{base.removeprefix('/api/v1')}/hello/preview", json={"version": "1"})
     assert live["version"] == "1" and live["actions"][0]["rendered"]["text"].startswith("See you")
     broken = await preview("hello", {}, 422)
@@ -266,22 +266,75 @@ async def test_step_preview_versions_and_problems(client: httpx.AsyncClient, org
         "code": "template_error",
     }
 
-    revision = (await api("GET", f"/journeys/{journey_id}"))["revision"]
-    await api(
-        "POST",
-        ops_url,
-        json={
-            "base_revision": revision,
-            "ops": [
-                {
-                    "op": "update_node",
-                    "id": "broken-config",
-                    "node_id": "todo",
-                    "config": {"title": ""},
-                }
-            ],
-        },
-    )
+    await configure("todo", {"title": ""})
     invalid = await preview("hello", {}, 422)
     assert invalid["type"].endswith("/invalid-journey")
     assert invalid["errors"][0]["node_id"] == "todo"
+
+
+async def test_a_step_that_fails_on_entry_is_named(client: httpx.AsyncClient, org_a: Org) -> None:
+    api = Api(client, org_a, "editor")
+    flow = {
+        "nodes": [
+            node("ask", "decision", label="Booked?"),
+            node("yes", "end", label="Booked"),
+        ],
+        "edges": [edge("e1", "ask", "yes", "condition", expression="contact.venue == 'Nowhere'")],
+        "viewport": {"x": 0, "y": 0, "zoom": 1},
+    }
+    journey = await api(
+        "POST",
+        "/journeys",
+        201,
+        json={"name": "D", "flow": flow, "settings": {"start_step": "ask"}},
+    )
+    response = await client.post(
+        f"/api/v1/journeys/{journey['id']}/steps/ask/preview", json={}, headers=org_a.auth()
+    )
+    failed = problem(response, 422)
+    assert failed["type"].endswith("/preview-failed")
+    assert failed["errors"][0]["node_id"] == "ask"
+    assert "no condition matched" in failed["detail"]
+
+
+def _held_preview(
+    release: threading.Event,
+) -> Callable[[Any, Mapping[str, Any], Mapping[str, Any]], Mapping[str, Any]]:
+    def preview(config: Any, contact: Mapping[str, Any], studio: Mapping[str, Any]) -> Any:
+        release.wait(timeout=30)
+        return {"body": "late"}
+
+    return preview
+
+
+async def _never_runs(ctx: ActionContext) -> ActionResult:
+    raise AssertionError("a preview must not execute")
+
+
+async def test_a_preview_that_renders_too_long_is_given_up(
+    store: Store,
+    registry: Registry,
+    org_a: Org,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release = threading.Event()
+    slow = ActionExecutor(name="slow", execute=_never_runs, preview=_held_preview(release))
+    executors = {**registry.action_executors, "slow": slow}
+    app = build_app(
+        store,
+        dataclasses.replace(registry, action_executors=executors),
+        ApiConfig(rate_limit=0),
+        tmp_path / "data",
+    )
+    monkeypatch.setattr(previews, "PREVIEW_SECONDS", 0.2)
+    try:
+        async for client in open_client(app):
+            response = await client.post(
+                "/api/v1/action-executors/slow/preview", json={}, headers=org_a.auth()
+            )
+            gave_up = problem(response, 422)
+            assert gave_up["errors"][0]["code"] == "template_timeout"
+            assert "longer than 0.2 s" in gave_up["detail"]
+    finally:
+        release.set()
