@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import ipaddress
+import logging
 import os
 import socket
 import ssl
@@ -29,6 +30,11 @@ from typing import Any, Protocol
 
 import httpcore
 import httpx
+
+# httpx logs every request's full URL at INFO, and the processes that send requests run
+# with the root logger at INFO. Outbound URLs carry secrets (Zapier catch-hook paths,
+# tokens in query strings), so its request lines must never reach the logs.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 __all__ = [
     "ALLOW_SETTING",

@@ -7,6 +7,7 @@ with the hosts-style override, and the guard refuses before connecting.
 from __future__ import annotations
 
 import ipaddress
+import logging
 
 import httpx
 import pytest
@@ -195,3 +196,11 @@ async def test_unresolvable_name_is_a_connect_error() -> None:
     async with http.client(allow="", hosts="") as client:
         with pytest.raises(httpx.ConnectError, match="cannot resolve"):
             await client.get("http://does-not-exist.invalid/")
+
+
+async def test_outbound_urls_never_reach_the_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="")
+    with HTTPReceiver() as server:
+        async with http.client(allow="127.0.0.1/32", hosts="") as client:
+            await client.post(f"{server.url}/hooks/catch/123/s3cr3t", json={})
+    assert "s3cr3t" not in caplog.text
