@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -36,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--quick", action="store_true", help="small workloads: checks the benches run"
     )
     args = parser.parse_args(argv)
+    # The apps and workers a bench starts log every request at INFO; the table is the output.
+    logging.disable(logging.INFO)
     _discover()
     if args.list:
         for b in sorted(BENCHES.values(), key=lambda b: b.name):
