@@ -16,9 +16,7 @@ outbox, log) before the response. The rate is events per second of wall time.
 from __future__ import annotations
 
 import asyncio
-import socket
 import statistics
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import uvicorn
 
 from aisle.api import create_app
 from aisle.api.config import ApiConfig
@@ -35,6 +32,7 @@ from aisle.domain import Contact
 from aisle.plugins.manager import load_registry
 from aisle.settings import Settings
 from aisle.storage.store import Store
+from aisle.testing.servers import serve_in_thread
 from bench.registry import Result, bench, from_samples
 from bench.services import fresh_postgres
 
@@ -95,12 +93,6 @@ def canvas_flow(nodes: int) -> dict[str, Any]:
     return {"nodes": items, "edges": edges, "viewport": {"x": 0, "y": 0, "zoom": 1}}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def _seed(settings: Settings, couples: int) -> tuple[str, str, list[str]]:
     store = await Store.open(settings, migrate=False)
     try:
@@ -127,22 +119,8 @@ def running_api(database_url: str, couples: int = 0) -> Iterator[tuple[Api, list
     )
     org_id, token, contacts = asyncio.run(_seed(settings, couples))
     app = create_app(settings, load_registry(), config=ApiConfig(rate_limit=0))
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the API server did not start")
-        time.sleep(0.02)
-    try:
-        yield Api(url=f"http://127.0.0.1:{port}", token=token, org_id=org_id), contacts
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serve_in_thread(app) as url:
+        yield Api(url=url, token=token, org_id=org_id), contacts
 
 
 def _canvas(api: Api, http: httpx.Client) -> str:

@@ -17,13 +17,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import statistics
-import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,6 +30,7 @@ from aisle.domain.journey import Graph, Step
 from aisle.storage.database import connect
 from aisle.storage.migrate import run_migrations
 from aisle.storage.store import Store
+from aisle.testing.servers import serve_in_process
 from bench.registry import Result, bench
 from bench.services import fresh_postgres
 
@@ -133,54 +130,6 @@ def locks_postgres(quick: bool) -> Result:
     )
 
 
-@asynccontextmanager
-async def _api_process(env: dict[str, str]) -> AsyncIterator[str]:
-    import httpx
-
-    port = _free_port()
-    with tempfile.TemporaryFile() as errors:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "aisle.api:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            env={**os.environ, **env},
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=errors,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            async with httpx.AsyncClient(base_url=base) as client, asyncio.timeout(30):
-                while True:
-                    if process.returncode is not None:
-                        errors.seek(0)
-                        raise RuntimeError(f"the API process exited: {errors.read().decode()}")
-                    try:
-                        if (await client.get("/healthz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    await asyncio.sleep(0.05)
-            yield base
-        finally:
-            process.terminate()
-            await process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def fan_out(messages: int, clients: int = CLIENTS) -> tuple[float, list[float]]:
     """Publish ``messages`` through Redis to ``clients`` WebSockets of one API process;
     returns (wall seconds, per-delivery latencies in seconds)."""
@@ -199,7 +148,7 @@ async def fan_out(messages: int, clients: int = CLIENTS) -> tuple[float, list[fl
             "AISLE_DATA_DIR": tmp,
             "AISLE_RATE_LIMIT": "0/second",
         }
-        async with _api_process(env) as base, LiveHub.over_redis(REDIS_URL) as publisher:
+        async with serve_in_process(env) as base, LiveHub.over_redis(REDIS_URL) as publisher:
             ws_url = base.replace("http://", "ws://") + f"/api/v1/journeys/{journey_id}/live"
             headers = {"Authorization": f"Bearer {token}"}
             sockets = [await ws_connect(ws_url, additional_headers=headers) for _ in range(clients)]

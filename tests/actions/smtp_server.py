@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ipaddress
-import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +25,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from aisle.testing.servers import free_port
 
 __all__ = ["Mailbox", "Received", "make_certificate", "smtp_server"]
 
@@ -102,12 +103,6 @@ def _authenticator(box: Mailbox) -> Any:
     return check
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def make_certificate(directory: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 and localhost: (cert file, key file)."""
     key = ec.generate_private_key(ec.SECP256R1())
@@ -154,7 +149,7 @@ def smtp_server(
 
     With ``auth`` the server requires that login and password.
     """
-    box = Mailbox(port=_free_port(), auth_ok=auth)
+    box = Mailbox(port=free_port(), auth_ok=auth)
     kwargs: dict[str, Any] = {}
     context = None
     if certificate is not None:

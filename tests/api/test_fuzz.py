@@ -10,9 +10,6 @@ repeatable and takes about a minute on two cores.
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +17,6 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -31,6 +27,7 @@ from aisle.api.config import ApiConfig
 from aisle.plugins.manager import load_registry
 from aisle.settings import Settings
 from aisle.storage.store import Store
+from aisle.testing.servers import serve_in_thread
 from tests.api.helpers import small_flow
 
 pytestmark = pytest.mark.slow
@@ -40,12 +37,6 @@ pytestmark = pytest.mark.slow
 class Server:
     url: str
     token: str
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _seed(settings: Settings) -> str:
@@ -68,34 +59,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         load_registry(),
         config=ApiConfig(rate_limit=0, max_body_bytes=200_000),
     )
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the API server did not start")
-        time.sleep(0.02)
-    url = f"http://127.0.0.1:{port}"
-    auth = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=url, headers=auth) as http:
-        # a journey with a version, a contact, an enrollment: something to find
-        journey = http.post(
-            "/api/v1/journeys",
-            json={"name": "Fuzz", "flow": small_flow(), "settings": {"start_step": "brochure"}},
-        ).json()
-        http.post(f"/api/v1/journeys/{journey['id']}/publish", json={})
-        contact = http.post("/api/v1/contacts", json={"email": "f@example.com"}).json()
-        http.post(
-            "/api/v1/enrollments", json={"contact_id": contact["id"], "journey_id": journey["id"]}
-        )
-    try:
+    with serve_in_thread(app) as url:
+        auth = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=url, headers=auth) as http:
+            # a journey with a version, a contact, an enrollment: something to find
+            journey = http.post(
+                "/api/v1/journeys",
+                json={"name": "Fuzz", "flow": small_flow(), "settings": {"start_step": "brochure"}},
+            ).json()
+            http.post(f"/api/v1/journeys/{journey['id']}/publish", json={})
+            contact = http.post("/api/v1/contacts", json={"email": "f@example.com"}).json()
+            enrollment = {"contact_id": contact["id"], "journey_id": journey["id"]}
+            http.post("/api/v1/enrollments", json=enrollment)
         yield Server(url=url, token=token)
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=20)
 
 
 def _fuzz_operation(operation: Any, server: Server, mode: GenerationMode) -> str | None:

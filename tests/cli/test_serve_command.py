@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,17 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from aisle.testing.servers import free_port
+
 from .processes import AISLE, clean_env
 
 pytestmark = pytest.mark.slow
 
 BANNER = re.compile(r"^Aisle \S+ on (http://127\.0\.0\.1:\d+) ")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -19,8 +19,7 @@ from aisle.domain.user import User
 from aisle.plugins.manager import Registry
 from aisle.settings import Settings
 from aisle.storage.store import Store
-
-from .servers import serve_in_loop
+from aisle.testing.servers import serve_in_loop
 
 NODE_IDS = ("start", "brochure", "wait", "decide", "deposit", "questionnaire", "end")
 

@@ -18,9 +18,9 @@ from aisle.api.config import ApiConfig
 from aisle.plugins.manager import Registry
 from aisle.settings import Settings
 from aisle.storage.store import Store
+from aisle.testing.servers import serve_in_loop
 
 from .conftest import Studio
-from .servers import serve_in_loop
 
 
 def ws_url(base_url: str, studio: Studio, query: str = "") -> str:

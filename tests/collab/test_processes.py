@@ -27,9 +27,9 @@ from aisle.runtime import Runtime
 from aisle.settings import Settings
 from aisle.storage.collab_locks import LockRepository, LockTarget
 from aisle.storage.store import Store
+from aisle.testing.servers import serve_in_process
 
 from .conftest import Studio
-from .servers import serve_in_process
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
