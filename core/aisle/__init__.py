@@ -27,6 +27,8 @@ from aisle.jobs.contracts import (
     ActionError,
     ActionResult,
     ActionServices,
+    CheckContext,
+    ConfigProblem,
     PermanentError,
     RetryableError,
 )
@@ -52,7 +54,9 @@ __all__ = [
     "Advance",
     "CRMClient",
     "CRMProvider",
+    "CheckContext",
     "Complete",
+    "ConfigProblem",
     "EdgeView",
     "EmptyConfig",
     "EventView",

@@ -22,6 +22,8 @@ __all__ = [
     "ActionResult",
     "ActionServices",
     "CRMAccess",
+    "CheckContext",
+    "ConfigProblem",
     "PermanentError",
     "RetryableError",
 ]
@@ -120,6 +122,47 @@ class ActionServices(Protocol):
         earliest-created one.
         """
         ...
+
+
+class ConfigProblem(msgspec.Struct, frozen=True, kw_only=True):
+    """Why an action cannot run here as configured, and what to do about it.
+
+    ``field`` is the action config field at fault (a dotted path, ``"secret"``), or
+    ``None`` when the config is fine but the deployment or the studio lacks something
+    (no SMTP host); ``message`` says what to set or change. Publishing refuses a journey
+    with a step whose action has a problem, naming the step and ``config.<field>``.
+    """
+
+    message: str
+    field: str | None = None
+    code: str = "cannot_run"
+
+
+class CheckContext(msgspec.Struct, frozen=True, kw_only=True):
+    """What an executor's ``check`` may look at: where the journey will run, not for whom.
+
+    ``production`` is true when Redis is configured (workers run apart from the API),
+    false in the embedded default. ``studio`` is the studio as executors see it
+    (``ActionContext.studio``) except that every secret (a setting whose name says
+    secret, password, token, key, auth or credential) is only ``True`` when set and
+    ``False`` when empty: a check may ask whether a secret exists, never read it.
+    """
+
+    production: bool = False
+    studio: Mapping[str, Any] = {}
+    environ: Mapping[str, str] = {}
+
+    @property
+    def embedded(self) -> bool:
+        """The API, workers and scheduler run in one process (no Redis)."""
+        return not self.production
+
+    def setting(self, name: str, default: str | None = None) -> str | None:
+        """An operator setting, as ``ActionServices.setting`` reads it (``AISLE_<NAME>``)."""
+        key = name.upper()
+        if not key.startswith("AISLE_"):
+            key = f"AISLE_{key}"
+        return self.environ.get(key, default)
 
 
 class ActionContext(msgspec.Struct, frozen=True, kw_only=True):

@@ -16,7 +16,7 @@ import msgspec
 
 from aisle.crm.contracts import CRMClient, InboundEvent
 from aisle.engine.contracts import NodeContext, NodeOutcome, TriggerContext, TriggerDecision
-from aisle.jobs.contracts import ActionContext, ActionResult
+from aisle.jobs.contracts import ActionContext, ActionResult, CheckContext, ConfigProblem
 
 __all__ = [
     "ActionExecutor",
@@ -114,6 +114,10 @@ class ActionExecutor(Registration):
     network errors retry, anything else is permanent). ``messaging`` executors are
     deferred to the studio's send window. ``preview(config, contact, studio)``, when
     given, renders what the action would send without sending it (the API exposes it).
+    ``check(config, context)``, when given, lists what would stop the action from
+    running here (a missing server, sender or secret) as :class:`ConfigProblem` values;
+    publishing calls it for every action a step would request and refuses the journey
+    while any problem remains. It must be quick and pure: no I/O, no secrets read.
     """
 
     execute: Callable[[ActionContext], Awaitable[ActionResult]]
@@ -123,6 +127,7 @@ class ActionExecutor(Registration):
     messaging: bool = False
     classify: Callable[[BaseException], bool] | None = None
     preview: Callable[[Any, Mapping[str, Any], Mapping[str, Any]], Mapping[str, Any]] | None = None
+    check: Callable[[Any, CheckContext], Sequence[ConfigProblem]] | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
