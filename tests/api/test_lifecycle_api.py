@@ -190,7 +190,7 @@ async def test_export_and_import_between_studios(
     assert document["format"] == "aisle.journey/v1" and len(document["versions"]) == 1
     imported = await b("POST", "/journeys/import", 201, json=document)
     assert imported["id"] != journey["id"] and imported["live_version"] == 1
-    assert imported["nodes"] == 3 and imported["status"] == "live"
+    assert imported["nodes"] == 3 and imported["status"] == "paused"  # live once published
     original = await a("GET", f"/journeys/{journey['id']}/flow")
     copy = await b("GET", f"/journeys/{imported['id']}/flow")
     assert copy == original

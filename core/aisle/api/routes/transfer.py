@@ -95,10 +95,13 @@ class TransferController(Controller):
 
     @post(
         "/import",
-        summary="Import an exported journey as a new journey",
+        summary="Import an exported journey as a new journey (a draft, or paused)",
         status_code=HTTP_201_CREATED,
     )
     async def import_journey(self, tenant: Tenant, data: JSONBody[ExportDocument]) -> JourneyOut:
+        """The journey arrives with its versions but takes no clients: ``paused`` when
+        it has versions, else ``draft``, whatever ``status`` the export carries. It goes
+        live when it is published."""
         ensure_role(tenant.caller, "admin", "importing a journey")
         errors = _admit(tenant, data.draft, "draft")
         versions = sorted(data.versions, key=lambda v: v.version)
@@ -136,8 +139,11 @@ class TransferController(Controller):
                     note=f"imported version {version.version}"
                     + (f": {version.note}" if version.note else ""),
                 )
-            if versions and data.status != "live":
-                await tenant.org.journeys.set_status(journey.id, data.status)
+            if versions:
+                # Never live on arrival: a copy of a live journey would enroll every
+                # client the original does. Its versions are kept; publishing (or
+                # resuming) is the act that lets clients in.
+                await tenant.org.journeys.set_status(journey.id, "paused")
             await tenant.flow_log.record(
                 journey.id,
                 [
@@ -155,6 +161,8 @@ class TransferController(Controller):
                 "journey.imported",
                 actor=tenant.caller.actor,
                 journey_id=journey.id,
-                message=f"imported {data.name!r} with {len(versions)} version(s)",
+                message=f"imported {data.name!r} with {len(versions)} version(s)"
+                + ("; paused until published" if versions else "; a draft"),
+                data={"source_status": data.status},
             )
         return journey_out(await tenant.org.journeys.get(journey.id))
