@@ -2,11 +2,16 @@
 
 The activation every condition sees is ``{"contact": ..., "event": ..., "vars": ...,
 "now": ...}``. Evaluation never raises: an error (a missing key, a type mismatch, a
-result that is not a bool) counts as ``False`` and is recorded so the engine can log it.
+result that is not a bool, a budget exceeded) counts as ``False`` and is recorded so
+the engine can log it.
+
+Nothing reaches the CEL parser without passing :mod:`aisle.engine.condition_limits`
+first: :func:`compile_condition` is the only place that compiles.
 """
 
 from __future__ import annotations
 
+import abc
 import functools
 import re
 from collections.abc import Iterator, Mapping
@@ -17,6 +22,7 @@ import cel
 import msgspec
 import msgspec.inspect as mi
 
+from aisle.engine.condition_limits import limit_violation
 from aisle.engine.contracts import CEL_MARKER, EventView
 
 __all__ = [
@@ -24,6 +30,8 @@ __all__ = [
     "ConditionError",
     "ConditionScope",
     "ConditionSyntaxError",
+    "ConditionTooComplex",
+    "ExternalProgram",
     "cel_fields",
     "compile_condition",
     "event_activation",
@@ -42,6 +50,23 @@ class ConditionSyntaxError(ValueError):
     """A condition that does not compile; the message is the parser's, made readable."""
 
 
+class ConditionTooComplex(ConditionSyntaxError):
+    """A condition over the limits of :mod:`~aisle.engine.condition_limits` (never parsed)."""
+
+
+class ExternalProgram(abc.ABC):
+    """A compiled condition that runs somewhere else (another process, under a budget).
+
+    The runtime puts these among a journey's programs for conditions too costly to run
+    where the engine runs; the engine hands them the plain activation instead of a CEL
+    context and treats what they raise as it treats any evaluation error.
+    """
+
+    @abc.abstractmethod
+    def run(self, activation: Mapping[str, Any]) -> Any:
+        """The condition's value for ``activation`` (raises when it cannot tell)."""
+
+
 class ConditionError(msgspec.Struct, frozen=True, kw_only=True):
     """A condition that failed at run time (counted as false)."""
 
@@ -55,7 +80,11 @@ def _compile(expression: str) -> Any:
 
 
 def compile_condition(expression: str) -> Any:
-    """Compile ``expression`` (cached by its text); raises :class:`ConditionSyntaxError`."""
+    """Compile ``expression`` (cached by its text); raises :class:`ConditionSyntaxError`
+    (:class:`ConditionTooComplex` when it is over the limits and was not parsed)."""
+    violation = limit_violation(expression)
+    if violation is not None:
+        raise ConditionTooComplex(violation)
     if not expression.strip():
         raise ConditionSyntaxError("the expression is empty")
     try:
@@ -63,6 +92,11 @@ def compile_condition(expression: str) -> Any:
     except (ValueError, RuntimeError, TypeError) as exc:
         message = str(exc).removeprefix(f"Failed to parse expression '{expression}': ")
         raise ConditionSyntaxError(message) from exc
+    except BaseException as exc:
+        # A panic inside the library surfaces as pyo3's PanicException, a BaseException.
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise ConditionSyntaxError(f"the CEL parser gave up: {exc}") from None
 
 
 def unknown_variables(program: Any, expression: str) -> list[str]:
@@ -91,7 +125,7 @@ class ConditionScope:
     (a plugin node building one at run time) is compiled on first use and cached.
     """
 
-    __slots__ = ("_base", "_contexts", "_programs", "errors")
+    __slots__ = ("_activations", "_base", "_contexts", "_programs", "errors")
 
     def __init__(
         self,
@@ -112,22 +146,38 @@ class ConditionScope:
         # identity (payloads are dicts, so events are unhashable); the event is kept
         # alongside so its id cannot be reused while the scope lives.
         self._contexts: dict[int, tuple[EventView | None, Any]] = {}
+        self._activations: dict[int, tuple[EventView | None, dict[str, Any]]] = {}
         self.errors: list[ConditionError] = []
+
+    def _activation(self, event: EventView | None) -> dict[str, Any]:
+        key = id(event)
+        found = self._activations.get(key)
+        if found is None:
+            found = self._activations[key] = (
+                event,
+                {**self._base, "event": event_activation(event)},
+            )
+        return found[1]
 
     def _context(self, event: EventView | None) -> Any:
         key = id(event)
         found = self._contexts.get(key)
         if found is None:
             context = cel.Context()
-            context.update({**self._base, "event": event_activation(event)})
+            context.update(self._activation(event))
             found = self._contexts[key] = (event, context)
         return found[1]
+
+    def _run(self, expression: str, event: EventView | None) -> Any:
+        program = self._programs.get(expression) or compile_condition(expression)
+        if isinstance(program, ExternalProgram):
+            return program.run(self._activation(event))
+        return program.execute(self._context(event))
 
     def evaluate(self, expression: str, event: EventView | None) -> bool:
         """Evaluate ``expression``; any error or non-bool result counts as ``False``."""
         try:
-            program = self._programs.get(expression) or compile_condition(expression)
-            result = program.execute(self._context(event))
+            result = self._run(expression, event)
         except Exception as exc:  # the CEL library raises several types; none may escape
             self.errors.append(ConditionError(expression=expression, error=_describe(exc)))
             return False

@@ -25,6 +25,8 @@ Issue codes (severity):
 - ``unknown_handle`` (warning): the source handle is not one the node type offers.
 - ``cel_syntax`` (error) / ``cel_unknown_variable`` (warning): a condition that does
   not compile, or that starts from a name other than contact, event, vars or now.
+- ``cel_too_complex`` (error): a condition over the length, nesting or comprehension
+  limits (:mod:`aisle.engine.condition_limits`); it is never compiled.
 - ``invalid_settings`` (error): journey settings that cannot work (e.g. an exit with no
   event type, ``max_transitions`` below 1).
 - ``no_entry`` (warning): neither an entry event nor manual enrollment is allowed.
@@ -42,8 +44,10 @@ from typing import Any, Literal
 import msgspec
 
 from aisle.domain.journey import Edge, Graph, Step
+from aisle.engine.condition_limits import limit_violation
 from aisle.engine.conditions import (
     ConditionSyntaxError,
+    ConditionTooComplex,
     cel_fields,
     compile_condition,
     unknown_variables,
@@ -58,6 +62,7 @@ __all__ = [
     "Issue",
     "Severity",
     "analyse",
+    "condition_limit_issues",
     "decode_config",
     "validate",
 ]
@@ -211,6 +216,15 @@ def _condition(
 ) -> None:
     try:
         program = compile_condition(expression)
+    except ConditionTooComplex as exc:
+        analysis.add(
+            "cel_too_complex",
+            "error",
+            f"{what}: the condition in {path!r} is too complex: {exc}",
+            field=path,
+            **where,
+        )
+        return
     except ConditionSyntaxError as exc:
         analysis.add(
             "cel_syntax",
@@ -571,6 +585,55 @@ def _cycles(nodes: list[str], edges: Mapping[str, list[Edge]]) -> list[list[str]
                     order = {n: i for i, n in enumerate(nodes)}
                     result.append(sorted(component, key=order.__getitem__))
     return result
+
+
+def condition_limit_issues(graph: Graph, registry: Registry) -> list[Issue]:
+    """The ``cel_too_complex`` issues of ``graph``, found without compiling anything.
+
+    What an API refuses to store: only the conditions :func:`analyse` would compile
+    (those of configs that decode, and the entry and exit filters) are looked at.
+    """
+    scratch = Analysis()
+    # (expression, step id, edge id, what, field)
+    found: list[tuple[str, str | None, str | None, str, str]] = []
+    for step in graph.steps:
+        node_type = registry.node_type(step.type)
+        config = node_type and _decode(scratch, node_type.config, step.config, {}, "")
+        found += [
+            (expression, step.id, None, _step_label(step), f"config.{path}")
+            for path, expression in (cel_fields(config) if config is not None else ())
+        ]
+    for edge in graph.edges:
+        trigger = registry.trigger_type(edge.trigger)
+        config = trigger and _decode(scratch, trigger.config, edge.config, {}, "")
+        found += [
+            (expression, None, edge.id, f"edge {edge.id!r}", f"config.{path}")
+            for path, expression in (cel_fields(config) if config is not None else ())
+        ]
+    settings = graph.settings
+    if settings.entry.filter is not None:
+        found.append(
+            (settings.entry.filter, None, None, "the entry criteria", "settings.entry.filter")
+        )
+    for index, exit_ in enumerate(settings.exits):
+        if exit_.filter is not None:
+            name = f"exit {exit_.name or index!r}"
+            found.append((exit_.filter, None, None, name, f"settings.exits[{index}].filter"))
+    issues: list[Issue] = []
+    for expression, node_id, edge_id, what, path in found:
+        violation = limit_violation(expression)
+        if violation is not None:
+            issues.append(
+                Issue(
+                    code="cel_too_complex",
+                    severity="error",
+                    message=f"{what}: the condition in {path!r} is too complex: {violation}",
+                    node_id=node_id,
+                    edge_id=edge_id,
+                    field=path,
+                )
+            )
+    return issues
 
 
 def validate(graph: Graph, registry: Registry) -> list[Issue]:
