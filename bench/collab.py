@@ -20,6 +20,7 @@ import os
 import statistics
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -141,14 +142,20 @@ async def fan_out(messages: int, clients: int = CLIENTS) -> tuple[float, list[fl
         await run_migrations(db)
         _, journey_id, token = await _studio(Store(db, SystemClock()), 1)
         await db.close()
+        # Channels of its own, so a live Aisle on the same Redis hears none of this.
+        namespace = f"aisle-bench-{uuid.uuid4().hex[:8]}"
         env = {
             "AISLE_DATABASE_URL": url,
             "AISLE_REDIS_URL": REDIS_URL,
+            "AISLE_QUEUE_NAMESPACE": namespace,
             "AISLE_SECRET_KEY": SECRET_KEY,
             "AISLE_DATA_DIR": tmp,
             "AISLE_RATE_LIMIT": "0/second",
         }
-        async with serve_in_process(env) as base, LiveHub.over_redis(REDIS_URL) as publisher:
+        async with (
+            serve_in_process(env) as base,
+            LiveHub.over_redis(REDIS_URL, namespace=namespace) as publisher,
+        ):
             ws_url = base.replace("http://", "ws://") + f"/api/v1/journeys/{journey_id}/live"
             headers = {"Authorization": f"Bearer {token}"}
             sockets = [await ws_connect(ws_url, additional_headers=headers) for _ in range(clients)]

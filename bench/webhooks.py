@@ -26,7 +26,7 @@ from bench.services import fresh_postgres
 
 __all__ = ["deliver_webhooks", "webhook_delivery"]
 
-# Database 0: the test fixtures flush 1 to 15; a unique queue namespace keeps runs apart.
+# A unique queue namespace keeps runs apart (and from a live Aisle on the same Redis).
 REDIS_URL = os.environ.get("AISLE_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 SECRET_KEY = "YmVuY2gtb25seS1rZXktYmVuY2gtb25seS1rZXktYmU="

@@ -20,7 +20,6 @@ import subprocess
 import sys
 import threading
 import uuid
-import zlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -246,25 +245,53 @@ def settings(db: Database, tmp_path: Path) -> Settings:
 # -- redis -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def redis_url(xdist_worker: str, test_run_id: str) -> Iterator[str]:
-    """A Redis database number (1 to 15) of this worker's, flushed before the test.
+@pytest.fixture(scope="session")
+def redis_namespace(xdist_worker: str, test_run_id: str) -> str:
+    """The key prefix of this run's worker on the shared Redis (``AISLE_QUEUE_NAMESPACE``):
+    every key and channel a test makes starts with ``<namespace>:``."""
+    return f"aisle-test-{test_run_id}-{xdist_worker}"
 
-    The number is derived from the run and the worker, so parallel runs on one machine
-    rarely meet; tests also give their queues a unique namespace (``queue_namespace``).
+
+@pytest.fixture
+def redis_url(redis_namespace: str) -> Iterator[str]:
+    """The test Redis, shared with anything else running there (a live Aisle included).
+
+    Tests give every Redis user :func:`redis_namespace` (``queue_namespace``,
+    ``AISLE_QUEUE_NAMESPACE``, the hub's and rate limiter's ``namespace``), and only
+    keys under it are deleted, before and after the test: nothing else is flushed.
     """
     if not _reachable(REDIS_BASE_URL, 6379):
         service_unavailable("Redis", REDIS_BASE_URL)
+    _delete_namespace(REDIS_BASE_URL, redis_namespace)
+    yield REDIS_BASE_URL
+    _delete_namespace(REDIS_BASE_URL, redis_namespace)
+
+
+def _delete_namespace(url: str, namespace: str) -> None:
     import redis
 
-    index = zlib.crc32(f"{test_run_id}:{xdist_worker}".encode()) % 15 + 1
-    url = f"{REDIS_BASE_URL.rstrip('/')}/{index}"
     client = redis.Redis.from_url(url)
     try:
-        client.flushdb()
+        # The colon keeps gw1's prefix from matching gw10's keys.
+        for batch in _batched(client.scan_iter(match=f"{_glob_escape(namespace)}:*", count=500)):
+            client.delete(*batch)
     finally:
         client.close()
-    yield url
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
+
+
+def _batched(items: Iterator[Any], size: int = 500) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 # -- runtime and jobs ------------------------------------------------------------------

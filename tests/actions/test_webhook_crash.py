@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,14 +56,18 @@ async def _until(predicate: object, what: str, seconds: float = 60.0) -> None:
     "db", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
 async def test_killed_worker_loses_no_webhook_and_duplicates_no_success(
-    db: Database, settings: Settings, redis_url: str, receiver: HTTPReceiver
+    db: Database,
+    settings: Settings,
+    redis_url: str,
+    redis_namespace: str,
+    receiver: HTTPReceiver,
 ) -> None:
     environ = {
         "AISLE_DATABASE_URL": db.url,
         "AISLE_REDIS_URL": redis_url,
         "AISLE_SECRET_KEY": settings.secret_key,
         "AISLE_DATA_DIR": settings.data_dir,
-        "AISLE_QUEUE_NAMESPACE": f"aisle-crash-{uuid.uuid4().hex[:8]}",
+        "AISLE_QUEUE_NAMESPACE": redis_namespace,
         "AISLE_WORKER_THREADS": str(IN_FLIGHT),
         "AISLE_LEASE_GRACE_SECONDS": "1",
         "AISLE_REDISPATCH_SECONDS": "1",

@@ -224,11 +224,13 @@ async def test_rate_limit_per_token_in_memory(
 
 @pytest.mark.redis
 async def test_rate_limit_per_token_in_redis_is_shared_between_processes(
-    store: Store, registry: Registry, tmp_path: Path, redis_url: str
+    store: Store, registry: Registry, tmp_path: Path, redis_url: str, redis_namespace: str
 ) -> None:
-    await _exhaust(store, registry, tmp_path, RedisRateLimiter(redis_url))
+    limiter = RedisRateLimiter(redis_url, namespace=redis_namespace)
+    await _exhaust(store, registry, tmp_path, limiter)
     # a second limiter (another API process) sees the same counts
-    one, two = RedisRateLimiter(redis_url), RedisRateLimiter(redis_url)
+    one = RedisRateLimiter(redis_url, namespace=redis_namespace)
+    two = RedisRateLimiter(redis_url, namespace=redis_namespace)
     try:
         first = await one.hit("token:shared", 2, 3600)
         again = await two.hit("token:shared", 2, 3600)

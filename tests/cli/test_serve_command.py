@@ -119,12 +119,12 @@ async def test_serve_answers_healthz_and_prints_the_dashboard_and_a_working_toke
 
 @pytest.mark.redis
 async def test_with_redis_serve_leaves_the_jobs_to_workers_and_schedulers(
-    tmp_path: Path, redis_url: str
+    tmp_path: Path, redis_url: str, redis_namespace: str
 ) -> None:
     env = clean_env(
         AISLE_REDIS_URL=redis_url,
         AISLE_SECRET_KEY="c2VydmUtdGVzdC1rZXktc2VydmUtdGVzdC1rZXktc2U=",
-        AISLE_QUEUE_NAMESPACE=f"aisle-serve-{tmp_path.name}",
+        AISLE_QUEUE_NAMESPACE=redis_namespace,
     )
     async with serving(tmp_path / "data", "--port", "0", env=env) as served:
         assert served.lines[0].endswith("jobs: aisle worker + aisle scheduler (Redis))")

@@ -40,7 +40,12 @@ async def test_worker_and_scheduler_need_redis(tmp_path: Path) -> None:
 
 
 async def test_a_queued_run_goes_through_scheduler_redis_and_worker(
-    store: Store, registry: Registry, settings: Settings, redis_url: str, tmp_path: Path
+    store: Store,
+    registry: Registry,
+    settings: Settings,
+    redis_url: str,
+    redis_namespace: str,
+    tmp_path: Path,
 ) -> None:
     org = await store.organizations.create(slug="procs", name="Processes")
     scope = store.for_org(org)
@@ -58,7 +63,7 @@ async def test_a_queued_run_goes_through_scheduler_redis_and_worker(
         AISLE_SECRET_KEY=settings.secret_key,
         AISLE_DATA_DIR=str(tmp_path),
         AISLE_POLL_INTERVAL_SECONDS="0.1",
-        AISLE_QUEUE_NAMESPACE=f"aisle-cli-{tmp_path.name}",
+        AISLE_QUEUE_NAMESPACE=redis_namespace,
         AISLE_WORKER_THREADS="2",
     )
     processes = [

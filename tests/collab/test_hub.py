@@ -82,10 +82,15 @@ async def test_a_slow_subscriber_is_told_it_overflowed():
 
 
 @pytest.mark.redis
-async def test_redis_fan_out_between_two_hubs_loses_nothing_after_subscribe(redis_url: str):
+async def test_redis_fan_out_between_two_hubs_loses_nothing_after_subscribe(
+    redis_url: str, redis_namespace: str
+):
     # Two hubs on one Redis stand for two API processes. Whatever A publishes right
     # after B's subscribe returned reaches B: the barrier closed the subscribe gap.
-    async with LiveHub.over_redis(redis_url) as a, LiveHub.over_redis(redis_url) as b:
+    async with (
+        LiveHub.over_redis(redis_url, namespace=redis_namespace) as a,
+        LiveHub.over_redis(redis_url, namespace=redis_namespace) as b,
+    ):
         for round_ in range(20):
             j = str(uuid.uuid4())
             async with b.subscribe(j) as sub:
@@ -94,8 +99,11 @@ async def test_redis_fan_out_between_two_hubs_loses_nothing_after_subscribe(redi
 
 
 @pytest.mark.redis
-async def test_redis_subscribers_come_and_go_on_one_channel(redis_url: str):
-    async with LiveHub.over_redis(redis_url) as a, LiveHub.over_redis(redis_url) as b:
+async def test_redis_subscribers_come_and_go_on_one_channel(redis_url: str, redis_namespace: str):
+    async with (
+        LiveHub.over_redis(redis_url, namespace=redis_namespace) as a,
+        LiveHub.over_redis(redis_url, namespace=redis_namespace) as b,
+    ):
         j = str(uuid.uuid4())
 
         async def one_client(n: int) -> None:
@@ -132,14 +140,14 @@ async def test_publishing_without_redis_is_logged_not_raised(caplog: pytest.LogC
 
 @pytest.mark.redis
 async def test_a_dropped_redis_connection_is_rebuilt_and_subscribers_told_to_refetch(
-    redis_url: str,
+    redis_url: str, redis_namespace: str
 ):
     import redis.asyncio as aioredis
 
     name = f"aisle-test-{uuid.uuid4().hex[:8]}"
     async with (
-        LiveHub.over_redis(redis_url) as a,
-        LiveHub.over_redis(redis_url, client_name=name) as b,
+        LiveHub.over_redis(redis_url, namespace=redis_namespace) as a,
+        LiveHub.over_redis(redis_url, client_name=name, namespace=redis_namespace) as b,
     ):
         j = str(uuid.uuid4())
         async with b.subscribe(j) as sub:

@@ -266,7 +266,12 @@ async def _sse_events(stream: httpx.Response) -> AsyncIterator[dict[str, str]]:
 
 @pytest.mark.redis
 async def test_a_lost_redis_connection_tells_canvases_to_refetch(
-    store: Store, registry: Registry, tmp_path: Path, redis_url: str, studio: Studio
+    store: Store,
+    registry: Registry,
+    tmp_path: Path,
+    redis_url: str,
+    redis_namespace: str,
+    studio: Studio,
 ):
     import os
 
@@ -276,6 +281,7 @@ async def test_a_lost_redis_connection_tells_canvases_to_refetch(
         data_dir=str(tmp_path / "data"),
         database_url=store.db.url,
         redis_url=redis_url,
+        queue_namespace=redis_namespace,
         secret_key="dGVzdC1vbmx5LWtleS10ZXN0LW9ubHkta2V5LXRlc3Q=",
     )
     app = create_app(settings, registry, store=store, config=ApiConfig(rate_limit=0))

@@ -38,11 +38,12 @@ SECRET = "dGVzdC1vbmx5LWtleS10ZXN0LW9ubHkta2V5LXRlc3Q="
 
 @pytest.fixture
 async def two_processes(
-    store: Store, redis_url: str, tmp_path: Path
+    store: Store, redis_url: str, redis_namespace: str, tmp_path: Path
 ) -> AsyncIterator[tuple[str, str]]:
     env = {
         "AISLE_DATABASE_URL": store.db.url,
         "AISLE_REDIS_URL": redis_url,
+        "AISLE_QUEUE_NAMESPACE": redis_namespace,
         "AISLE_SECRET_KEY": SECRET,
         "AISLE_DATA_DIR": str(tmp_path / "data"),
         "AISLE_RATE_LIMIT": "0/second",
@@ -141,7 +142,13 @@ async def test_an_op_on_process_a_reaches_a_websocket_on_process_b(
 
 @pytest.mark.parametrize("db", ["postgres"], indirect=True)
 async def test_the_scheduler_sweep_is_announced_through_redis(
-    store: Store, registry: Any, redis_url: str, studio: Studio, clock: TestClock, tmp_path: Path
+    store: Store,
+    registry: Any,
+    redis_url: str,
+    redis_namespace: str,
+    studio: Studio,
+    clock: TestClock,
+    tmp_path: Path,
 ):
     from aisle.collab.sweeper import scheduler_sweeper
 
@@ -149,6 +156,7 @@ async def test_the_scheduler_sweep_is_announced_through_redis(
         data_dir=str(tmp_path / "data"),
         database_url=store.db.url,
         redis_url=redis_url,
+        queue_namespace=redis_namespace,
         secret_key=SECRET,
     )
     locks = LockRepository(studio.org.id, store.db, store.clock)
@@ -161,7 +169,7 @@ async def test_the_scheduler_sweep_is_announced_through_redis(
     )
     clock.advance(minutes=5)
     async with (
-        LiveHub.over_redis(redis_url) as api_process,
+        LiveHub.over_redis(redis_url, namespace=redis_namespace) as api_process,
         api_process.subscribe(studio.journey.id) as subscription,
         scheduler_sweeper(settings),
     ):

@@ -9,7 +9,6 @@ import os
 import signal
 import sys
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -111,12 +110,16 @@ async def _start_worker(settings: Settings, probe_url: str) -> asyncio.subproces
 @pytest.mark.slow
 @pytest.mark.redis
 async def test_sigkilled_worker_loses_no_run_and_duplicates_no_effect(
-    store: Store, settings: Settings, redis_url: str, receiver: tuple[Receiver, str]
+    store: Store,
+    settings: Settings,
+    redis_url: str,
+    redis_namespace: str,
+    receiver: tuple[Receiver, str],
 ) -> None:
     state, url = receiver
     settings = settings.with_changes(
         redis_url=redis_url,
-        queue_namespace=f"aisle-test-{uuid.uuid4().hex[:8]}",
+        queue_namespace=redis_namespace,
         lease_grace_seconds=1.0,  # lease = executor timeout (5 s) + 1 s
         broker_heartbeat_seconds=2.0,
         redispatch_seconds=3.0,  # messages prefetched by the dead worker are re-sent

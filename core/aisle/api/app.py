@@ -74,7 +74,9 @@ def create_app(
     config = config if config is not None else ApiConfig.from_environ(settings.environ)
     if limiter is None:
         limiter = (
-            RedisRateLimiter(settings.redis_url) if settings.redis_url else MemoryRateLimiter()
+            RedisRateLimiter(settings.redis_url, namespace=settings.queue_namespace)
+            if settings.redis_url
+            else MemoryRateLimiter()
         )
     if runtime is None and store is not None:
         runtime = Runtime(store, registry, settings)

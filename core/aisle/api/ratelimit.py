@@ -74,11 +74,12 @@ class MemoryRateLimiter:
 
 
 class RedisRateLimiter:
-    """Counts in Redis, shared by every API process."""
+    """Counts in Redis, shared by every API process, under ``<namespace>:ratelimit:``
+    (``AISLE_QUEUE_NAMESPACE``, so deployments sharing one Redis keep apart)."""
 
-    def __init__(self, url: str, *, prefix: str = "aisle:ratelimit:") -> None:
+    def __init__(self, url: str, *, namespace: str = "aisle") -> None:
         self._redis = aioredis.Redis.from_url(url)
-        self._prefix = prefix
+        self._prefix = f"{namespace}:ratelimit:"
 
     async def hit(self, key: str, limit: int, window: int) -> RateDecision:
         now = time.time()

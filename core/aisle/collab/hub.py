@@ -62,9 +62,10 @@ class HubUnavailable(RuntimeError):
     """The live stream cannot be set up (Redis unreachable or not answering)."""
 
 
-def channel_for(journey_id: str) -> str:
-    """The pub/sub channel of one journey (journey ids are globally unique)."""
-    return f"aisle:journey:{journey_id}"
+def channel_for(journey_id: str, namespace: str = "aisle") -> str:
+    """The pub/sub channel of one journey (journey ids are globally unique), under the
+    deployment's ``AISLE_QUEUE_NAMESPACE``."""
+    return f"{namespace}:journey:{journey_id}"
 
 
 class _ReconnectingRedisBackend(RedisChannelsPubSubBackend):
@@ -198,8 +199,10 @@ class LiveHub:
         max_backlog: int = 5000,
         barrier_timeout: float = 5.0,
         description: str = "in-process",
+        namespace: str = "aisle",
     ) -> None:
         self._redis = redis
+        self._namespace = namespace
         self._barrier_timeout = barrier_timeout
         self.description = description
         self.plugin = ChannelsPlugin(
@@ -218,15 +221,23 @@ class LiveHub:
         return cls(MemoryChannelsBackend(), **options)  # type: ignore[arg-type]
 
     @classmethod
-    def over_redis(cls, url: str, *, client_name: str = "aisle-live", **options: float) -> LiveHub:
-        """Fan-out across processes through Redis pub/sub at ``url`` (its connections
-        are named ``client_name`` in ``CLIENT LIST``)."""
+    def over_redis(
+        cls,
+        url: str,
+        *,
+        client_name: str = "aisle-live",
+        namespace: str = "aisle",
+        **options: float,
+    ) -> LiveHub:
+        """Fan-out across processes through Redis pub/sub at ``url`` on channels under
+        ``namespace`` (its connections are named ``client_name`` in ``CLIENT LIST``)."""
         redis = Redis.from_url(url, client_name=client_name)
         backend = _ReconnectingRedisBackend(redis=redis)
         hub = cls(
             backend,
             redis=redis,
             description=f"redis {redact_url(url)}",
+            namespace=namespace,
             **options,  # type: ignore[arg-type]
         )
         backend.wanted = hub._has_local_subscribers
@@ -237,7 +248,11 @@ class LiveHub:
         """Redis when ``AISLE_REDIS_URL`` is set, in-process otherwise."""
         if settings.redis_url:
             # Named per process, so an operator can tell whose connections they see.
-            return cls.over_redis(settings.redis_url, client_name=f"aisle-live-{os.getpid()}")
+            return cls.over_redis(
+                settings.redis_url,
+                client_name=f"aisle-live-{os.getpid()}",
+                namespace=settings.queue_namespace,
+            )
         return cls.in_process()
 
     @property
@@ -268,7 +283,8 @@ class LiveHub:
         failure to publish is logged, not raised (clients catch up on reconnect).
         """
         try:
-            await self.plugin.wait_published(encode_event(event), channel_for(event.journey_id))
+            channel = channel_for(event.journey_id, self._namespace)
+            await self.plugin.wait_published(encode_event(event), channel)
         except Exception as exc:
             log.warning(
                 "live stream (%s): could not publish %s for journey %s: %s",
@@ -292,7 +308,7 @@ class LiveHub:
         the module docstring); raises :class:`HubUnavailable` when that cannot be
         guaranteed.
         """
-        channel = channel_for(journey_id)
+        channel = channel_for(journey_id, self._namespace)
         # Counted before subscribing, so a concurrent unsubscribe keeps the channel;
         # the first local subscriber owns the barrier, the others wait for it.
         first = not self._local.get(channel)
