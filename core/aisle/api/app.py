@@ -15,6 +15,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from aisle.api.auth import BearerAuthMiddleware
+from aisle.api.bodies import ApiRequest, refuse_nul_in_url
 from aisle.api.collab import COLLAB_HANDLERS, collab_lifespan
 from aisle.api.config import ApiConfig
 from aisle.api.context import ApiContext
@@ -44,6 +45,7 @@ def _api_router(config: ApiConfig) -> Router:
         middleware=[DefineMiddleware(BearerAuthMiddleware)],
         security=[{"bearer": []}],
         request_max_body_size=config.max_body_bytes,
+        before_request=refuse_nul_in_url,
     )
 
 
@@ -160,6 +162,7 @@ def create_app(
             ),
         ),
         request_max_body_size=config.max_body_bytes,
+        request_class=ApiRequest,
         debug=False,
     )
 
