@@ -115,6 +115,11 @@ class ActionServices(Protocol):
         """
         ...
 
+    async def studio_secret(self, name: str) -> str | None:
+        """A secret the run's studio set through the settings API (``webhook_secret``),
+        decrypted; ``None`` when it has not set one. Never log it."""
+        ...
+
     async def crm_connection(self, provider: str | None = None) -> CRMAccess | None:
         """The organization's enabled CRM connection (of ``provider``, if named).
 

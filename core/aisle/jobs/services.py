@@ -83,6 +83,13 @@ class RunServices:
             self.run.executor, key, dict(value) if value is not None else None
         )
 
+    async def studio_secret(self, name: str) -> str | None:
+        try:
+            cipher = CredentialCipher.from_settings(self.runtime.settings)
+            return await self.scope.secrets.reveal(name, cipher)
+        except CredentialError as exc:
+            raise PermanentError(f"the studio's {name} is unusable: {exc}") from None
+
     async def crm_connection(self, provider: str | None = None) -> CRMAccess | None:
         connections = [
             c for c in await self.scope.crm_connections.list(provider=provider) if c.enabled

@@ -26,8 +26,10 @@ from aisle.storage.events import EventRepository
 from aisle.storage.executor_memory import ExecutorMemoryRepository
 from aisle.storage.journeys import JourneyRepository
 from aisle.storage.migrate import run_migrations
+from aisle.storage.operator_tokens import OperatorTokenRepository
 from aisle.storage.organizations import OrganizationRepository
 from aisle.storage.outbox import Outbox
+from aisle.storage.studio_secrets import StudioSecretRepository
 from aisle.storage.system import SystemAccess
 from aisle.storage.tasks import TaskRepository
 from aisle.storage.tokens import TokenRepository
@@ -54,6 +56,7 @@ class OrgScope:
         self.crm_connections = CRMConnectionRepository(org_id, db, clock)
         self.sync_runs = SyncRunRepository(org_id, db, clock)
         self.executor_memory = ExecutorMemoryRepository(org_id, db, clock)
+        self.secrets = StudioSecretRepository(org_id, db, clock)
 
     def __repr__(self) -> str:
         return f"OrgScope({self.org_id!r})"
@@ -66,6 +69,7 @@ class Store:
         self.db = db
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.organizations = OrganizationRepository(db, self.clock)
+        self.operator_tokens = OperatorTokenRepository(db, self.clock)
         self.system = SystemAccess(db, self.clock)
         self.outbox = Outbox(db, self.clock)
 

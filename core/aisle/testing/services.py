@@ -4,7 +4,8 @@ The suites hand it to executors in place of the worker's services; an executor t
 creates tasks or emits events can point its ``observed_effects`` fixture at
 :attr:`RecordingServices.tasks` / :attr:`RecordingServices.events`. ``memory`` stands
 in for the durable per-executor store behind ``recall``/``remember`` and is shared by
-every run, as the real store is; ``crm`` is the connection ``crm_connection`` returns.
+every run, as the real store is; ``crm`` is the connection ``crm_connection`` returns;
+``studio_secrets`` are what ``studio_secret`` returns (already decrypted).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class RecordingServices:
     tasks: list[RecordedTask] = field(default_factory=list)
     events: list[RecordedEvent] = field(default_factory=list)
     memory: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    studio_secrets: dict[str, str] = field(default_factory=dict)
 
     def for_run(self, idempotency_key: str) -> RunServices:
         """The services one action run sees (task creation is idempotent per run)."""
@@ -112,6 +114,9 @@ class RunServices:
             self.recorder.memory.pop(key, None)
         else:
             self.recorder.memory[key] = dict(value)
+
+    async def studio_secret(self, name: str) -> str | None:
+        return self.recorder.studio_secrets.get(name)
 
     async def crm_connection(self, provider: str | None = None) -> CRMAccess | None:
         crm = self.recorder.crm
