@@ -78,14 +78,13 @@ async def _deliver(url: str, runs: int, workers: int) -> tuple[float, int]:
         "AISLE_HTTP_ALLOW": "127.0.0.1/32",
         "AISLE_POLL_INTERVAL_SECONDS": "0.05",
         "AISLE_BATCH_SIZE": "500",
+        "AISLE_WEBHOOK_SECRET": SECRET,
     }
     settings = Settings.from_env(environ, create_dirs=False)
     store = await Store.open(settings, migrate=False)
     try:
         with HTTPReceiver() as receiver:
-            org = await store.organizations.create(
-                slug="bench", name="Bench Studio", settings={"webhook_secret": SECRET}
-            )
+            org = await store.organizations.create(slug="bench", name="Bench Studio")
             scope = store.for_org(org.id)
             for n in range(runs):
                 await scope.action_runs.create(

@@ -160,8 +160,13 @@ class TestWebhook(ActionExecutorSuite):
         return dict(LOCAL)
 
     @pytest.fixture
+    def services(self, settings: Mapping[str, str]) -> RecordingServices:
+        # The studio's own signing secret, as the settings API stores it.
+        return RecordingServices(settings=settings, studio_secrets={"webhook_secret": SECRET})
+
+    @pytest.fixture
     def valid_config(self, receiver: HTTPReceiver) -> Any:
-        return {"url": f"{receiver.url}/hook", "event": "journey.step", "secret": SECRET}
+        return {"url": f"{receiver.url}/hook", "event": "journey.step"}
 
     @pytest.fixture
     def secrets(self) -> Sequence[str]:
@@ -191,7 +196,7 @@ class TestWebhook(ActionExecutorSuite):
             FailureCase(
                 name="metadata address",
                 expect="permanent",
-                config={"url": "http://169.254.169.254/latest", "secret": SECRET},
+                config={"url": "http://169.254.169.254/latest"},
             ),
             FailureCase(name="receiver hangs", expect="hang", arm=receiver.hang),
         ]

@@ -21,10 +21,16 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 NEXT_SECRET = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
 
 
+@pytest.fixture(autouse=True)
+def studio_secret(action_services: RecordingServices) -> None:
+    """The studio's own signing secret (set through the settings API in production)."""
+    action_services.studio_secrets["webhook_secret"] = SECRET
+
+
 @pytest.fixture
 def config(http_receiver: HTTPReceiver, contact: dict[str, Any]) -> dict[str, Any]:
     node = {"url": f"{http_receiver.url}/hooks/aisle", "event": "booking.confirmed"}
-    return {**planned("webhook", node, contact), "secret": SECRET}
+    return planned("webhook", node, contact)
 
 
 async def test_delivery_verifies_with_an_independent_verifier(
@@ -46,7 +52,7 @@ async def test_node_payload_is_merged_into_data(
     http_receiver: HTTPReceiver, make_context: MakeContext, contact: dict[str, Any]
 ) -> None:
     node = {"url": http_receiver.url, "payload": {"stage": "booked"}}
-    config = {**planned("webhook", node, contact), "secret": SECRET, "include_contact": False}
+    config = {**planned("webhook", node, contact), "include_contact": False}
     await webhook.execute(make_context(config))
     body = json.loads(http_receiver.requests[0].body)
     assert body["data"] == {"action_run_id": "ar_run-1", "stage": "booked"}
@@ -63,11 +69,16 @@ async def test_a_tampered_body_does_not_verify(
         Webhook(new_secret()).verify(request.body, dict(request.headers))
 
 
-async def test_rotation_signs_with_every_secret(
-    http_receiver: HTTPReceiver, make_context: MakeContext, config: dict[str, Any]
+async def test_rotation_signs_with_every_operator_secret(
+    http_receiver: HTTPReceiver,
+    make_context: MakeContext,
+    config: dict[str, Any],
+    action_services: RecordingServices,
+    action_settings: dict[str, str],
 ) -> None:
-    rotating = {**config, "secret": None, "secrets": [SECRET, NEXT_SECRET]}
-    await webhook.execute(make_context(rotating))
+    action_services.studio_secrets.clear()
+    action_settings["WEBHOOK_SECRET"] = f"{SECRET}, {NEXT_SECRET}"
+    await webhook.execute(make_context(config))
     request = http_receiver.requests[0]
     assert len(request.headers["webhook-signature"].split(" ")) == 2
     for secret in (SECRET, NEXT_SECRET):
@@ -78,19 +89,28 @@ async def test_studio_and_operator_secrets(
     http_receiver: HTTPReceiver,
     make_context: MakeContext,
     config: dict[str, Any],
-    studio: dict[str, Any],
+    action_services: RecordingServices,
     action_settings: dict[str, str],
 ) -> None:
-    unsigned = {**config, "secret": None}
-    with pytest.raises(PermanentError, match=r"field 'secret'.*AISLE_WEBHOOK_SECRET"):
-        await webhook.execute(make_context(unsigned, "a"))
+    action_services.studio_secrets.clear()
+    with pytest.raises(PermanentError, match=r"no signing secret.*AISLE_WEBHOOK_SECRET"):
+        await webhook.execute(make_context(config, "a"))
     action_settings["WEBHOOK_SECRET"] = NEXT_SECRET
-    await webhook.execute(make_context(unsigned, "b"))
-    studio["settings"] = {"webhook_secret": SECRET}  # the studio's own wins over the operator's
-    await webhook.execute(make_context(unsigned, "c"))
+    await webhook.execute(make_context(config, "b"))
+    # The studio's own wins over the operator's.
+    action_services.studio_secrets["webhook_secret"] = SECRET
+    await webhook.execute(make_context(config, "c"))
     first, second = http_receiver.requests
     Webhook(NEXT_SECRET).verify(first.body, dict(first.headers))
     Webhook(SECRET).verify(second.body, dict(second.headers))
+
+
+async def test_a_malformed_studio_secret_is_named(
+    make_context: MakeContext, config: dict[str, Any], action_services: RecordingServices
+) -> None:
+    action_services.studio_secrets["webhook_secret"] = "whsec_c2hvcnQ="
+    with pytest.raises(PermanentError, match="'webhook_secret': the secret is too short"):
+        await webhook.execute(make_context(config))
 
 
 def test_signature_matches_the_specification_example() -> None:
@@ -227,8 +247,6 @@ async def test_private_destinations_are_refused_by_default(
     [
         ({"url": "ftp://example.com/x"}, "url"),
         ({"url": ""}, "url"),
-        ({"secret": "not-base64!"}, "secret"),
-        ({"secret": "whsec_c2hvcnQ="}, "secret"),
         ({"headers": {"Webhook-Signature": "forged"}}, "headers"),
         ({"timeout_seconds": 0}, "timeout_seconds"),
         ({"payload": "not an object"}, "payload"),

@@ -74,12 +74,11 @@ async def test_killed_worker_loses_no_webhook_and_duplicates_no_success(
         "AISLE_BROKER_HEARTBEAT_SECONDS": "5",
         "AISLE_POLL_INTERVAL_SECONDS": "0.05",
         "AISLE_HTTP_ALLOW": "127.0.0.1/32",
+        "AISLE_WEBHOOK_SECRET": SECRET,
     }
     worker_settings = Settings.from_env(environ, create_dirs=False)
     store = Store(db)  # the real clock, as the worker processes use
-    org = await store.organizations.create(
-        slug="crash", name="Crash Studio", settings={"webhook_secret": SECRET}
-    )
+    org = await store.organizations.create(slug="crash", name="Crash Studio")
     scope = store.for_org(org.id)
     keys = [f"crash-{n}" for n in range(RUNS)]
     runs = {}

@@ -19,6 +19,7 @@ from aisle.jobs.embedded import drain
 from aisle.plugins.manager import Registry
 from aisle.runtime.service import Runtime
 from aisle.settings import Settings
+from aisle.storage.credentials import CredentialCipher
 from aisle.storage.store import Store
 from aisle.testing.http_server import HTTPReceiver, Reply
 
@@ -41,11 +42,12 @@ def runtime(store: Store, registry: Registry, settings: Settings, clock: TestClo
 
 async def _studio(runtime: Runtime) -> str:
     org = await runtime.store.organizations.create(
-        slug="golden-hour",
-        name="Golden Hour",
-        timezone="Europe/London",
-        settings={"webhook_secret": SECRET},
+        slug="golden-hour", name="Golden Hour", timezone="Europe/London"
     )
+    # The studio's own secret, encrypted as the settings API stores it; the worker's
+    # services decrypt it for the executor.
+    cipher = CredentialCipher.from_settings(runtime.settings)
+    await runtime.scope(org.id).secrets.put("webhook_secret", SECRET, cipher)
     return org.id
 
 

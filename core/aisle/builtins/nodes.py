@@ -8,6 +8,7 @@ decide when the client moves on.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -38,6 +39,7 @@ __all__ = [
     "VENDOR_ACTION",
     "WAIT",
     "WEBHOOK",
+    "WEBHOOK_RESERVED_HEADERS",
     "ClientActionConfig",
     "CrmUpdateConfig",
     "DecisionConfig",
@@ -48,6 +50,7 @@ __all__ = [
     "VendorActionConfig",
     "WaitConfig",
     "WebhookConfig",
+    "webhook_header_problem",
 ]
 
 _Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -354,12 +357,66 @@ PAYMENT = NodeType(
 # -- webhook / crm_update -------------------------------------------------------------
 
 
+_HeaderName = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$", description="A header name.")
+]
+_HeaderValue = Annotated[str, msgspec.Meta(max_length=1000, pattern=r"^[^\r\n]*$")]
+
+WEBHOOK_RESERVED_HEADERS = frozenset(
+    {"webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "content-length"}
+    | {"host", "user-agent", "transfer-encoding", "connection"}
+)
+"""Headers the webhook executor sets itself (signing, framing)."""
+
+_CREDENTIAL_HEADER = re.compile(
+    r"(^|-)(authorization|cookie|auth|token|secret|password|passwd|api-?key|key|signature|"
+    r"credentials?|session)(-|$)",
+    re.IGNORECASE,
+)
+
+
+def webhook_header_problem(name: str) -> str | None:
+    """Why a webhook step may not set header ``name`` (``None``: it may).
+
+    A journey's config is stored in clear, versioned for ever, exported and shown to
+    every viewer by ``GET /flow``, so a header that carries a credential does not
+    belong there: the receiver authenticates Aisle by the Standard Webhooks signature
+    made with the studio's secret instead.
+    """
+    lowered = name.lower()
+    if lowered in WEBHOOK_RESERVED_HEADERS:
+        return f"{name!r} is set by Aisle itself (signing and framing headers)"
+    if _CREDENTIAL_HEADER.search(lowered):
+        return (
+            f"{name!r} looks like a credential, and step config is stored and shown in "
+            "clear; receivers verify the webhook-signature made with the studio's "
+            "webhook secret (PATCH /api/v1/settings) instead"
+        )
+    return None
+
+
 class WebhookConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """POST a signed JSON event to ``url``."""
+    """POST a signed JSON event to ``url``.
+
+    The request is signed (Standard Webhooks) with the studio's webhook secret, or the
+    operator's ``AISLE_WEBHOOK_SECRET``; a step has no secret of its own, and
+    ``headers`` may not carry credentials (see :func:`webhook_header_problem`).
+    """
 
     url: Annotated[str, msgspec.Meta(pattern=r"^https?://\S+$", max_length=2000)]
     event: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] = "journey.step"
     payload: dict[str, Any] = {}
+    include_contact: Annotated[
+        bool, msgspec.Meta(description="Send the contact's details in the payload.")
+    ] = True
+    headers: Annotated[dict[_HeaderName, _HeaderValue], msgspec.Meta(max_length=20)] = {}
+    timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=50)] = 10.0
+
+    def __post_init__(self) -> None:
+        for name in self.headers:
+            problem = webhook_header_problem(name)
+            if problem is not None:
+                raise ValueError(f"`headers`: {problem}")
 
 
 def _webhook(ctx: NodeContext) -> NodeOutcome:
@@ -368,7 +425,14 @@ def _webhook(ctx: NodeContext) -> NodeOutcome:
         actions=[
             ActionRequest(
                 executor="webhook",
-                config={"url": config.url, "event": config.event, "payload": config.payload},
+                config={
+                    "url": config.url,
+                    "event": config.event,
+                    "payload": config.payload,
+                    "include_contact": config.include_contact,
+                    "headers": dict(config.headers),
+                    "timeout_seconds": config.timeout_seconds,
+                },
             )
         ]
     )

@@ -8,8 +8,12 @@ Outcomes: 2xx succeeds; 408, 425, 429, 5xx, timeouts and network errors retry,
 honouring ``Retry-After``; 410 Gone disables the endpoint (remembered, so later runs to
 the same URL fail at once without a request); redirects are not followed and, like
 other 4xx, fail without retry. The destination passes :mod:`aisle.http`'s SSRF guard.
-The secret comes from the config (``secret``, or ``secrets`` while rotating) or the
-operator setting ``AISLE_WEBHOOK_SECRET`` (comma-separated).
+
+The signing secret is the studio's own (``webhook_secret``, set through the studio
+settings API and stored encrypted, read through ``ActionServices.studio_secret``), else
+the operator's ``AISLE_WEBHOOK_SECRET`` (comma-separated while rotating). An action has
+no secret of its own: journey configs are stored and shown in clear. Publishing a
+journey with a webhook step and neither secret is refused (:func:`check`).
 """
 
 from __future__ import annotations
@@ -21,15 +25,33 @@ from typing import Annotated, Any
 import httpx
 import msgspec
 
-from aisle import ActionContext, ActionExecutor, ActionResult, PermanentError
+from aisle import (
+    ActionContext,
+    ActionExecutor,
+    ActionResult,
+    CheckContext,
+    ConfigProblem,
+    PermanentError,
+)
 from aisle import http as aisle_http
 from aisle_actions.configs import decode_config
 from aisle_actions.http_errors import error_for_exception, error_for_status
 from aisle_actions.signing import decode_secret, sign
 
-__all__ = ["EXECUTOR", "USER_AGENT", "WebhookConfig", "endpoint_key", "execute", "payload"]
+__all__ = [
+    "EXECUTOR",
+    "STUDIO_SECRET",
+    "USER_AGENT",
+    "WebhookConfig",
+    "check",
+    "endpoint_key",
+    "execute",
+    "payload",
+]
 
 NAME = "webhook"
+STUDIO_SECRET = "webhook_secret"  # noqa: S105 (the name of the studio secret, not one)
+_STUDIO_SECRET_SET = "webhook_secret_fingerprint"  # noqa: S105 (a studio setting's name)
 USER_AGENT = "Aisle-Webhooks/0.1"
 _RESERVED = frozenset(
     {
@@ -39,6 +61,9 @@ _RESERVED = frozenset(
         "content-type",
         "content-length",
         "host",
+        "user-agent",
+        "transfer-encoding",
+        "connection",
     }
 )
 
@@ -49,12 +74,10 @@ class WebhookConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ``event`` is the payload's ``type``; ``payload`` is merged into its ``data`` next
     to the contact (unless ``include_contact`` is false). ``headers`` are extra request
     headers; the signing headers cannot be overridden. ``timeout_seconds`` bounds the
-    whole request.
+    whole request. The fields are the ``webhook`` node's, which plans this action.
     """
 
     url: str = ""
-    secret: str | None = None
-    secrets: list[str] = []
     event: str = "journey.step"
     payload: dict[str, Any] = {}
     include_contact: bool = True
@@ -79,30 +102,19 @@ def _check_url(url: str) -> httpx.URL:
     return parsed
 
 
-def _studio_secrets(studio: Mapping[str, Any]) -> list[str]:
-    settings = studio.get("settings")
-    for source in (studio, settings if isinstance(settings, Mapping) else {}):
-        value = source.get("webhook_secrets") or source.get("webhook_secret")
-        if isinstance(value, str) and value:
-            return [value]
-        if isinstance(value, list | tuple):
-            return [str(v) for v in value if v]
-    return []
-
-
-def _secrets(config: WebhookConfig, studio: Mapping[str, Any], setting: str | None) -> list[str]:
-    """The config's secrets, else the studio's (settings), else the operator's."""
-    chosen = [*config.secrets, *([config.secret] if config.secret else [])]
-    source = "config field 'secrets'" if config.secrets else "config field 'secret'"
-    if not chosen:
-        chosen, source = _studio_secrets(studio), "studio setting 'webhook_secret'"
-    if not chosen and setting:
+async def _secrets(ctx: ActionContext) -> list[str]:
+    """The studio's secret, else the operator's (several while rotating)."""
+    studio = await ctx.services.studio_secret(STUDIO_SECRET)
+    if studio:
+        chosen, source = [studio], "studio setting 'webhook_secret'"
+    else:
+        setting = ctx.services.setting("webhook_secret") or ""
         chosen = [s.strip() for s in setting.split(",") if s.strip()]
         source = "setting AISLE_WEBHOOK_SECRET"
     if not chosen:
         raise PermanentError(
-            "webhook config field 'secret': a whsec_ signing secret is required (in the "
-            "action, the studio's webhook_secret setting or AISLE_WEBHOOK_SECRET)"
+            "webhook: no signing secret; the studio sets its "
+            "webhook_secret (PATCH /api/v1/settings) or the operator sets AISLE_WEBHOOK_SECRET"
         )
     for secret in chosen:
         try:
@@ -110,6 +122,21 @@ def _secrets(config: WebhookConfig, studio: Mapping[str, Any], setting: str | No
         except ValueError as exc:
             raise PermanentError(f"webhook {source}: the secret {exc}") from None
     return chosen
+
+
+def check(config: Any, context: CheckContext) -> list[ConfigProblem]:
+    """Publishing refuses a webhook step no run could sign (the problem names
+    ``secret``: the signing secret the step needs, which the studio provides)."""
+    if context.studio.get(_STUDIO_SECRET_SET) or context.setting("webhook_secret"):
+        return []
+    return [
+        ConfigProblem(
+            field="secret",
+            code="missing_secret",
+            message="no webhook signing secret: the studio sets its webhook_secret "
+            "(PATCH /api/v1/settings) or the operator sets AISLE_WEBHOOK_SECRET",
+        )
+    ]
 
 
 def _contact(contact: Mapping[str, Any]) -> dict[str, Any]:
@@ -157,7 +184,7 @@ async def execute(ctx: ActionContext) -> ActionResult:
             f"webhook endpoint {url.host} is disabled: it answered 410 Gone at "
             f"{disabled.get('at')}; point the action at a new URL"
         )
-    signing_secrets = _secrets(config, ctx.studio, services.setting("webhook_secret"))
+    signing_secrets = await _secrets(ctx)
     extra = _headers(config)
     body = msgspec.json.encode(payload(config, ctx))
     timestamp = int(ctx.now.timestamp())
@@ -207,6 +234,7 @@ EXECUTOR = ActionExecutor(
     description="POST a signed JSON payload (Standard Webhooks) to a URL.",
     execute=execute,
     config=WebhookConfig,
+    check=check,
     max_attempts=8,
     timeout_seconds=60.0,
 )
