@@ -91,17 +91,23 @@ class EmbeddedJobs:
             self._task = asyncio.create_task(self._loop(), name="aisle-embedded-jobs")
 
     async def stop(self, *, grace: float = 10.0) -> None:
-        """Stop the loop and wait (up to ``grace`` seconds) for runs in progress.
+        """Stop the loop and wait (up to ``grace`` seconds) for its pass and the runs in
+        progress to finish.
 
-        Runs still going after that are cancelled; their claims expire and they are
-        retried on the next start, like after a crash.
+        Whatever is still going after that is cancelled; claims of cancelled runs expire
+        and they are retried on the next start, like after a crash.
         """
         self._stopping = True
         self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Not cancelled at once: a cancellation landing between piccolo taking a pool
+            # connection and its BEGIN never gives the connection back, and closing the
+            # pool then waits for it. The loop sees ``_stopping`` after its pass.
+            done, _ = await asyncio.wait({self._task}, timeout=grace)
+            if not done:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
         if self._running:
             _, pending = await asyncio.wait(self._running, timeout=grace)
@@ -142,5 +148,7 @@ class EmbeddedJobs:
             if busy:
                 continue
             self._wake.clear()
+            if self._stopping:  # stop() woke us before the clear
+                return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)
