@@ -22,6 +22,7 @@ from aisle.api.context import ApiContext
 from aisle.api.deps import dependencies
 from aisle.api.health import healthz
 from aisle.api.problems import exception_handlers
+from aisle.api.query_params import refuse_unknown_query
 from aisle.api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from aisle.api.routes import API_CONTROLLERS
 from aisle.clock import Clock
@@ -43,6 +44,7 @@ def _api_router(config: ApiConfig) -> Router:
         route_handlers=[*API_CONTROLLERS, *COLLAB_HANDLERS],
         dependencies=dependencies,
         middleware=[DefineMiddleware(BearerAuthMiddleware)],
+        guards=[refuse_unknown_query],
         security=[{"bearer": []}],
         request_max_body_size=config.max_body_bytes,
         before_request=refuse_nul_in_url,

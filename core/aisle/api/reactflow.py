@@ -8,7 +8,9 @@ and an edge's ``id``, ``source``, ``target``, handles, ``label`` and ``data.trig
 (``width``, ``parentId``, ``style``, ``markerEnd``, …) and unknown keys inside
 ``data`` are kept in ``Step.ui`` / ``Edge.ui`` so they round-trip. Runtime-only fields
 React Flow adds (``selected``, ``dragging``, ``measured``, ``resizing``, ``internals``)
-and keys it does not define are accepted and dropped.
+and keys it does not define are accepted and dropped. Any optional field may be
+``null`` (a client serialising its state as-is sends ``label: null``): ``null`` means
+not set, as in React Flow, so it is not kept and a ``null`` label is an empty one.
 """
 
 from __future__ import annotations
@@ -78,31 +80,31 @@ class FlowNode(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True)
     id: ElementId
     position: XYPosition
     data: dict[str, Any]
-    type: str | UnsetType = UNSET
-    source_position: HandlePosition | UnsetType = UNSET
-    target_position: HandlePosition | UnsetType = UNSET
-    hidden: bool | UnsetType = UNSET
-    draggable: bool | UnsetType = UNSET
-    selectable: bool | UnsetType = UNSET
-    connectable: bool | UnsetType = UNSET
-    deletable: bool | UnsetType = UNSET
-    focusable: bool | UnsetType = UNSET
-    drag_handle: str | UnsetType = UNSET
-    width: Annotated[float, Meta(ge=0, le=1e6)] | UnsetType = UNSET
-    height: Annotated[float, Meta(ge=0, le=1e6)] | UnsetType = UNSET
-    initial_width: Annotated[float, Meta(ge=0, le=1e6)] | UnsetType = UNSET
-    initial_height: Annotated[float, Meta(ge=0, le=1e6)] | UnsetType = UNSET
-    parent_id: str | UnsetType = UNSET
-    z_index: int | UnsetType = UNSET
+    type: str | UnsetType | None = UNSET
+    source_position: HandlePosition | UnsetType | None = UNSET
+    target_position: HandlePosition | UnsetType | None = UNSET
+    hidden: bool | UnsetType | None = UNSET
+    draggable: bool | UnsetType | None = UNSET
+    selectable: bool | UnsetType | None = UNSET
+    connectable: bool | UnsetType | None = UNSET
+    deletable: bool | UnsetType | None = UNSET
+    focusable: bool | UnsetType | None = UNSET
+    drag_handle: str | UnsetType | None = UNSET
+    width: Annotated[float, Meta(ge=0, le=1e6)] | UnsetType | None = UNSET
+    height: Annotated[float, Meta(ge=0, le=1e6)] | UnsetType | None = UNSET
+    initial_width: Annotated[float, Meta(ge=0, le=1e6)] | UnsetType | None = UNSET
+    initial_height: Annotated[float, Meta(ge=0, le=1e6)] | UnsetType | None = UNSET
+    parent_id: str | UnsetType | None = UNSET
+    z_index: int | UnsetType | None = UNSET
     extent: Literal["parent"] | CoordinateExtent | UnsetType | None = UNSET
-    expand_parent: bool | UnsetType = UNSET
-    aria_label: str | UnsetType = UNSET
-    aria_role: str | UnsetType = UNSET
-    origin: Pair | UnsetType = UNSET
-    handles: list[dict[str, Any]] | UnsetType = UNSET
-    style: dict[str, Any] | UnsetType = UNSET
-    class_name: str | UnsetType = UNSET
-    dom_attributes: dict[str, Any] | UnsetType = UNSET
+    expand_parent: bool | UnsetType | None = UNSET
+    aria_label: str | UnsetType | None = UNSET
+    aria_role: str | UnsetType | None = UNSET
+    origin: Pair | UnsetType | None = UNSET
+    handles: list[dict[str, Any]] | UnsetType | None = UNSET
+    style: dict[str, Any] | UnsetType | None = UNSET
+    class_name: str | UnsetType | None = UNSET
+    dom_attributes: dict[str, Any] | UnsetType | None = UNSET
 
 
 class FlowEdge(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
@@ -115,32 +117,32 @@ class FlowEdge(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True)
     id: ElementId
     source: ElementId
     target: ElementId
-    type: str | UnsetType = UNSET
+    type: str | UnsetType | None = UNSET
     source_handle: str | UnsetType | None = UNSET
     target_handle: str | UnsetType | None = UNSET
-    label: str | UnsetType = UNSET
-    data: dict[str, Any] | UnsetType = UNSET
-    animated: bool | UnsetType = UNSET
-    hidden: bool | UnsetType = UNSET
-    deletable: bool | UnsetType = UNSET
-    selectable: bool | UnsetType = UNSET
-    focusable: bool | UnsetType = UNSET
-    reconnectable: bool | Literal["source", "target"] | UnsetType = UNSET
-    marker_start: str | dict[str, Any] | UnsetType = UNSET
-    marker_end: str | dict[str, Any] | UnsetType = UNSET
-    z_index: int | UnsetType = UNSET
-    aria_label: str | UnsetType = UNSET
-    aria_role: str | UnsetType = UNSET
-    interaction_width: float | UnsetType = UNSET
-    label_style: dict[str, Any] | UnsetType = UNSET
-    label_show_bg: bool | UnsetType = UNSET
-    label_bg_style: dict[str, Any] | UnsetType = UNSET
-    label_bg_padding: Pair | UnsetType = UNSET
-    label_bg_border_radius: float | UnsetType = UNSET
-    style: dict[str, Any] | UnsetType = UNSET
-    class_name: str | UnsetType = UNSET
-    path_options: dict[str, Any] | UnsetType = UNSET
-    dom_attributes: dict[str, Any] | UnsetType = UNSET
+    label: str | UnsetType | None = UNSET
+    data: dict[str, Any] | UnsetType | None = UNSET
+    animated: bool | UnsetType | None = UNSET
+    hidden: bool | UnsetType | None = UNSET
+    deletable: bool | UnsetType | None = UNSET
+    selectable: bool | UnsetType | None = UNSET
+    focusable: bool | UnsetType | None = UNSET
+    reconnectable: bool | Literal["source", "target"] | UnsetType | None = UNSET
+    marker_start: str | dict[str, Any] | UnsetType | None = UNSET
+    marker_end: str | dict[str, Any] | UnsetType | None = UNSET
+    z_index: int | UnsetType | None = UNSET
+    aria_label: str | UnsetType | None = UNSET
+    aria_role: str | UnsetType | None = UNSET
+    interaction_width: float | UnsetType | None = UNSET
+    label_style: dict[str, Any] | UnsetType | None = UNSET
+    label_show_bg: bool | UnsetType | None = UNSET
+    label_bg_style: dict[str, Any] | UnsetType | None = UNSET
+    label_bg_padding: Pair | UnsetType | None = UNSET
+    label_bg_border_radius: float | UnsetType | None = UNSET
+    style: dict[str, Any] | UnsetType | None = UNSET
+    class_name: str | UnsetType | None = UNSET
+    path_options: dict[str, Any] | UnsetType | None = UNSET
+    dom_attributes: dict[str, Any] | UnsetType | None = UNSET
 
 
 class FlowDocument(msgspec.Struct, kw_only=True):
@@ -212,7 +214,8 @@ def _ui_of(
     ui: dict[str, Any] = {}
     for wire, attr in fields.items():
         value = getattr(item, attr)
-        if value is not UNSET:
+        # React Flow reads null as "not set", and so does Aisle: nothing to keep.
+        if value is not UNSET and value is not None:
             ui[wire] = msgspec.to_builtins(value)
     own = {
         k: v
@@ -288,7 +291,7 @@ def edge_from_flow(
         source_handle=None if edge.source_handle is UNSET else edge.source_handle,
         target_handle=None if edge.target_handle is UNSET else edge.target_handle,
         priority=data.priority,
-        label="" if edge.label is UNSET else edge.label,
+        label=edge.label if isinstance(edge.label, str) else "",
         ui=ui,
     )
 

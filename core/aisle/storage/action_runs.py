@@ -108,6 +108,7 @@ class ActionRunRepository(Scoped):
         contact_id: str | None = None,
         enrollment_id: str | None = None,
         executor: str | None = None,
+        journey_id: str | None = None,
         limit: int = 100,
         before: str | None = None,
     ) -> list[ActionRun]:
@@ -118,6 +119,7 @@ class ActionRunRepository(Scoped):
                 T.contact_id == contact_id if contact_id else None,
                 T.enrollment_id == enrollment_id if enrollment_id else None,
                 T.executor == executor if executor else None,
+                T.journey_id == journey_id if journey_id else None,
                 T.id < before if before else None,
             )
             .order_by(T.id, ascending=False)

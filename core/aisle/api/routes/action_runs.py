@@ -67,12 +67,14 @@ class ActionRunController(Controller):
         contact_id: QueryId = None,
         enrollment_id: QueryId = None,
         executor: QueryId = None,
+        journey_id: QueryId = None,
     ) -> ActionRunPage:
         runs = await tenant.org.action_runs.list(
             status=status,
             contact_id=contact_id,
             enrollment_id=enrollment_id,
             executor=executor,
+            journey_id=journey_id,
             limit=limit + 1,
             before=cursor,
         )
