@@ -7,6 +7,7 @@ from collections import OrderedDict
 from aisle.domain.journey_record import JourneyVersion
 from aisle.engine.core import CompiledJourney, compile_journey
 from aisle.plugins.manager import Registry
+from aisle.runtime.condition_workers import ConditionWorkers, offload
 from aisle.storage.store import OrgScope
 
 __all__ = ["JourneyCache"]
@@ -19,9 +20,13 @@ class JourneyCache:
     studios does not grow without limit.
     """
 
-    def __init__(self, registry: Registry, *, size: int = 512) -> None:
+    def __init__(
+        self, registry: Registry, *, size: int = 512, conditions: ConditionWorkers | None = None
+    ) -> None:
         self.registry = registry
         self.size = size
+        self.conditions = conditions
+        """Where conditions that loop run (in-process when ``None``)."""
         self._items: OrderedDict[tuple[str, str, int, str], CompiledJourney] = OrderedDict()
 
     def compile(self, version: JourneyVersion, studio_timezone: str) -> CompiledJourney:
@@ -35,6 +40,8 @@ class JourneyCache:
                 version=version.version,
                 studio_timezone=studio_timezone,
             )
+            if self.conditions is not None:
+                compiled = offload(compiled, self.conditions)
             self._items[key] = compiled
             if len(self._items) > self.size:
                 self._items.popitem(last=False)

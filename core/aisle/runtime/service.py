@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,10 +28,12 @@ from aisle.domain.organization import Organization
 from aisle.domain.task import Task
 from aisle.engine import core as engine
 from aisle.engine.compiled import CompiledJourney
+from aisle.engine.condition_limits import ConditionLimits, configure
 from aisle.engine.effects import LogRecord, Transition
 from aisle.engine.timing import parse_date
 from aisle.plugins.manager import Registry
 from aisle.runtime.compiled import JourneyCache
+from aisle.runtime.condition_workers import ConditionBudget, ConditionWorkers
 from aisle.runtime.errors import DateChangeNotConfirmed, EnrollmentRefused
 from aisle.runtime.persist import write_transition
 from aisle.settings import Settings
@@ -70,7 +73,10 @@ class Runtime:
         self.store = store
         self.registry = registry
         self.settings = settings if settings is not None else Settings()
-        self.journeys = JourneyCache(registry)
+        configure(ConditionLimits.from_environ(self.settings.environ))
+        self.conditions = ConditionWorkers(ConditionBudget.from_environ(self.settings.environ))
+        """Where conditions that loop run, under their time budget."""
+        self.journeys = JourneyCache(registry, conditions=self.conditions)
         self.on_work = on_work
         """Called after a transaction queued action runs or wake-ups (embedded jobs wake up)."""
         self._orgs: dict[str, tuple[float, Organization]] = {}
@@ -231,22 +237,29 @@ class Runtime:
                     if enrollment.state.status != "active":
                         continue
                     compiled = await self._compiled(scope, enrollment, org)
-                    transition = engine.handle_event(
-                        compiled, enrollment.state, contact, event, now
+                    transition = await self.conditions.run_engine(
+                        compiled,
+                        partial(
+                            engine.handle_event, compiled, enrollment.state, contact, event, now
+                        ),
                     )
                     if transition.state != enrollment.state or transition.changed:
                         await self._write(scope, enrollment, transition, event_id=event.id)
                         queued = queued or bool(transition.actions) or _waits(transition)
                 for journey_id, version in await scope.journeys.live_versions():
                     compiled = await self.journeys.get(scope, journey_id, version, org.timezone)
-                    if not engine.matches_entry(compiled, contact, event):
+                    matches = partial(engine.matches_entry, compiled, contact, event)
+                    if not await self.conditions.run_engine(compiled, matches):
                         continue
                     # Statuses as they were before this event (re-enrollment policy).
                     statuses = [e.state.status for e in enrollments if e.journey_id == journey_id]
                     if not engine.may_enroll(compiled.settings.reenrollment, statuses):
                         continue
-                    transition = engine.start(
-                        compiled, scope.enrollments.new_id(), contact, now, event
+                    transition = await self.conditions.run_engine(
+                        compiled,
+                        partial(
+                            engine.start, compiled, scope.enrollments.new_id(), contact, now, event
+                        ),
                     )
                     await write_transition(
                         scope,
@@ -308,8 +321,16 @@ class Runtime:
                     f"(re-enrollment policy {compiled.settings.reenrollment!r})",
                     field="contact_id",
                 )
-            transition = engine.start(
-                compiled, scope.enrollments.new_id(), contact, self.clock.now(), None
+            transition = await self.conditions.run_engine(
+                compiled,
+                partial(
+                    engine.start,
+                    compiled,
+                    scope.enrollments.new_id(),
+                    contact,
+                    self.clock.now(),
+                    None,
+                ),
             )
             created = await write_transition(
                 scope,
@@ -369,7 +390,10 @@ class Runtime:
         if state.status != "active" or state.wake_at is None or state.wake_at > now:
             return False
         contact = await scope.contacts.get(enrollment.contact_id, include_deleted=True)
-        transition = engine.tick(await self._compiled(scope, enrollment, org), state, contact, now)
+        compiled = await self._compiled(scope, enrollment, org)
+        transition = await self.conditions.run_engine(
+            compiled, partial(engine.tick, compiled, state, contact, now)
+        )
         after = transition.state
         if after == state and after.wake_at is not None and after.wake_at <= now:
             # Due, yet nothing fired and nothing moved: look again in a minute rather
@@ -511,7 +535,9 @@ class Runtime:
             always_log = date_moved or bool(dates_moved) or old.timezone != contact.timezone
             now = self.clock.now()
             for enrollment, compiled in waiting:
-                transition = engine.recompute(compiled, enrollment.state, contact, now)
+                transition = await self.conditions.run_engine(
+                    compiled, partial(engine.recompute, compiled, enrollment.state, contact, now)
+                )
                 await self._write(scope, enrollment, transition, actor=actor)
                 if not always_log and transition.state.wake_at == enrollment.state.wake_at:
                     continue

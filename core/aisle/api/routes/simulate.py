@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 
 import msgspec
@@ -15,6 +16,7 @@ from aisle.api.problems import Problem
 from aisle.api.routes.lifecycle import graph_at, runnable
 from aisle.domain.contact import Contact
 from aisle.engine.simulation import ScriptedEvent, TimelineEntry, simulate
+from aisle.runtime.condition_workers import offload
 
 __all__ = ["SimulationController"]
 
@@ -74,21 +76,34 @@ class SimulationController(Controller):
             contact = await tenant.org.contacts.get(data.contact_id)
         else:
             contact = data.contact or Contact(id="simulated")
-        compiled = runnable(
-            tenant, graph, journey.id, journey.live_version or 0, org.timezone, "cannot simulate"
+        conditions = tenant.runtime.conditions
+        compiled = offload(
+            runnable(
+                tenant,
+                graph,
+                journey.id,
+                journey.live_version or 0,
+                org.timezone,
+                "cannot simulate",
+            ),
+            conditions,
         )
         start = data.start_at or tenant.store.clock.now()
         if start.tzinfo is None:
             raise Problem(422, "start_at must carry a timezone (e.g. 2026-06-01T09:00:00Z)")
         script = [_scripted(e, f"script[{i}]") for i, e in enumerate(data.script)]
         try:
-            timeline = simulate(
+            timeline = await conditions.run_engine(
                 compiled,
-                contact,
-                script,
-                start,
-                timedelta(days=data.horizon_days),
-                entry=_scripted(data.entry, "entry") if data.entry else None,
+                partial(
+                    simulate,
+                    compiled,
+                    contact,
+                    script,
+                    start,
+                    timedelta(days=data.horizon_days),
+                    entry=_scripted(data.entry, "entry") if data.entry else None,
+                ),
             )
         except ValueError as exc:  # an event before start_at, a naive time
             raise Problem(422, f"cannot simulate: {exc}") from None
