@@ -2,7 +2,8 @@
 
 A draft may be incomplete (missing config, unreachable steps: ``validate`` reports
 those), but it may not name node or trigger types that do not exist, hold duplicate
-ids, have edges pointing at missing nodes, or exceed the size limits.
+ids, have edges pointing at missing nodes, exceed the size limits, or hold a condition
+over the CEL limits (compiling one could crash the process that reads it).
 """
 
 from __future__ import annotations
@@ -14,8 +15,17 @@ import msgspec
 
 from aisle.api.problems import FieldError
 from aisle.domain.journey import Graph
+from aisle.engine.validation import condition_limit_issues
+from aisle.plugins.manager import Registry
 
-__all__ = ["Element", "GraphLimits", "check_graph", "located", "unknown_type"]
+__all__ = [
+    "Element",
+    "GraphLimits",
+    "check_graph",
+    "condition_errors",
+    "located",
+    "unknown_type",
+]
 
 Element = Literal["node", "edge"]
 """Which kind of element of a graph: a node (step) or an edge (trigger)."""
@@ -120,4 +130,28 @@ def check_graph(
                         "dangling_edge",
                     )
                 )
+    return errors
+
+
+def condition_errors(graph: Graph, registry: Registry) -> list[FieldError]:
+    """Conditions of ``graph`` over the CEL limits; field paths follow the flow document
+    (``nodes[i].data.config…``, ``edges[i].data.config…``, ``settings.entry.filter``)."""
+    nodes = {step.id: i for i, step in enumerate(graph.steps)}
+    edges = {edge.id: i for i, edge in enumerate(graph.edges)}
+    errors = []
+    for issue in condition_limit_issues(graph, registry):
+        field = issue.field or ""
+        if issue.node_id is not None:
+            field = f"nodes[{nodes[issue.node_id]}].data.{field}"
+        elif issue.edge_id is not None:
+            field = f"edges[{edges[issue.edge_id]}].data.{field}"
+        errors.append(
+            FieldError(
+                message=issue.message,
+                field=field,
+                node_id=issue.node_id,
+                edge_id=issue.edge_id,
+                code=issue.code,
+            )
+        )
     return errors

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from aisle.api.admission import check_graph
+from aisle.api.admission import check_graph, condition_errors
 from aisle.api.collab.hooks import announce_flow_log, enforce_fences
 from aisle.api.context import Scope
 from aisle.api.etags import etag, required_revision
@@ -157,7 +157,7 @@ def decode_flow(
             node_types=scope.registry.node_types.keys(),
             trigger_types=scope.registry.trigger_types.keys(),
             limits=scope.config.graph_limits,
-        )
+        ) + condition_errors(graph, scope.registry)
         detail = "the flow cannot be stored: " + "; ".join(e.message for e in errors[:5])
     except FlowDecodeError as exc:
         errors, detail = exc.errors, str(exc)
@@ -330,6 +330,24 @@ async def apply_ops(
                 title="Invalid operations",
                 errors=exc.errors,
             ) from None
+        # Only what this batch brings in: a condition stored before the limits existed
+        # is a validation issue of the draft and must not block unrelated edits.
+        before = {
+            (e.node_id, e.edge_id, e.message) for e in condition_errors(journey.draft, registry)
+        }
+        conditions = [
+            e
+            for e in (condition_errors(result.graph, registry) if result.applied else [])
+            if (e.node_id, e.edge_id, e.message) not in before
+        ]
+        if conditions:
+            raise Problem(
+                422,
+                "the operations cannot be applied: " + "; ".join(e.message for e in conditions[:5]),
+                slug="invalid-operations",
+                title="Invalid operations",
+                errors=conditions,
+            )
         await enforce_fences(
             scope, journey.id, (c for a in result.applied for c in a.changes), batch.fences
         )

@@ -11,11 +11,13 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from msgspec import UNSET, Meta, UnsetType
 
+from aisle.api.admission import condition_errors
 from aisle.api.context import Scope
 from aisle.api.deps import Tenant
 from aisle.api.etags import etag, required_revision
 from aisle.api.flow_service import decode_flow
 from aisle.api.pages import Cursor, Limit, page_of
+from aisle.api.problems import Problem
 from aisle.api.reactflow import FlowDocument
 from aisle.api.roles import ensure_journey_role, ensure_role
 from aisle.domain.journey import Graph, JourneySettings
@@ -82,7 +84,16 @@ class JourneyPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Pause a published journey (no new enrollments) or resume it."""
 
 
+def admit_settings(tenant: Scope, settings: JourneySettings) -> None:
+    """A 422 naming each entry or exit filter that may not be stored (over the CEL limits)."""
+    errors = condition_errors(Graph(settings=settings), tenant.registry)
+    if errors:
+        detail = "the settings cannot be stored: " + "; ".join(e.message for e in errors[:5])
+        raise Problem(422, detail, errors=errors)
+
+
 def graph_from_create(tenant: Scope, data: JourneyCreate) -> Graph:
+    admit_settings(tenant, data.settings)
     base = Graph(settings=data.settings)
     if data.flow is None:
         return base
@@ -164,6 +175,7 @@ class JourneyController(Controller):
                     description=data.description if data.description is not UNSET else None,
                 )
             if data.settings is not UNSET and data.settings != journey.draft.settings:
+                admit_settings(tenant, data.settings)
                 graph = msgspec.structs.replace(journey.draft, settings=data.settings)
                 journey = await tenant.org.journeys.save_draft(
                     journey.id, graph, expected_revision=journey.revision

@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from msgspec import Meta
 
-from aisle.api.admission import check_graph
+from aisle.api.admission import check_graph, condition_errors
 from aisle.api.context import Scope
 from aisle.api.deps import Tenant
 from aisle.api.problems import FieldError, Problem
@@ -54,12 +54,15 @@ def _admit(tenant: Scope, graph: Graph, where: str) -> list[FieldError]:
         node_types=tenant.registry.node_types.keys(),
         trigger_types=tenant.registry.trigger_types.keys(),
         limits=tenant.config.graph_limits,
-    )
+    ) + condition_errors(graph, tenant.registry)
     return [
         msgspec.structs.replace(
             e,
             field=f"{where}."
-            + (e.field or "").replace("nodes[", "steps[").replace(".data.trigger", ".trigger"),
+            + (e.field or "")
+            .replace("nodes[", "steps[")
+            .replace(".data.trigger", ".trigger")
+            .replace(".data.config", ".config"),
         )
         for e in errors
     ]
