@@ -57,6 +57,34 @@ async def make_org(store: Store, slug: str) -> Org:
     return made
 
 
+async def make_org_through_api(client: httpx.AsyncClient, store: Store, slug: str) -> Org:
+    """A studio opened as an operator opens one (``POST /organizations``), whose owner
+    then adds a user and a token of every role through the API."""
+    _, operator = await store.operator_tokens.create(name=f"tests: {slug}")
+    opened = await client.post(
+        "/api/v1/organizations",
+        json={"slug": slug, "name": slug.title()},
+        headers={"Authorization": f"Bearer {operator}"},
+    )
+    assert opened.status_code == 201, opened.text
+    made = Org(id=opened.json()["id"], slug=slug)
+    owner = {"Authorization": f"Bearer {opened.json()['owner_token']['token']}"}
+    for role in ROLES:
+        user = await client.post(
+            "/api/v1/users", json={"email": f"{role}@{slug}.example", "role": role}, headers=owner
+        )
+        assert user.status_code == 201, user.text
+        token = await client.post(
+            "/api/v1/tokens",
+            json={"name": f"{role} token", "role": role, "user_id": user.json()["id"]},
+            headers=owner,
+        )
+        assert token.status_code == 201, token.text
+        made.tokens[role] = token.json()["token"]
+        made.users[role] = user.json()["id"]
+    return made
+
+
 def build_app(store: Store, registry: Registry, config: ApiConfig, data_dir: Path) -> Litestar:
     settings = Settings(data_dir=str(data_dir), database_url=store.db.url)
     return create_app(settings, registry, store=store, config=config)
@@ -207,5 +235,6 @@ async def shared(
             app=app,
             client=client,
             org_a=await make_org(store, "alpha"),
-            org_b=await make_org(store, "bravo"),
+            # The other studio is opened the way an operator opens one.
+            org_b=await make_org_through_api(client, store, "bravo"),
         )

@@ -27,6 +27,8 @@ class Spec:
     """What another organization's token gets (idempotent no-ops answer 204)."""
     viewer_status: int = 403
     """What a viewer gets for a write (a session that is not theirs: 404)."""
+    operator: bool = False
+    """An operator route: every studio token gets 403, whatever it asks."""
 
 
 def _event(w: World) -> dict[str, Any]:
@@ -118,6 +120,15 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("POST", f"{P}/action-runs/{{run_id}}/retry"): Spec(),
     ("POST", f"{P}/action-runs/{{run_id}}/cancel"): Spec(),
     ("GET", f"{P}/log"): Spec(),
+    ("GET", f"{P}/webhook-endpoints/disabled"): Spec(),
+    ("DELETE", f"{P}/webhook-endpoints/disabled/{{endpoint_id}}"): Spec(),
+    ("GET", f"{P}/settings"): Spec(),
+    ("PATCH", f"{P}/settings"): Spec(body=lambda w: {"timezone": "Europe/Paris"}, creates=True),
+    ("GET", f"{P}/organizations"): Spec(operator=True),
+    ("POST", f"{P}/organizations"): Spec(
+        body=lambda w: {"slug": "charlie", "name": "Charlie"}, operator=True
+    ),
+    ("GET", f"{P}/organizations/{{slug}}"): Spec(operator=True),
     ("GET", f"{P}/me"): Spec(),
     ("GET", f"{P}/tokens"): Spec(),
     ("POST", f"{P}/tokens"): Spec(body=lambda w: {"name": "ci", "role": "viewer"}, creates=True),
@@ -151,8 +162,9 @@ ROUTES: dict[tuple[str, str], Spec] = {
 }
 
 
-NAMED = {"executor": "email", "step_id": "brochure"}
-"""Path parameters that name a registered type or a step, not a row of the world."""
+NAMED = {"executor": "email", "step_id": "brochure", "slug": "alpha"}
+"""Path parameters that name a registered type, a step or the world's organization, not
+a row of it."""
 
 
 def url_for(path: str, world: World) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from aisle.api.routes.webhook_endpoints import endpoint_id
 from aisle.storage.store import Store
 from tests.api.conftest import Org
 from tests.api.helpers import small_flow
@@ -27,6 +28,7 @@ class World:
     token_id: str
     collaborator_id: str
     session_id: str
+    endpoint_id: str
 
     def params(self) -> dict[str, Any]:
         return {
@@ -41,6 +43,7 @@ class World:
             "user_id": self.user_id,
             "token_id": self.token_id,
             "session_id": self.session_id,
+            "endpoint_id": self.endpoint_id,
         }
 
 
@@ -122,6 +125,10 @@ async def build_world(client: httpx.AsyncClient, store: Store, org: Org) -> Worl
         f"/api/v1/journeys/{journey_id}/locks", json={"nodes": ["wait"]}, headers=editor
     )
     assert locked.status_code == 200, locked.text
+    # A webhook endpoint the executor disabled after a 410 (only workers write these).
+    await scope.executor_memory.remember(
+        "webhook", "disabled:https://hooks.example/gone", {"at": "2026-01-05", "status": 410}
+    )
     tokens = await scope.tokens.list()
     editor_token = next(t for t in tokens if t.role == "editor")
     return World(
@@ -137,4 +144,5 @@ async def build_world(client: httpx.AsyncClient, store: Store, org: Org) -> Worl
         token_id=editor_token.id,
         collaborator_id=collaborator.id,
         session_id=joined.json()["id"],
+        endpoint_id=endpoint_id("disabled:https://hooks.example/gone"),
     )

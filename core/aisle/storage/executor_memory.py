@@ -6,13 +6,14 @@ a webhook endpoint disabled by ``410 Gone``).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from piccolo.columns import JSON, Text, Timestamptz
 from piccolo.table import Table
 
 from aisle.storage.database import register_tables
-from aisle.storage.rows import dump, load
+from aisle.storage.rows import dump, load, utc
 from aisle.storage.scoped import Scoped
 
 __all__ = ["ExecutorMemoryRepository", "ExecutorMemoryTable"]
@@ -39,6 +40,18 @@ class ExecutorMemoryRepository(Scoped):
     async def recall(self, executor: str, key: str) -> dict[str, Any] | None:
         row = await self._first(T.executor == executor, T.key == key)
         return load(row["value"]) if row else None
+
+    async def entries(
+        self, executor: str, prefix: str = ""
+    ) -> list[tuple[str, dict[str, Any], datetime | None]]:
+        """What ``executor`` remembers under keys starting with ``prefix``: (key, value,
+        updated at), oldest first (the API lists disabled webhook endpoints this way)."""
+        rows = await self._select(T.executor == executor).order_by(T.updated_at)
+        return [
+            (r["key"], load(r["value"]), utc(r["updated_at"]))
+            for r in rows
+            if r["key"].startswith(prefix)
+        ]
 
     async def remember(self, executor: str, key: str, value: dict[str, Any] | None) -> None:
         """Store ``value`` under (executor, key); ``None`` forgets it."""

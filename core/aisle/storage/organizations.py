@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aisle.clock import Clock
+from aisle.domain.api_token import ApiToken
 from aisle.domain.organization import Organization
+from aisle.storage.automation_log import LogRepository
 from aisle.storage.database import Database
 from aisle.storage.errors import Conflict, NotFound
 from aisle.storage.ids import new_id
 from aisle.storage.rows import dump, load, utc
 from aisle.storage.tables import OrganizationTable as T
+from aisle.storage.tokens import TokenRepository
 
-__all__ = ["OrganizationRepository"]
+__all__ = ["NewStudio", "OrganizationRepository"]
+
+
+@dataclass(frozen=True)
+class NewStudio:
+    """A studio just opened, with its first owner token (``token``: shown once)."""
+
+    organization: Organization
+    owner_token: ApiToken
+    token: str
+
+    def __repr__(self) -> str:  # the token never reaches a log line
+        return f"NewStudio({self.organization.slug!r}, owner_token={self.owner_token.id!r})"
 
 
 def _organization(row: dict[str, Any]) -> Organization:
@@ -58,6 +74,26 @@ class OrganizationRepository:
         if not rows:
             raise Conflict(f"organization slug {slug!r} is taken", field="slug")
         return _organization(rows[0])
+
+    async def open_studio(
+        self, *, slug: str, name: str, timezone: str = "UTC", actor: str = "system"
+    ) -> NewStudio:
+        """Create a studio and its first owner token, logged, in one transaction.
+
+        :raises Conflict: naming ``slug`` when it is taken.
+        """
+        async with self.db.transaction():
+            org = await self.create(slug=slug, name=name, timezone=timezone)
+            token, plaintext = await TokenRepository(org.id, self.db, self.clock).create(
+                name="first owner", role="owner"
+            )
+            await LogRepository(org.id, self.db, self.clock).append(
+                "organization.created",
+                actor=actor,
+                message=f"studio {slug!r} opened with owner token {token.prefix}…",
+                data={"token_id": token.id},
+            )
+        return NewStudio(organization=org, owner_token=token, token=plaintext)
 
     async def get(self, org_id: str) -> Organization:
         row = await T.select().where(T.id == org_id).first()

@@ -14,11 +14,14 @@ from aisle.api.routes.impact import ImpactController
 from aisle.api.routes.journeys import JourneyController
 from aisle.api.routes.lifecycle import LifecycleController
 from aisle.api.routes.log import LogController
+from aisle.api.routes.organizations import OrganizationController
 from aisle.api.routes.previews import ExecutorPreviewController, StepPreviewController
+from aisle.api.routes.settings import SettingsController
 from aisle.api.routes.simulate import SimulationController
 from aisle.api.routes.tasks import TaskController
 from aisle.api.routes.transfer import TransferController
 from aisle.api.routes.types import TypeRegistryController
+from aisle.api.routes.webhook_endpoints import WebhookEndpointController
 
 __all__ = ["API_CONTROLLERS"]
 
@@ -38,7 +41,10 @@ API_CONTROLLERS: Sequence[Any] = (
     EnrollmentController,
     TaskController,
     ActionRunController,
+    WebhookEndpointController,
     LogController,
     AccessController,
+    SettingsController,
+    OrganizationController,
 )
 """Every controller mounted under ``/api/v1``."""
