@@ -2,13 +2,16 @@
 
 Read from the ``AISLE_*`` environment captured in :class:`aisle.settings.Settings`:
 
-=============================  =========  =============================================
-``AISLE_CORS_ORIGINS``         (none)     comma-separated origins a canvas may call from
-``AISLE_RATE_LIMIT``           ``600/minute``  requests per token (``N/second|minute|hour``)
-``AISLE_MAX_BODY_BYTES``       ``5000000``  largest request body accepted
-``AISLE_MAX_GRAPH_NODES``      ``2000``   nodes per journey graph
-``AISLE_MAX_GRAPH_EDGES``      ``5000``   edges per journey graph
-=============================  =========  =============================================
+============================  ==============  ==============================================
+``AISLE_CORS_ORIGINS``        (none)          origins a canvas may call from (comma-separated)
+``AISLE_RATE_LIMIT``          ``600/minute``  requests per token (``N/second|minute|hour|day``;
+                                              ``0``: off)
+``AISLE_AUTH_FAILURE_LIMIT``  ``20/minute``   failed authentications per client address before
+                                              429 (``0``: off)
+``AISLE_MAX_BODY_BYTES``      ``5000000``     largest request body accepted
+``AISLE_MAX_GRAPH_NODES``     ``2000``        nodes per journey graph
+``AISLE_MAX_GRAPH_EDGES``     ``5000``        edges per journey graph
+============================  ==============  ==============================================
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ class ApiConfig(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit: int = 600
     """Requests per token per :attr:`rate_window_seconds`; 0 turns limiting off."""
     rate_window_seconds: int = 60
+    auth_failure_limit: int = 20
+    """Failed authentications per client address per :attr:`auth_failure_window_seconds`
+    before further attempts get 429; 0 turns the throttle off."""
+    auth_failure_window_seconds: int = 60
     max_body_bytes: int = 5_000_000
     graph_limits: GraphLimits = GraphLimits()
 
@@ -41,11 +48,14 @@ class ApiConfig(msgspec.Struct, frozen=True, kw_only=True):
         origins = tuple(
             o.strip().rstrip("/") for o in env.get("AISLE_CORS_ORIGINS", "").split(",") if o.strip()
         )
-        limit, window = _rate(env.get("AISLE_RATE_LIMIT") or "600/minute")
+        limit, window = _rate(env, "AISLE_RATE_LIMIT", "600/minute")
+        failures, failure_window = _rate(env, "AISLE_AUTH_FAILURE_LIMIT", "20/minute")
         return cls(
             cors_origins=origins,
             rate_limit=limit,
             rate_window_seconds=window,
+            auth_failure_limit=failures,
+            auth_failure_window_seconds=failure_window,
             max_body_bytes=_positive(env, "AISLE_MAX_BODY_BYTES", 5_000_000),
             graph_limits=GraphLimits(
                 max_nodes=_positive(env, "AISLE_MAX_GRAPH_NODES", 2000),
@@ -54,17 +64,22 @@ class ApiConfig(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-def _rate(raw: str) -> tuple[int, int]:
+def _rate(env: Mapping[str, str], name: str, default: str) -> tuple[int, int]:
+    """``N/unit`` as (count, window seconds); ``0`` or ``off`` alone turn the limit off."""
+    raw = env.get(name) or default
     count, _, unit = raw.strip().partition("/")
     try:
         limit = int(count)
     except ValueError:
-        limit = -1
-    if limit < 0 or unit not in _UNITS:
+        limit = 0 if count.strip().lower() == "off" and not unit else -1
+    if limit == 0 and not unit:
+        return 0, 60
+    if limit < 0 or unit.strip() not in _UNITS:
         raise ApiConfigError(
-            f"AISLE_RATE_LIMIT must look like 600/minute (units: {', '.join(_UNITS)}), got {raw!r}"
+            f"{name} must look like {default} (units: {', '.join(_UNITS)}) or 0 for off, "
+            f"got {raw!r}"
         )
-    return limit, _UNITS[unit]
+    return limit, _UNITS[unit.strip()]
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
