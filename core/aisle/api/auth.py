@@ -1,8 +1,12 @@
 """Bearer API tokens: every ``/api/v1`` request is authenticated, then rate limited.
 
-The token is looked up by its SHA-256 hash; an unknown, revoked or expired token gets
-401 with ``WWW-Authenticate: Bearer``. Each token then spends from its own budget
-(:mod:`aisle.api.ratelimit`); an exhausted budget gets 429 with ``Retry-After``.
+The token is looked up by its SHA-256 hash; an unknown, revoked or expired token (or
+one whose user was disabled) gets 401 with ``WWW-Authenticate: Bearer``. A token acts
+with its own role or its user's current role, whichever is lower. Failures count per
+client address (:mod:`aisle.api.throttle`): past ``AISLE_AUTH_FAILURE_LIMIT`` every
+attempt from there gets 429 with ``Retry-After`` until the window ends. Each token
+then spends from its own budget (:mod:`aisle.api.ratelimit`); an exhausted budget
+gets 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from litestar.types import Message, Receive, Scope, Send
 
 from aisle.api.context import ApiContext, Caller
 from aisle.api.problems import Problem
+from aisle.api.throttle import AuthThrottle
 
-__all__ = ["BearerAuthMiddleware", "context_of"]
+__all__ = ["BearerAuthMiddleware", "auth_throttle", "context_of", "throttled"]
 
 
 def context_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ApiContext:
@@ -31,6 +36,20 @@ def context_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ApiContext:
 WS_TOKEN_SUBPROTOCOL = "aisle.bearer."  # noqa: S105 (a prefix, not a secret)
 """Browsers cannot set headers on a WebSocket: they offer ``aisle.bearer.<token>`` as a
 subprotocol instead (next to ``aisle.v1``, the one the server selects)."""
+
+
+def auth_throttle(ctx: ApiContext) -> AuthThrottle:
+    """The failed-authentication throttle, on the app's rate-limit store."""
+    config = ctx.config
+    return AuthThrottle(ctx.limiter, config.auth_failure_limit, config.auth_failure_window_seconds)
+
+
+def throttled(throttle: AuthThrottle, retry_after: int) -> Problem:
+    return Problem(
+        429,
+        throttle.detail(retry_after),
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 def context_of_scope(scope: Scope) -> ApiContext:
@@ -77,9 +96,16 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         ctx = context_of(connection)
-        plaintext = _bearer(connection)
+        address = connection.client.host if connection.client else None
+        throttle = auth_throttle(ctx)
+        plaintext = _bearer(connection)  # no token offered: 401, and nothing was guessed
+        # Checked before the token, so a guess made while refused is never tried.
+        retry_after = await throttle.retry_after(address)
+        if retry_after is not None:
+            raise throttled(throttle, retry_after)
         token = await ctx.require_store().system.authenticate(plaintext)
         if token is None:
+            await throttle.failed(address)
             raise NotAuthorizedException(detail="the API token is unknown, revoked or expired")
         caller = Caller(
             organization_id=token.organization_id,

@@ -40,6 +40,10 @@ class RateDecision(msgspec.Struct, frozen=True):
 class RateLimiter(Protocol):
     async def hit(self, key: str, limit: int, window: int) -> RateDecision: ...
 
+    async def peek(self, key: str, limit: int, window: int) -> RateDecision:
+        """The decision the last hit of this window got, without counting one more."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -52,22 +56,43 @@ def _decision(count: int, limit: int, reset: float) -> RateDecision:
     )
 
 
+_PRUNE_AT = 100_000
+"""Entries the in-memory limiter holds before it drops finished windows."""
+
+
 class MemoryRateLimiter:
     """Counts in this process (embedded mode, tests)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._windows: dict[str, tuple[int, int]] = {}  # key → (window number, count)
+        # key → (window number, count, window length): keys of different window lengths
+        # share the dict, so each entry says when its own window ends.
+        self._windows: dict[str, tuple[int, int, int]] = {}
+        self._prune_at = _PRUNE_AT
+
+    def _count(self, key: str, window: int, now: float) -> tuple[int, int]:
+        number = int(now // window)
+        current, count, _ = self._windows.get(key, (number, 0, window))
+        return number, count if current == number else 0
 
     async def hit(self, key: str, limit: int, window: int) -> RateDecision:
         now = self._clock()
-        number = int(now // window)
-        current, count = self._windows.get(key, (number, 0))
-        count = count + 1 if current == number else 1
-        self._windows[key] = (number, count)
-        if len(self._windows) > 100_000:  # drop finished windows now and then
-            self._windows = {k: v for k, v in self._windows.items() if v[0] == number}
+        number, count = self._count(key, window, now)
+        self._windows[key] = (number, count + 1, window)
+        if len(self._windows) > self._prune_at:
+            self._prune(now)
+        return _decision(count + 1, limit, (number + 1) * window - now)
+
+    async def peek(self, key: str, limit: int, window: int) -> RateDecision:
+        now = self._clock()
+        number, count = self._count(key, window, now)
         return _decision(count, limit, (number + 1) * window - now)
+
+    def _prune(self, now: float) -> None:
+        self._windows = {k: v for k, v in self._windows.items() if (v[0] + 1) * v[2] > now}
+        # Many live keys (one per address under attack): prune again only once the dict
+        # has doubled, so a hit never pays for a full scan each time.
+        self._prune_at = max(_PRUNE_AT, 2 * len(self._windows))
 
     async def close(self) -> None:
         self._windows.clear()
@@ -90,6 +115,12 @@ class RedisRateLimiter:
             pipe.expire(name, window + 1, nx=True)
             count, _ = await pipe.execute()
         return _decision(int(count), limit, (number + 1) * window - now)
+
+    async def peek(self, key: str, limit: int, window: int) -> RateDecision:
+        now = time.time()
+        number = int(now // window)
+        count = await self._redis.get(f"{self._prefix}{key}:{number}")
+        return _decision(int(count or 0), limit, (number + 1) * window - now)
 
     async def close(self) -> None:
         await self._redis.aclose()
