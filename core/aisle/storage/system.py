@@ -13,12 +13,11 @@ from datetime import timedelta
 from aisle.clock import Clock
 from aisle.domain.api_token import ApiToken
 from aisle.storage.database import Database
-from aisle.storage.tables import ApiTokenTable, ContactTable, EnrollmentTable, EventTable
-from aisle.storage.tokens import hash_token, token_from_row
+from aisle.storage.sessions import SignedIn, end_session, find_session
+from aisle.storage.tables import ContactTable, EnrollmentTable, EventTable
+from aisle.storage.tokens import authenticate
 
 __all__ = ["DueEnrollment", "PendingEvent", "SystemAccess"]
-
-_TOUCH_EVERY = timedelta(minutes=1)  # last_used_at precision; spares a write per request
 
 
 @dataclass(frozen=True)
@@ -41,20 +40,17 @@ class SystemAccess:
         self.clock = clock
 
     async def authenticate(self, plaintext: str) -> ApiToken | None:
-        """The usable token with this plain text, or ``None`` (unknown, revoked, expired)."""
-        if not plaintext:
-            return None
-        T = ApiTokenTable
-        row = await T.select().where(T.token_hash == hash_token(plaintext)).first()
-        if row is None:
-            return None
-        token = token_from_row(row)
-        now = self.clock.now()
-        if not token.usable(now):
-            return None
-        if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
-            await T.update({T.last_used_at: now}).where(T.id == token.id)
-        return token
+        """The usable token with this plain text, its ``role`` the one it acts with now
+        (never above its user's), or ``None`` (unknown, revoked, expired, user disabled)."""
+        return await authenticate(self.db, self.clock, plaintext)
+
+    async def session(self, secret: str) -> SignedIn | None:
+        """The live sign-in session with this cookie secret, or ``None``."""
+        return await find_session(self.db, self.clock, secret)
+
+    async def end_session(self, secret: str) -> None:
+        """Sign out the session with this cookie secret (a copy of the cookie dies too)."""
+        await end_session(self.db, self.clock, secret)
 
     async def next_due_enrollment(
         self, *, skip: set[str] | frozenset[str] = frozenset()

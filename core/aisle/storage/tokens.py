@@ -1,21 +1,39 @@
-"""API tokens of one organization: created once in plain text, stored only as a hash."""
+"""API tokens of one organization: created once in plain text, stored only as a hash.
+
+A token of a user never acts above that user's current role (:func:`authenticate`
+reads both in one query), and stops working when the user is disabled.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
+
+from aisle.clock import Clock
 from aisle.domain.api_token import ApiToken
 from aisle.domain.user import ROLES, Role
+from aisle.storage.database import Database
 from aisle.storage.errors import NotFound
 from aisle.storage.ids import new_id
 from aisle.storage.rows import utc
 from aisle.storage.scoped import Scoped
+from aisle.storage.sessions import SessionTable, lower_role
 from aisle.storage.tables import ApiTokenTable as T
 
-__all__ = ["TOKEN_PREFIX", "TokenRepository", "hash_token", "token_from_row"]
+__all__ = [
+    "TOKEN_PREFIX",
+    "TokenRepository",
+    "authenticate",
+    "hash_token",
+    "token_from_row",
+]
+
+_TOUCH_EVERY = timedelta(minutes=1)  # last_used_at precision; spares a write per request
 
 TOKEN_PREFIX = "aisle_"  # noqa: S105 (a visible prefix, not a secret)
 
@@ -38,6 +56,47 @@ def token_from_row(row: dict[str, Any]) -> ApiToken:
         expires_at=utc(row["expires_at"]),
         revoked_at=utc(row["revoked_at"]),
     )
+
+
+_AUTHENTICATE = (
+    "SELECT t.id, t.organization_id, t.name, t.role, t.prefix, t.user_id, t.token_hash, "
+    "t.created_at, t.last_used_at, t.expires_at, t.revoked_at, "
+    "u.id AS user_found, u.role AS user_role, u.disabled_at AS user_disabled_at "
+    "FROM api_tokens t "
+    "LEFT JOIN users u ON u.id = t.user_id AND u.organization_id = t.organization_id "
+    "WHERE t.token_hash = {}"
+)
+
+
+async def authenticate(db: Database, clock: Clock, plaintext: str) -> ApiToken | None:
+    """The usable token with this plain text, or ``None`` (unknown, revoked, expired,
+    or its user disabled or gone). Its ``role`` is the one it acts with now: its own,
+    or its user's current role if that is lower.
+
+    The token is found by its SHA-256 through the unique index: how long the lookup
+    takes depends on the hash, which tells a guesser nothing about any token.
+    """
+    if not plaintext:
+        return None
+    digest = hash_token(plaintext)
+    rows = await db.execute(_AUTHENTICATE, digest)
+    if not rows or not hmac.compare_digest(rows[0]["token_hash"], digest):
+        return None
+    row = rows[0]
+    token = token_from_row(row)
+    now = clock.now()
+    if not token.usable(now):
+        return None
+    role: Role | None = token.role
+    if token.user_id is not None:
+        if row["user_found"] is None or row["user_disabled_at"] is not None:
+            return None
+        role = lower_role(token.role, row["user_role"])
+    if role is None:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
+        await db.execute("UPDATE api_tokens SET last_used_at = {} WHERE id = {}", now, token.id)
+    return msgspec.structs.replace(token, role=role)
 
 
 class TokenRepository(Scoped):
@@ -81,9 +140,13 @@ class TokenRepository(Scoped):
         return [token_from_row(r) for r in await query.order_by(T.created_at)]
 
     async def revoke(self, token_id: str) -> ApiToken:
-        rows = await self._update({T.revoked_at: self.clock.now()}, T.id == token_id).returning(
-            *T.all_columns()
-        )
+        """Revoke a token; the sessions signed in with it end with it."""
+        now = self.clock.now()
+        rows = await self._update({T.revoked_at: now}, T.id == token_id).returning(*T.all_columns())
         if not rows:
             raise NotFound("API token", token_id)
+        S = SessionTable
+        await self._update(
+            {S.revoked_at: now}, S.token_id == token_id, S.revoked_at.is_null(), table=S
+        )
         return token_from_row(rows[0])

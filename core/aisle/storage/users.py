@@ -1,4 +1,9 @@
-"""Users of one organization, with their role and (hashed) password."""
+"""Users of one organization, with their role and (hashed) password.
+
+Access follows a user's current standing: a role change ends their sign-in sessions,
+and disabling them also revokes their API tokens (their tokens act no higher than
+their role in any case, see :func:`aisle.storage.tokens.authenticate`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from aisle.storage.errors import Conflict, NotFound
 from aisle.storage.ids import new_id
 from aisle.storage.rows import utc
 from aisle.storage.scoped import Scoped
+from aisle.storage.sessions import SessionTable
+from aisle.storage.tables import ApiTokenTable
 from aisle.storage.tables import UserTable as T
 
 __all__ = ["UserRepository"]
@@ -71,11 +78,22 @@ class UserRepository(Scoped):
         return [_user(r) for r in await self._select().order_by(T.email)]
 
     async def set_role(self, user_id: str, role: Role) -> User:
+        """Change a user's role; when it changes, their sessions end (they sign in again
+        with the new one)."""
         _check_role(role)
-        rows = await self._update({T.role: role}, T.id == user_id).returning(*T.all_columns())
+        rows = await self._update({T.role: role}, T.id == user_id, T.role != role).returning(
+            *T.all_columns()
+        )
         if not rows:
-            raise NotFound("user", user_id)
+            return await self.get(user_id)  # unchanged (or NotFound)
+        await self._end_sessions(user_id)
         return _user(rows[0])
+
+    async def _end_sessions(self, user_id: str) -> None:
+        S = SessionTable
+        await self._update(
+            {S.revoked_at: self.clock.now()}, S.user_id == user_id, S.revoked_at.is_null(), table=S
+        )
 
     async def set_password_hash(self, user_id: str, password_hash: str) -> None:
         rows = await self._update({T.password_hash: password_hash}, T.id == user_id).returning(T.id)
@@ -90,9 +108,14 @@ class UserRepository(Scoped):
         return _user(row), row["password_hash"]
 
     async def disable(self, user_id: str) -> User:
-        rows = await self._update({T.disabled_at: self.clock.now()}, T.id == user_id).returning(
-            *T.all_columns()
-        )
+        """Disable a user: their API tokens are revoked and their sessions end with it."""
+        now = self.clock.now()
+        rows = await self._update({T.disabled_at: now}, T.id == user_id).returning(*T.all_columns())
         if not rows:
             raise NotFound("user", user_id)
+        A = ApiTokenTable
+        await self._update(
+            {A.revoked_at: now}, A.user_id == user_id, A.revoked_at.is_null(), table=A
+        )
+        await self._end_sessions(user_id)
         return _user(rows[0])

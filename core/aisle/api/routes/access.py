@@ -1,5 +1,11 @@
 """Access: API tokens (stored hashed), users with organization roles, journey
-collaborators, and ``/me``."""
+collaborators, and ``/me``.
+
+A token of a user acts no higher than that user's current role, so demoting a user
+demotes their tokens, and disabling a user revokes them; a token made by a user's
+token belongs to that user unless another user is named, so no token outlives the
+standing of whoever made it.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +19,10 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from msgspec import Meta
 
 from aisle.api.deps import Tenant
-from aisle.api.problems import Problem
+from aisle.api.problems import FieldError, Problem
 from aisle.api.roles import ensure_journey_role, ensure_may_manage, ensure_role, grantable
 from aisle.domain.api_token import ApiToken
-from aisle.domain.user import Role, User
+from aisle.domain.user import ROLES, Role, User
 from aisle.storage.flow_log import Collaborator
 
 __all__ = ["AccessController"]
@@ -46,7 +52,9 @@ class TokenCreated(TokenOut, kw_only=True):
 class TokenIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Name
     role: Role
+    """At most the caller's role, and at most the role of the user it belongs to."""
     user_id: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    """The user it belongs to; by default the caller's own user (if the caller is one)."""
     expires_in_days: Annotated[int, Meta(ge=1, le=3650)] | None = None
 
 
@@ -124,8 +132,17 @@ class AccessController(Controller):
     @post("/tokens", summary="Create an API token (shown once)", status_code=HTTP_201_CREATED)
     async def create_token(self, tenant: Tenant, data: JSONBody[TokenIn]) -> TokenCreated:
         ensure_may_manage(tenant.caller, data.role, "creating tokens")
-        if data.user_id is not None:
-            await tenant.org.users.get(data.user_id)
+        user_id = data.user_id if data.user_id is not None else tenant.caller.user_id
+        if user_id is not None:
+            owner = await tenant.org.users.get(user_id)
+            if owner.disabled_at is not None or ROLES.index(data.role) > ROLES.index(owner.role):
+                reason = "is disabled" if owner.disabled_at else f"is {owner.role!r}"
+                raise Problem(
+                    422,
+                    f"a token of user {owner.email} cannot have the {data.role!r} role: "
+                    f"the user {reason}",
+                    errors=[FieldError(field="role", message=f"the user {reason}")],
+                )
         expires = (
             tenant.store.clock.now() + timedelta(days=data.expires_in_days)
             if data.expires_in_days
@@ -133,7 +150,7 @@ class AccessController(Controller):
         )
         async with tenant.store.transaction():
             token, plaintext = await tenant.org.tokens.create(
-                name=data.name, role=data.role, user_id=data.user_id, expires_at=expires
+                name=data.name, role=data.role, user_id=user_id, expires_at=expires
             )
             await tenant.org.log.append(
                 "token.created",
@@ -208,15 +225,12 @@ class AccessController(Controller):
         if user.id == tenant.caller.user_id:
             raise Problem(409, "you cannot disable yourself")
         async with tenant.store.transaction():
+            # Their tokens are revoked and their sessions end in the same transaction.
             await tenant.org.users.disable(user.id)
-            # A disabled user's tokens stop working at once.
-            for token in await tenant.org.tokens.list():
-                if token.user_id == user.id:
-                    await tenant.org.tokens.revoke(token.id)
             await tenant.org.log.append(
                 "user.disabled",
                 actor=tenant.caller.actor,
-                message=f"user {user.email} disabled; their tokens revoked",
+                message=f"user {user.email} disabled; their tokens revoked, sessions ended",
                 data={"user_id": user.id},
             )
 
