@@ -1,7 +1,9 @@
 """The dashboard's routes: sign in with an API token, the overview, sign out.
 
-Signing in exchanges an API token for a signed, HttpOnly session cookie; every page
-re-checks that the token is still usable, so revoking the token ends the session.
+Signing in exchanges an API token for a server-side session named by an HttpOnly
+cookie; every page re-reads the session with its token and user, so signing out,
+revoking the token or changing the user's role ends it. Failed sign-ins count against
+the same per-address budget as bad API tokens (``AISLE_AUTH_FAILURE_LIMIT``).
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from litestar.params import Body
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
+from aisle.api.auth import auth_throttle
 from aisle.api.context import ApiContext
-from aisle.domain.api_token import ApiToken
 from aisle.domain.organization import Organization
 from aisle.storage.errors import NotFound
+from aisle.storage.sessions import SessionRepository, SignedIn
 from aisle.storage.store import Store
 from aisle_dashboard.csrf import DashboardCSRF
 from aisle_dashboard.overview import journey_rows
@@ -28,9 +31,8 @@ from aisle_dashboard.rendering import page
 from aisle_dashboard.session import (
     COOKIE_NAME,
     SESSION_LIFETIME,
-    Session,
-    SessionSigner,
-    derive_key,
+    clear_session_cookie,
+    set_session_cookie,
 )
 
 __all__ = ["create_router"]
@@ -48,28 +50,19 @@ def _context(request: Request[Any, Any, Any]) -> tuple[ApiContext, Store]:
     return ctx, ctx.require_store()
 
 
-def _signer(ctx: ApiContext) -> SessionSigner:
-    return SessionSigner(derive_key(ctx.settings.secret_key, "session"))
-
-
 async def _signed_in(
     request: Request[Any, Any, Any],
-) -> tuple[Store, Organization, ApiToken] | None:
-    """The session's organization and token, or ``None`` when signed out or revoked."""
-    ctx, store = _context(request)
-    cookie = request.cookies.get(COOKIE_NAME)
-    if not cookie:
-        return None
-    now = store.clock.now()
-    session = _signer(ctx).loads(cookie, now)
+) -> tuple[Store, Organization, SignedIn] | None:
+    """The live session and its organization, or ``None`` when signed out or ended."""
+    _, store = _context(request)
+    session = await store.system.session(request.cookies.get(COOKIE_NAME, ""))
     if session is None:
         return None
     try:
-        token = await store.for_org(session.organization_id).tokens.get(session.token_id)
         organization = await store.organizations.get(session.organization_id)
     except NotFound:
         return None
-    return (store, organization, token) if token.usable(now) else None
+    return store, organization, session
 
 
 @get("/", name="dashboard:overview")
@@ -77,12 +70,12 @@ async def overview(request: Request[Any, Any, Any]) -> Response[Any]:
     signed_in = await _signed_in(request)
     if signed_in is None:
         return _NOT_SIGNED_IN
-    store, organization, token = signed_in
+    store, organization, session = signed_in
     return page(
         request,
         "overview.html",
         organization=organization,
-        role=token.role,
+        role=session.role,
         active="overview",
         journeys=await journey_rows(store.for_org(organization)),
     )
@@ -99,33 +92,46 @@ async def login(
     data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[Any]:
     ctx, store = _context(request)
+    address = request.client.host if request.client else None
+    throttle = auth_throttle(ctx)
+    retry_after = await throttle.retry_after(address)
+    if retry_after is not None:
+        refused = page(
+            request,
+            "login.html",
+            status_code=429,
+            error=f"Too many failed sign-ins from here. Try again in {retry_after} seconds.",
+        )
+        refused.headers["Retry-After"] = str(retry_after)
+        return refused
     token = await store.system.authenticate(data.token.strip())
     if token is None:
+        await throttle.failed(address)
         return page(
             request,
             "login.html",
             status_code=401,
             error="That token is unknown, revoked or expired.",
         )
-    now = store.clock.now()
-    session = Session(token.id, token.organization_id, now + SESSION_LIFETIME)
+    # A session carried into the sign-in is not reused (no fixation): it ends here.
+    await store.system.end_session(request.cookies.get(COOKIE_NAME, ""))
+    async with store.transaction():
+        sessions = SessionRepository(token.organization_id, store.db, store.clock)
+        _, secret = await sessions.start(
+            lifetime=SESSION_LIFETIME, token_id=token.id, user_id=token.user_id
+        )
     response: Response[Any] = Redirect(f"{BASE}/", status_code=303)
-    response.set_cookie(
-        COOKIE_NAME,
-        _signer(ctx).dumps(session),
-        max_age=int(SESSION_LIFETIME.total_seconds()),
-        path=BASE,
-        httponly=True,
-        secure=request.url.scheme == "https",
-        samesite="lax",
-    )
+    set_session_cookie(response, secret, secure=request.url.scheme == "https")
     return response
 
 
 @post("/logout", status_code=303)
-async def logout() -> Response[Any]:
+async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Sign out: the session ends server-side, so a copy of the cookie stops working."""
+    _, store = _context(request)
+    await store.system.end_session(request.cookies.get(COOKIE_NAME, ""))
     response: Response[Any] = Redirect(f"{BASE}/login", status_code=303)
-    response.delete_cookie(COOKIE_NAME, path=BASE)
+    clear_session_cookie(response)
     return response
 
 

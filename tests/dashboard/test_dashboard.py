@@ -133,9 +133,8 @@ async def test_a_tampered_session_cookie_signs_out(
     await sign_in(browser, token)
     value = browser.cookies.get("aisle_session", path="/dashboard")
     assert value
-    payload, signature = value.split(".")
-    forged = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB")
-    browser.cookies.set("aisle_session", f"{forged}.{signature}", path="/dashboard")
+    forged = value[:-2] + ("AA" if value[-2:] != "AA" else "BB")
+    browser.cookies.set("aisle_session", forged, path="/dashboard")
     response = await browser.get("/dashboard/")
     assert response.status_code == 303
 
