@@ -245,6 +245,7 @@ class Runtime:
                     )
                     if transition.state != enrollment.state or transition.changed:
                         await self._write(scope, enrollment, transition, event_id=event.id)
+                        await _complete_tasks_left(scope, enrollment, transition, event)
                         queued = queued or bool(transition.actions) or _waits(transition)
                 for journey_id, version in await scope.journeys.live_versions():
                     compiled = await self.journeys.get(scope, journey_id, version, org.timezone)
@@ -683,6 +684,62 @@ async def _stop(
     log why."""
     await scope.enrollments.save(msgspec.structs.replace(enrollment.state, wake_at=None, **changes))
     await scope.log.append(kind, message=message, actor=actor, **enrollment_refs(enrollment))
+
+
+_HAND_TRIGGERS = frozenset({"task_completed", "manual"})
+"""Edges whose firing says nothing more about a step's tasks: ``task_completed`` fired
+because a task was completed already, ``manual`` is a person moving the client on (a
+revision round, a correction), not what the task waited for."""
+
+
+async def _complete_tasks_left(
+    scope: OrgScope, enrollment: Enrollment, transition: Transition, event: Event
+) -> None:
+    """Complete the open tasks of the step visit ``event`` moved the enrollment out of.
+
+    A payment step's "pay the deposit" task is done once ``payment.received`` moved the
+    couple on, as a questionnaire task is once the form came in: left open, it would
+    ask for what already happened.
+    """
+    before = enrollment.state
+    taken = next(
+        (
+            r
+            for r in transition.log
+            if r.kind == "edge.taken"
+            and r.step_id == before.step_id
+            and r.data.get("event_id") == event.id
+        ),
+        None,
+    )
+    if taken is None or before.step_id is None or taken.data.get("trigger") in _HAND_TRIGGERS:
+        return
+    for task in await scope.tasks.open_for_step(enrollment.id, before.step_id):
+        if task.action_run_id is None:
+            continue  # not asked for by a visit of the step
+        run = await scope.action_runs.get(task.action_run_id)
+        if run.step_visit() != before.visit:
+            continue  # an earlier visit's task: this event did not answer it
+        reason = {
+            "reason": "step_left",
+            "event_id": event.id,
+            "event_type": event.type,
+            "edge_id": taken.edge_id,
+            "trigger": taken.data.get("trigger"),
+        }
+        closed = await scope.tasks.close(task.id, details={**task.details, "completed_by": reason})
+        if closed is None:
+            continue
+        await scope.log.append(
+            "task.completed",
+            message=f"{task.title!r} completed: {event.type} moved the client on from "
+            f"{before.step_id!r}",
+            contact_id=task.contact_id,
+            enrollment_id=task.enrollment_id,
+            step_id=task.step_id,
+            action_run_id=task.action_run_id,
+            data={"task_id": task.id, **reason},
+        )
 
 
 def _waits(transition: Any) -> bool:

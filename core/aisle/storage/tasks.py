@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import Any
 
@@ -144,6 +145,23 @@ class TaskRepository(Scoped):
             status="completed" if completed else task.status,
             completed_at=now if completed else None,
         )
+
+    async def open_for_step(self, enrollment_id: str, step_id: str) -> builtins.list[Task]:
+        """The enrollment's open tasks tied to ``step_id`` (of every visit), oldest first."""
+        rows = await self._select(
+            T.enrollment_id == enrollment_id, T.step_id == step_id, T.status == "open"
+        ).order_by(T.id)
+        return [task_from_row(r) for r in rows]
+
+    async def close(self, task_id: str, *, details: dict[str, Any]) -> Task | None:
+        """Complete an open task without approvals (what it asked for happened some
+        other way), replacing its ``details``; ``None`` when it is no longer open."""
+        rows = await self._update(
+            {T.status: "completed", T.completed_at: self.clock.now(), T.details: dump(details)},
+            T.id == task_id,
+            T.status == "open",
+        ).returning(*T.all_columns())
+        return task_from_row(rows[0]) if rows else None
 
     async def cancel(self, task_id: str) -> Task:
         rows = await self._update(
