@@ -19,6 +19,8 @@ COMMANDS = {
     "plugins": "plugins",
     "demo": "demo",
     "token": "token",
+    "org": "org",
+    "operator": "operator",
     "new-plugin": "new_plugin",
 }
 
