@@ -101,13 +101,16 @@ class _Worker:
         self.receive = Connection(from_child, writable=False)
         self.ready = False
 
-    def ask(self, expression: str, activation: Mapping[str, Any], seconds: float) -> bool:
+    def wait_ready(self) -> None:
+        # Starting an interpreter is not the condition's cost: it gets a budget of its own.
         if not self.ready:
-            # Starting an interpreter is not the condition's cost: it gets a budget of its own.
             if not self.receive.poll(_START_SECONDS):
                 raise OSError("the condition worker did not start")
             self.receive.recv_bytes(_MAX_ANSWER)
             self.ready = True
+
+    def ask(self, expression: str, activation: Mapping[str, Any], seconds: float) -> bool:
+        self.wait_ready()
         self.send.send((expression, dict(activation)))
         if not self.receive.poll(seconds):
             raise ConditionBudgetExceeded(
@@ -136,6 +139,7 @@ class ConditionWorkers:
         self.budget = budget or ConditionBudget()
         self._slots = threading.BoundedSemaphore(self.budget.workers)
         self._idle: list[_Worker] = []
+        self._starting = False
         self._lock = threading.Lock()
         # Engine calls waiting on a worker; their own pool, so that they never take the
         # loop's default executor (name resolution, file reads) from everyone else.
@@ -170,9 +174,11 @@ class ConditionWorkers:
                 raise
             except ConditionBudgetExceeded:
                 worker.stop()
+                self.prepare()
                 raise
             except (EOFError, OSError, ValueError) as exc:  # it died or spoke nonsense
                 worker.stop()
+                self.prepare()
                 raise ValueError(
                     f"the condition's worker stopped ({type(exc).__name__}); "
                     f"it may need more than {self.budget.memory_mb} MB"
@@ -180,9 +186,39 @@ class ConditionWorkers:
             self._release(worker)
             return value
 
+    def prepare(self) -> None:
+        """Start a worker in the background unless one is idle, so that the next
+        evaluation (often inside a transaction) does not wait for an interpreter."""
+        with self._lock:
+            if self._idle or self._starting:
+                return
+            self._starting = True
+        threading.Thread(
+            target=self._start_spare, name="aisle-condition-spare", daemon=True
+        ).start()
+
+    def _start_spare(self) -> None:
+        worker: _Worker | None = None
+        try:
+            worker = _Worker(self.budget.memory_mb)
+            worker.wait_ready()
+        except (OSError, EOFError):
+            if worker is not None:
+                worker.stop()
+            worker = None
+        finally:
+            with self._lock:
+                self._starting = False
+        if worker is not None:
+            self._release(worker)
+
     def _release(self, worker: _Worker) -> None:
         with self._lock:
-            self._idle.append(worker)
+            keep = len(self._idle) < self.budget.workers
+            if keep:
+                self._idle.append(worker)
+        if not keep:
+            worker.stop()
 
     def close(self) -> None:
         """Stop the idle workers (busy ones are stopped by their callers' timeouts)."""
@@ -218,6 +254,7 @@ def offload(compiled: CompiledJourney, workers: ConditionWorkers) -> CompiledJou
     }
     if all(programs[e] is p for e, p in compiled.programs.items()):
         return compiled
+    workers.prepare()
     return dataclasses.replace(compiled, programs=MappingProxyType(programs))
 
 
