@@ -29,6 +29,7 @@ from aisle.jobs.contracts import (
     ActionServices,
     CheckContext,
     ConfigProblem,
+    OutgoingMessage,
     PermanentError,
     RetryableError,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "NodeOutcome",
     "NodeType",
     "NotYet",
+    "OutgoingMessage",
     "Page",
     "PermanentError",
     "RateLimited",

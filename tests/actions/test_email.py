@@ -181,11 +181,22 @@ async def test_server_down_is_retryable(
         await mail.execute(make_context(config))
 
 
+@pytest.mark.parametrize("where", ["production", "capture off"])
 async def test_missing_smtp_host_is_a_clear_permanent_error(
-    make_context: MakeContext, config: Any
+    make_context: MakeContext,
+    action_services: RecordingServices,
+    action_settings: dict[str, str],
+    config: Any,
+    where: str,
 ) -> None:
+    # Without a host the embedded default captures (tests/actions/test_capture.py).
+    if where == "production":
+        action_services.production = True
+    else:
+        action_settings["CAPTURE_MESSAGES"] = "off"
     with pytest.raises(PermanentError, match="AISLE_SMTP_HOST"):
         await mail.execute(make_context(config))
+    assert action_services.messages == []
 
 
 async def test_a_template_reaching_for_internals_fails_and_nothing_is_sent(

@@ -150,7 +150,11 @@ async def test_a_message_too_long_is_refused(
     assert provider.requests == []
 
 
-async def test_missing_credentials_are_a_clear_error(make_context: MakeContext) -> None:
+async def test_missing_credentials_are_a_clear_error(
+    make_context: MakeContext, action_settings: dict[str, str]
+) -> None:
+    # Without credentials the embedded default captures (tests/actions/test_capture.py).
+    action_settings["CAPTURE_MESSAGES"] = "off"
     with pytest.raises(PermanentError, match="AISLE_SMS_ACCOUNT_SID"):
         await sms.execute(make_context({"body": "Hello"}))
 

@@ -29,6 +29,7 @@ class World:
     collaborator_id: str
     session_id: str
     endpoint_id: str
+    message_id: str
 
     def params(self) -> dict[str, Any]:
         return {
@@ -44,6 +45,7 @@ class World:
             "token_id": self.token_id,
             "session_id": self.session_id,
             "endpoint_id": self.endpoint_id,
+            "message_id": self.message_id,
         }
 
 
@@ -125,6 +127,17 @@ async def build_world(client: httpx.AsyncClient, store: Store, org: Org) -> Worl
         f"/api/v1/journeys/{journey_id}/locks", json={"nodes": ["wait"]}, headers=editor
     )
     assert locked.status_code == 200, locked.text
+    message, _ = await scope.messages.record(
+        channel="email",
+        status="captured",
+        to=["couple@example.com"],
+        subject="Hello",
+        text="Dear Ada and Grace",
+        executor="email",
+        action_run_id=run_id,
+        contact_id=contact["id"],
+        journey_id=journey_id,
+    )
     # A webhook endpoint the executor disabled after a 410 (only workers write these).
     await scope.executor_memory.remember(
         "webhook", "disabled:https://hooks.example/gone", {"at": "2026-01-05", "status": 410}
@@ -145,4 +158,5 @@ async def build_world(client: httpx.AsyncClient, store: Store, org: Org) -> Worl
         collaborator_id=collaborator.id,
         session_id=joined.json()["id"],
         endpoint_id=endpoint_id("disabled:https://hooks.example/gone"),
+        message_id=message.id,
     )

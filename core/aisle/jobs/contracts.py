@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import msgspec
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from aisle.plugins.registrations import CRMProvider
 
 __all__ = [
+    "CAPTURE_MODES",
     "ActionContext",
     "ActionError",
     "ActionResult",
@@ -24,9 +25,31 @@ __all__ = [
     "CRMAccess",
     "CheckContext",
     "ConfigProblem",
+    "OutgoingMessage",
     "PermanentError",
     "RetryableError",
+    "captures",
 ]
+
+CAPTURE_MODES = ("auto", "on", "off")
+
+
+def captures(mode: str | None, *, production: bool, configured: bool) -> bool:
+    """Whether a message is captured (stored, not sent) under ``AISLE_CAPTURE_MESSAGES``.
+
+    ``on`` captures every message; ``off`` never captures (a missing provider fails the
+    run); ``auto`` (the default) captures when the channel has no provider configured
+    and the deployment is embedded, so a machine without SMTP or SMS accounts can run
+    the demo, while production never silently keeps what it should have sent.
+
+    :raises ValueError: naming the setting when ``mode`` is none of the three.
+    """
+    chosen = (mode or "auto").strip().lower()
+    if chosen not in CAPTURE_MODES:
+        raise ValueError(f"AISLE_CAPTURE_MESSAGES must be auto, on or off, not {mode!r}")
+    if chosen == "auto":
+        return not configured and not production
+    return chosen == "on"
 
 
 class ActionError(Exception):
@@ -73,6 +96,27 @@ class CRMAccess(msgspec.Struct, frozen=True, kw_only=True):
 
     def __repr__(self) -> str:
         return f"CRMAccess(connection_id={self.connection_id!r}, provider={self.provider.name!r})"
+
+
+class OutgoingMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """A message an executor sent or captured, as the studio's Messages list shows it.
+
+    ``status`` is ``captured`` (kept instead of sent: no provider is configured, see
+    :func:`captures`) or ``sent`` (the provider accepted it). ``key`` tells apart the
+    messages of one run (an SMS to each number). ``text`` and ``html`` are the rendered
+    parts (an SMS has only ``text``); ``detail`` holds what else the channel has (cc,
+    reply-to, the Message-ID, segments).
+    """
+
+    channel: str
+    status: Literal["captured", "sent"]
+    to: list[str]
+    subject: str = ""
+    text: str = ""
+    html: str = ""
+    sender: str | None = None
+    key: str = "main"
+    detail: Mapping[str, Any] = {}
 
 
 class ActionServices(Protocol):
@@ -128,6 +172,19 @@ class ActionServices(Protocol):
         """
         ...
 
+    def captures(self, *, configured: bool) -> bool:
+        """Whether to capture a message instead of sending it (``AISLE_CAPTURE_MESSAGES``;
+        ``configured``: the channel has a provider). See :func:`captures`."""
+        ...
+
+    async def record_message(self, message: OutgoingMessage) -> str:
+        """Store a message the run captured or sent; returns its id.
+
+        Idempotent per run and ``message.key``: a retry recording the same message
+        again gets the first id back. Listed by the Messages API of the organization.
+        """
+        ...
+
 
 class ConfigProblem(msgspec.Struct, frozen=True, kw_only=True):
     """Why an action cannot run here as configured, and what to do about it.
@@ -168,6 +225,13 @@ class CheckContext(msgspec.Struct, frozen=True, kw_only=True):
         if not key.startswith("AISLE_"):
             key = f"AISLE_{key}"
         return self.environ.get(key, default)
+
+    def captures(self, *, configured: bool) -> bool:
+        """Whether messages of a channel (``configured``: it has a provider) will be
+        captured instead of sent here (see :func:`captures`)."""
+        return captures(
+            self.setting("capture_messages"), production=self.production, configured=configured
+        )
 
 
 class ActionContext(msgspec.Struct, frozen=True, kw_only=True):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from aisle.domain.action_run import ActionRun
-from aisle.jobs.contracts import CRMAccess, PermanentError
+from aisle.jobs.contracts import CRMAccess, OutgoingMessage, PermanentError, captures
 from aisle.storage.automation_log import run_refs
 from aisle.storage.credentials import CredentialCipher, CredentialError
 
@@ -89,6 +89,47 @@ class RunServices:
             return await self.scope.secrets.reveal(name, cipher)
         except CredentialError as exc:
             raise PermanentError(f"the studio's {name} is unusable: {exc}") from None
+
+    def captures(self, *, configured: bool) -> bool:
+        settings = self.runtime.settings
+        try:
+            return captures(
+                settings.setting("capture_messages"),
+                production=not settings.embedded,
+                configured=configured,
+            )
+        except ValueError as exc:
+            raise PermanentError(str(exc)) from None
+
+    async def record_message(self, message: OutgoingMessage) -> str:
+        run = self.run
+        stored, created = await self.scope.messages.record(
+            channel=message.channel,
+            status=message.status,
+            to=list(message.to),
+            key=message.key,
+            sender=message.sender,
+            subject=message.subject,
+            text=message.text,
+            html=message.html,
+            detail=dict(message.detail),
+            executor=run.executor,
+            action_run_id=run.id,
+            contact_id=run.contact_id,
+            enrollment_id=run.enrollment_id,
+            journey_id=run.journey_id,
+            step_id=run.step_id,
+        )
+        if created and message.status == "captured":
+            # The log says plainly that nothing left the building.
+            await self.scope.log.append(
+                "message.captured",
+                message=f"{message.channel} to {', '.join(message.to)} captured, not sent "
+                "(no provider configured; see GET /api/v1/messages)",
+                data={"message_id": stored.id, "channel": message.channel},
+                **run_refs(run),
+            )
+        return stored.id
 
     async def crm_connection(self, provider: str | None = None) -> CRMAccess | None:
         connections = [

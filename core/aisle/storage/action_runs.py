@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from aisle.domain.action_run import ActionRun, ActionRunStatus
 from aisle.storage.errors import Conflict, NotFound
@@ -12,7 +15,27 @@ from aisle.storage.rows import dump, load, utc
 from aisle.storage.scoped import Scoped
 from aisle.storage.tables import ActionRunTable as T
 
-__all__ = ["ActionRunRepository", "run_from_row"]
+__all__ = ["ActionRunRepository", "Failures", "run_from_row"]
+
+
+class Failures(msgspec.Struct, frozen=True, kw_only=True):
+    """Dead action runs (out of attempts, or a permanent error) and the latest one's error."""
+
+    count: int = 0
+    last_error: str | None = None
+    last_failed_at: datetime | None = None
+
+
+def _failures(rows: list[dict[str, Any]]) -> Failures:
+    """``rows`` of dead runs, newest first."""
+    if not rows:
+        return Failures()
+    latest = rows[0]
+    return Failures(
+        count=len(rows),
+        last_error=latest["last_error"],
+        last_failed_at=utc(latest["finished_at"] or latest["updated_at"]),
+    )
 
 
 def run_from_row(row: dict[str, Any]) -> ActionRun:
@@ -171,6 +194,55 @@ class ActionRunRepository(Scoped):
             f"action run {run_id!r} is {run.status}; only dead or cancelled runs can be retried",
             field="status",
         )
+
+    async def failures_by_enrollment(
+        self, enrollment_ids: builtins.list[str]
+    ) -> dict[str, Failures]:
+        """The dead runs of each enrollment in ``enrollment_ids`` (absent: none)."""
+        if not enrollment_ids:
+            return {}
+        rows = await self._dead(T.enrollment_id.is_in(builtins.list(dict.fromkeys(enrollment_ids))))
+        grouped: dict[str, builtins.list[dict[str, Any]]] = {}
+        for row in rows:
+            grouped.setdefault(row["enrollment_id"], []).append(row)
+        return {e: _failures(r) for e, r in grouped.items()}
+
+    async def failures_by_step(self, journey_id: str) -> dict[str | None, Failures]:
+        """The dead runs of a journey, per step that requested them."""
+        counts = await self.step_counts(journey_id)
+        found: dict[str | None, Failures] = {}
+        for (step_id, status), n in counts.items():
+            if status != "dead":
+                continue
+            step = T.step_id == step_id if step_id is not None else T.step_id.is_null()
+            latest = await self._dead(T.journey_id == journey_id, step, limit=1)
+            found[step_id] = msgspec.structs.replace(_failures(latest), count=n)
+        return found
+
+    async def _dead(
+        self, *conditions: Any, limit: int | None = None
+    ) -> builtins.list[dict[str, Any]]:
+        """Dead runs matching ``conditions``, the latest to fail first."""
+        query = (
+            T.select(T.enrollment_id, T.step_id, T.last_error, T.finished_at, T.updated_at)
+            .where(self._where(T.status == "dead", *conditions))
+            .order_by(T.finished_at, ascending=False)
+            .order_by(T.id, ascending=False)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        rows: builtins.list[dict[str, Any]] = await query
+        return rows
+
+    async def step_counts(self, journey_id: str) -> dict[tuple[str | None, str], int]:
+        """Action runs of a journey per (step, status)."""
+        rows = await self.db.execute(
+            "SELECT step_id, status, COUNT(*) AS n FROM action_runs "
+            "WHERE organization_id = {} AND journey_id = {} GROUP BY step_id, status",
+            self.org_id,
+            journey_id,
+        )
+        return {(r["step_id"], r["status"]): int(r["n"]) for r in rows}
 
     async def count_by_status(self) -> dict[str, int]:
         rows = await self.db.execute(

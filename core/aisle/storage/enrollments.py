@@ -170,3 +170,16 @@ class EnrollmentRepository(Scoped):
             journey_id,
         )
         return {(r["version"], r["step_id"], r["status"]): int(r["n"]) for r in rows}
+
+    async def with_dead_runs(self, journey_id: str) -> dict[str, int]:
+        """Enrollments of a journey with at least one dead action run, per status (a
+        ``completed`` one there finished without doing everything it should)."""
+        rows = await self.db.execute(
+            "SELECT e.status, COUNT(DISTINCT e.id) AS n FROM enrollments e "
+            "JOIN action_runs r ON r.organization_id = e.organization_id "
+            "AND r.enrollment_id = e.id AND r.status = 'dead' "
+            "WHERE e.organization_id = {} AND e.journey_id = {} GROUP BY e.status",
+            self.org_id,
+            journey_id,
+        )
+        return {r["status"]: int(r["n"]) for r in rows}

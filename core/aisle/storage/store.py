@@ -25,6 +25,7 @@ from aisle.storage.enrollments import EnrollmentRepository
 from aisle.storage.events import EventRepository
 from aisle.storage.executor_memory import ExecutorMemoryRepository
 from aisle.storage.journeys import JourneyRepository
+from aisle.storage.messages import MessageRepository
 from aisle.storage.migrate import run_migrations
 from aisle.storage.operator_tokens import OperatorTokenRepository
 from aisle.storage.organizations import OrganizationRepository
@@ -56,6 +57,7 @@ class OrgScope:
         self.crm_connections = CRMConnectionRepository(org_id, db, clock)
         self.sync_runs = SyncRunRepository(org_id, db, clock)
         self.executor_memory = ExecutorMemoryRepository(org_id, db, clock)
+        self.messages = MessageRepository(org_id, db, clock)
         self.secrets = StudioSecretRepository(org_id, db, clock)
 
     def __repr__(self) -> str:

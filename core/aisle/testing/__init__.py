@@ -23,7 +23,12 @@ from aisle.testing.node_suite import NodeTypeSuite
 from aisle.testing.registration_suite import ConfigCase, RegistrationSuite
 from aisle.testing.requirements import CapabilitySuite, requires
 from aisle.testing.samples import SAMPLE_NOW, sample_contact, sample_studio
-from aisle.testing.services import RecordedEvent, RecordedTask, RecordingServices
+from aisle.testing.services import (
+    RecordedEvent,
+    RecordedMessage,
+    RecordedTask,
+    RecordingServices,
+)
 from aisle.testing.trigger_suite import UNDECLARED_EVENT, TriggerTypeSuite
 
 __all__ = [
@@ -51,6 +56,7 @@ __all__ = [
     "NodeTypeSuite",
     "ReceivedRequest",
     "RecordedEvent",
+    "RecordedMessage",
     "RecordedTask",
     "RecordingServices",
     "RegistrationSuite",

@@ -15,9 +15,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from aisle.jobs.contracts import CRMAccess
+from aisle.jobs.contracts import CRMAccess, OutgoingMessage, PermanentError, captures
 
-__all__ = ["RecordedEvent", "RecordedTask", "RecordingServices", "RunServices"]
+__all__ = [
+    "RecordedEvent",
+    "RecordedMessage",
+    "RecordedTask",
+    "RecordingServices",
+    "RunServices",
+]
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,15 @@ class RecordedTask:
     step_id: str | None
     required_approvals: int
     details: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RecordedMessage:
+    """A message an executor captured or sent (``record_message``), with its run's key."""
+
+    id: str
+    run_key: str
+    message: OutgoingMessage
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,8 @@ class RecordingServices:
     tasks: list[RecordedTask] = field(default_factory=list)
     events: list[RecordedEvent] = field(default_factory=list)
     memory: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    messages: list[RecordedMessage] = field(default_factory=list)
+    production: bool = False
     studio_secrets: dict[str, str] = field(default_factory=dict)
 
     def for_run(self, idempotency_key: str) -> RunServices:
@@ -117,6 +134,27 @@ class RunServices:
 
     async def studio_secret(self, name: str) -> str | None:
         return self.recorder.studio_secrets.get(name)
+
+    def captures(self, *, configured: bool) -> bool:
+        try:
+            return captures(
+                self.setting("capture_messages"),
+                production=self.recorder.production,
+                configured=configured,
+            )
+        except ValueError as exc:
+            raise PermanentError(str(exc)) from None
+
+    async def record_message(self, message: OutgoingMessage) -> str:
+        # Like the worker's services: one record per run and key, however often asked.
+        for recorded in self.recorder.messages:
+            if recorded.run_key == self.run_key and recorded.message.key == message.key:
+                return recorded.id
+        recorded = RecordedMessage(
+            id=f"message_{len(self.recorder.messages) + 1}", run_key=self.run_key, message=message
+        )
+        self.recorder.messages.append(recorded)
+        return recorded.id
 
     async def crm_connection(self, provider: str | None = None) -> CRMAccess | None:
         crm = self.recorder.crm

@@ -7,6 +7,11 @@ STARTTLS, else 25), ``AISLE_SMTP_USERNAME``/``AISLE_SMTP_PASSWORD``,
 ``AISLE_SMTP_TLS`` (implicit TLS), ``AISLE_SMTP_FROM`` (default sender),
 ``AISLE_SMTP_CA_FILE`` (extra CA bundle), ``AISLE_SMTP_TIMEOUT`` (seconds).
 
+Without an SMTP host the embedded default captures each message instead of sending it
+(``AISLE_CAPTURE_MESSAGES``, see :meth:`~aisle.ActionServices.captures`): it is stored,
+rendered, for the studio's Messages list. Sent messages are recorded there too.
+HTML-only mail gets a generated text part.
+
 SMTP has no idempotency of its own, so the ``Message-ID`` is derived from the run's
 idempotency key (a resend is recognisably the same message), and a message the server
 accepted is remembered so that a retry after a crash does not send it again.
@@ -31,15 +36,27 @@ from aisle import (
     ActionExecutor,
     ActionResult,
     ActionServices,
+    CheckContext,
+    ConfigProblem,
+    OutgoingMessage,
     PermanentError,
     RetryableError,
 )
 from aisle_actions.configs import decode_config
+from aisle_actions.plain_text import plain_text
 from aisle_actions.recipients import named_recipients
 from aisle_actions.templates import render
 from aisle_actions.wedding_context import wedding_context
 
-__all__ = ["EXECUTOR", "EmailConfig", "build_message", "execute", "message_id", "preview"]
+__all__ = [
+    "EXECUTOR",
+    "EmailConfig",
+    "build_message",
+    "check",
+    "execute",
+    "message_id",
+    "preview",
+]
 
 NAME = "email"
 _ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
@@ -178,7 +195,8 @@ def message_id(idempotency_key: str, sender: str) -> str:
 def build_message(
     rendered: Rendered, *, sender: str, idempotency_key: str, now: datetime
 ) -> EmailMessage:
-    """The MIME message: ``multipart/alternative`` when there are text and HTML parts."""
+    """The MIME message: ``multipart/alternative`` when there is HTML (its text part
+    generated from the HTML when the config gave none)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(rendered.to)
@@ -192,12 +210,9 @@ def build_message(
     # The key itself too, so a mailbox (or a test) can match a message to its run.
     message["X-Aisle-Idempotency-Key"] = idempotency_key
     message["Auto-Submitted"] = "auto-generated"
-    if rendered.text:
-        message.set_content(rendered.text)
-        if rendered.html:
-            message.add_alternative(rendered.html, subtype="html")
-    else:
-        message.set_content(rendered.html, subtype="html")
+    message.set_content(rendered.text or plain_text(rendered.html))
+    if rendered.html:
+        message.add_alternative(rendered.html, subtype="html")
     return message
 
 
@@ -287,12 +302,90 @@ def _smtp_error(exc: Exception, where: str) -> RetryableError | PermanentError:
     return RetryableError(f"{where} unreachable: {type(exc).__name__}: {exc}")
 
 
+def check(config: Any, context: CheckContext) -> list[ConfigProblem]:
+    """What stops email from leaving here: no SMTP host (unless messages are captured),
+    no sender, or a sender that is not an address."""
+    decoded = decode_config(config, EmailConfig, NAME)
+    host = context.setting("smtp_host")
+    try:
+        capturing = context.captures(configured=bool(host))
+    except ValueError as exc:
+        return [ConfigProblem(message=str(exc), code="invalid_setting")]
+    if capturing:
+        return []
+    problems: list[ConfigProblem] = []
+    if not host:
+        problems.append(
+            ConfigProblem(
+                message="no SMTP host is configured, so every email would fail: set "
+                "AISLE_SMTP_HOST (and AISLE_SMTP_FROM), or AISLE_CAPTURE_MESSAGES=on to "
+                "keep messages in the Messages list without sending them",
+                code="no_smtp_host",
+            )
+        )
+    sender = decoded.from_address or context.setting("smtp_from")
+    if not sender:
+        problems.append(
+            ConfigProblem(message="no sender address: set AISLE_SMTP_FROM", code="no_sender")
+        )
+    elif "\r" in sender or "\n" in sender or not _ADDRESS.match(_bare(sender)):
+        where = "from_address" if decoded.from_address else None
+        problems.append(
+            ConfigProblem(
+                message=f"{sender!r} is not a sender address"
+                + ("" if where else ": fix AISLE_SMTP_FROM"),
+                field=where,
+                code="invalid_sender",
+            )
+        )
+    return problems
+
+
+async def _capture(ctx: ActionContext, config: EmailConfig) -> ActionResult:
+    """Keep the message, rendered as it would have been sent, instead of sending it."""
+    rendered = render_message(
+        config,
+        ctx.contact,
+        ctx.studio,
+        ctx.now,
+        default_from=ctx.services.setting("smtp_from") or None,
+    )
+    text = rendered.text or plain_text(rendered.html)
+    stored = await ctx.services.record_message(
+        OutgoingMessage(
+            channel="email",
+            status="captured",
+            to=rendered.to,
+            subject=rendered.subject,
+            text=text,
+            html=rendered.html,
+            sender=rendered.from_address,
+            detail=_extras(rendered),
+        )
+    )
+    return ActionResult(
+        detail={
+            "captured": True,
+            "message": stored,
+            "recipients": [*rendered.to, *rendered.cc, *rendered.bcc],
+            "subject": rendered.subject,
+        }
+    )
+
+
+def _extras(rendered: Rendered) -> dict[str, Any]:
+    return {"cc": rendered.cc, "bcc": rendered.bcc, "reply_to": rendered.reply_to}
+
+
 async def execute(ctx: ActionContext) -> ActionResult:
-    """Render and send one email; a repeat of a sent run returns the first result."""
+    """Render and send one email (or capture it: no SMTP host in the embedded default);
+    a repeat of a sent run returns the first result."""
     config = decode_config(ctx.config, EmailConfig, NAME)
     sent = await ctx.services.recall(f"sent:{ctx.idempotency_key}")
     if sent is not None:
         return ActionResult(detail={**sent, "deduplicated": True})
+    if ctx.services.captures(configured=bool(ctx.services.setting("smtp_host"))):
+        return await _capture(ctx, config)
     smtp = smtp_settings(ctx.services)
     rendered = render_message(config, ctx.contact, ctx.studio, ctx.now, default_from=smtp.sender)
     if not rendered.from_address:
@@ -335,6 +428,20 @@ async def execute(ctx: ActionContext) -> ActionResult:
     }
     await ctx.services.remember(f"sent:{ctx.idempotency_key}", detail)
     await _quit(client)
+    # Recorded after it is remembered: should recording fail, the retry finds the
+    # message sent and does not send it twice (the Messages list then lacks it).
+    await ctx.services.record_message(
+        OutgoingMessage(
+            channel="email",
+            status="sent",
+            to=rendered.to,
+            subject=rendered.subject,
+            text=rendered.text or plain_text(rendered.html),
+            html=rendered.html,
+            sender=rendered.from_address,
+            detail={**_extras(rendered), "message_id": detail["message_id"]},
+        )
+    )
     return ActionResult(detail=detail)
 
 
@@ -358,4 +465,5 @@ EXECUTOR = ActionExecutor(
     max_attempts=8,
     timeout_seconds=60.0,
     preview=preview,
+    check=check,
 )

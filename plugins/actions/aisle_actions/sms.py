@@ -10,6 +10,10 @@ Each request carries an ``Idempotency-Key``: the run's key, suffixed with
 ``:<number>`` when the message goes to several numbers (each message needs a key of
 its own), and a recipient the provider accepted is remembered, so a retry only sends to the
 recipients still owed a message.
+
+Without an account (SID and token) the embedded default captures each message instead
+of sending it (``AISLE_CAPTURE_MESSAGES``, see :meth:`~aisle.ActionServices.captures`),
+for the studio's Messages list; sent messages are recorded there too.
 """
 
 from __future__ import annotations
@@ -21,7 +25,15 @@ from typing import Any
 import httpx
 import msgspec
 
-from aisle import ActionContext, ActionExecutor, ActionResult, PermanentError
+from aisle import (
+    ActionContext,
+    ActionExecutor,
+    ActionResult,
+    CheckContext,
+    ConfigProblem,
+    OutgoingMessage,
+    PermanentError,
+)
 from aisle import http as aisle_http
 from aisle_actions.configs import decode_config
 from aisle_actions.http_errors import error_for_exception, error_for_status
@@ -31,7 +43,7 @@ from aisle_actions.segments import measure
 from aisle_actions.templates import render
 from aisle_actions.wedding_context import wedding_context
 
-__all__ = ["EXECUTOR", "SmsConfig", "execute", "preview"]
+__all__ = ["EXECUTOR", "SmsConfig", "check", "execute", "preview"]
 
 NAME = "sms"
 DEFAULT_BASE_URL = "https://api.twilio.com"
@@ -112,12 +124,66 @@ def preview(
     }
 
 
+def check(config: Any, context: CheckContext) -> list[ConfigProblem]:
+    """What stops texts from leaving here: no SMS account (unless messages are
+    captured), or no sender number."""
+    decoded = decode_config(config, SmsConfig, NAME)
+    configured = bool(context.setting("sms_account_sid") and context.setting("sms_auth_token"))
+    try:
+        if context.captures(configured=configured):
+            return []
+    except ValueError as exc:
+        return [ConfigProblem(message=str(exc), code="invalid_setting")]
+    problems: list[ConfigProblem] = []
+    if not configured:
+        problems.append(
+            ConfigProblem(
+                message="no SMS provider is configured, so every text would fail: set "
+                "AISLE_SMS_ACCOUNT_SID and AISLE_SMS_AUTH_TOKEN (and AISLE_SMS_FROM), or "
+                "AISLE_CAPTURE_MESSAGES=on to keep texts in the Messages list without "
+                "sending them",
+                code="no_sms_provider",
+            )
+        )
+    if not (decoded.from_number or context.setting("sms_from")):
+        problems.append(
+            ConfigProblem(message="no sender number: set AISLE_SMS_FROM", code="no_sender")
+        )
+    return problems
+
+
+async def _capture(ctx: ActionContext, config: SmsConfig) -> ActionResult:
+    """Keep one message per recipient, as it would have been sent, instead of sending."""
+    text = _render(config, ctx.contact, ctx.studio, ctx.now)
+    recipients = _recipients(config, ctx.contact, _region(config, ctx))
+    sender = config.from_number or ctx.services.setting("sms_from") or None
+    length = msgspec.to_builtins(measure(text))
+    messages: list[dict[str, Any]] = []
+    for number in recipients:
+        stored = await ctx.services.record_message(
+            OutgoingMessage(
+                channel="sms",
+                status="captured",
+                to=[number],
+                text=text,
+                sender=sender,
+                key=number if len(recipients) > 1 else "main",
+                detail={"length": length},
+            )
+        )
+        messages.append({"to": number, "message": stored})
+    return ActionResult(detail={"captured": True, "messages": messages, "length": length})
+
+
 async def execute(ctx: ActionContext) -> ActionResult:
-    """Send the message to every recipient not already sent to under this run's key."""
+    """Send the message to every recipient not already sent to under this run's key (or
+    capture it: no SMS account in the embedded default)."""
     config = decode_config(ctx.config, SmsConfig, NAME)
     services = ctx.services
     sid = services.setting("sms_account_sid")
     token = services.setting("sms_auth_token")
+    if services.captures(configured=bool(sid and token)):
+        return await _capture(ctx, config)
     sender = config.from_number or services.setting("sms_from")
     if not sid or not token:
         raise PermanentError("sms: AISLE_SMS_ACCOUNT_SID and AISLE_SMS_AUTH_TOKEN must be set")
@@ -165,6 +231,17 @@ async def execute(ctx: ActionContext) -> ActionResult:
             sent = _receipt(number, response)
             await services.remember(f"sent:{key}", sent)
             messages.append(sent)
+            await services.record_message(
+                OutgoingMessage(
+                    channel="sms",
+                    status="sent",
+                    to=[number],
+                    text=text,
+                    sender=sender,
+                    key=number if len(recipients) > 1 else "main",
+                    detail={"sid": sent["sid"], "length": msgspec.to_builtins(measure(text))},
+                )
+            )
     return ActionResult(detail={"messages": messages, "length": msgspec.to_builtins(measure(text))})
 
 
@@ -192,4 +269,5 @@ EXECUTOR = ActionExecutor(
     max_attempts=6,
     timeout_seconds=60.0,
     preview=preview,
+    check=check,
 )

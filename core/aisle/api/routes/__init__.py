@@ -14,10 +14,12 @@ from aisle.api.routes.impact import ImpactController
 from aisle.api.routes.journeys import JourneyController
 from aisle.api.routes.lifecycle import LifecycleController
 from aisle.api.routes.log import LogController
+from aisle.api.routes.messages import MessageController
 from aisle.api.routes.organizations import OrganizationController
 from aisle.api.routes.previews import ExecutorPreviewController, StepPreviewController
 from aisle.api.routes.settings import SettingsController
 from aisle.api.routes.simulate import SimulationController
+from aisle.api.routes.stats import JourneyStatsController
 from aisle.api.routes.tasks import TaskController
 from aisle.api.routes.transfer import TransferController
 from aisle.api.routes.types import TypeRegistryController
@@ -33,6 +35,7 @@ API_CONTROLLERS: Sequence[Any] = (
     LifecycleController,
     ImpactController,
     SimulationController,
+    JourneyStatsController,
     StepPreviewController,
     ExecutorPreviewController,
     TypeRegistryController,
@@ -42,6 +45,7 @@ API_CONTROLLERS: Sequence[Any] = (
     TaskController,
     ActionRunController,
     WebhookEndpointController,
+    MessageController,
     LogController,
     AccessController,
     SettingsController,

@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from msgspec import Meta
 
+from aisle.api.context import Scope
 from aisle.api.deps import Tenant
 from aisle.api.pages import Cursor, Limit, QueryId, QueryVersion, page_of
 from aisle.api.problems import FieldError, Problem
@@ -19,11 +20,26 @@ from aisle.api.routes.events import EventOut, event_out
 from aisle.api.routes.log import LogEntryOut, log_out
 from aisle.domain.enrollment import EnrollmentStatus
 from aisle.domain.enrollment_record import Enrollment
+from aisle.storage.action_runs import Failures
 from aisle.storage.ids import new_id
 
 __all__ = ["EnrollmentController"]
 
 Id = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class FailedActionsOut(msgspec.Struct, kw_only=True):
+    """The enrollment's dead action runs (out of attempts, or a permanent error): a
+    ``completed`` enrollment with a count above 0 did not do everything it should."""
+
+    count: int
+    last_error: str | None
+    last_failed_at: datetime | None
+
+
+def failed_actions_out(failures: Failures | None) -> FailedActionsOut:
+    f = failures or Failures()
+    return FailedActionsOut(count=f.count, last_error=f.last_error, last_failed_at=f.last_failed_at)
 
 
 class EnrollmentOut(msgspec.Struct, kw_only=True):
@@ -39,11 +55,14 @@ class EnrollmentOut(msgspec.Struct, kw_only=True):
     variables: dict[str, Any]
     outcome: str | None
     error: str | None
+    failed_actions: FailedActionsOut
+    """Action runs of this enrollment that went dead; see the action runs and the
+    enrollment's history for each one's error."""
     created_at: datetime | None
     updated_at: datetime | None
 
 
-def enrollment_out(e: Enrollment) -> EnrollmentOut:
+def enrollment_out(e: Enrollment, failures: Failures | None = None) -> EnrollmentOut:
     s = e.state
     return EnrollmentOut(
         id=e.id,
@@ -58,6 +77,7 @@ def enrollment_out(e: Enrollment) -> EnrollmentOut:
         variables=s.variables,
         outcome=s.outcome,
         error=s.error,
+        failed_actions=failed_actions_out(failures),
         created_at=e.created_at,
         updated_at=e.updated_at,
     )
@@ -126,7 +146,10 @@ class EnrollmentController(Controller):
             after=cursor,
         )
         page, next_cursor = page_of(items, limit, lambda e: e.id)
-        return EnrollmentPage(items=[enrollment_out(e) for e in page], next_cursor=next_cursor)
+        failures = await tenant.org.action_runs.failures_by_enrollment([e.id for e in page])
+        return EnrollmentPage(
+            items=[enrollment_out(e, failures.get(e.id)) for e in page], next_cursor=next_cursor
+        )
 
     @post("/", summary="Enroll a contact in a live journey", status_code=HTTP_201_CREATED)
     async def enroll(self, tenant: Tenant, data: JSONBody[EnrollIn]) -> EnrollmentOut:
@@ -149,7 +172,7 @@ class EnrollmentController(Controller):
 
     @get("/{enrollment_id:str}", summary="Read an enrollment")
     async def get_enrollment(self, tenant: Tenant, enrollment_id: FromPath[str]) -> EnrollmentOut:
-        return enrollment_out(await tenant.org.enrollments.get(enrollment_id))
+        return await _with_failures(tenant, await tenant.org.enrollments.get(enrollment_id))
 
     @post("/{enrollment_id:str}/exit", summary="Take a client out of the journey", status_code=200)
     async def exit_enrollment(
@@ -163,7 +186,7 @@ class EnrollmentController(Controller):
             actor=tenant.caller.actor,
             reason=data.reason,
         )
-        return enrollment_out(done)
+        return await _with_failures(tenant, done)
 
     @get("/{enrollment_id:str}/history", summary="An enrollment's automation log (newest first)")
     async def history(
@@ -210,4 +233,11 @@ class EnrollmentController(Controller):
             source="manual",
         )
         after = await tenant.org.enrollments.get(enrollment.id)
-        return TriggerOut(event=event_out(record, created), enrollment=enrollment_out(after))
+        return TriggerOut(
+            event=event_out(record, created), enrollment=await _with_failures(tenant, after)
+        )
+
+
+async def _with_failures(tenant: Scope, enrollment: Enrollment) -> EnrollmentOut:
+    failures = await tenant.org.action_runs.failures_by_enrollment([enrollment.id])
+    return enrollment_out(enrollment, failures.get(enrollment.id))

@@ -17,13 +17,21 @@ from aisle.api.deps import Tenant
 from aisle.api.graph_paths import Change, diff_graphs
 from aisle.api.problems import FieldError, Problem
 from aisle.api.reactflow import FlowDocument, graph_to_flow
+from aisle.api.readiness import action_issues, check_context
 from aisle.api.roles import ensure_journey_role
 from aisle.domain.journey import Graph, JourneySettings
 from aisle.domain.journey_record import Journey, JourneyVersion
 from aisle.engine.core import CompiledJourney, compile_journey
 from aisle.engine.validation import InvalidJourney, Issue, validate
 
-__all__ = ["LifecycleController", "VersionRef", "graph_at", "issues_problem", "runnable"]
+__all__ = [
+    "LifecycleController",
+    "VersionRef",
+    "graph_at",
+    "issues_problem",
+    "readiness_issues",
+    "runnable",
+]
 
 VersionRef = Annotated[
     str,
@@ -161,6 +169,17 @@ def runnable(
         raise issues_problem(list(exc.issues), what) from None
 
 
+async def readiness_issues(tenant: Scope, journey_id: str, graph: Graph) -> list[Issue]:
+    """What stops ``graph``'s actions from running in this deployment for this studio
+    (no SMTP host, no sender, no secret), as issues naming each step and field.
+
+    ``graph`` must already validate without errors."""
+    org = await tenant.runtime.organization(tenant.caller.organization_id)
+    compiled = runnable(tenant, graph, journey_id, 0, org.timezone, "cannot check")
+    context = check_context(tenant.runtime.settings, org)
+    return action_issues(compiled, tenant.registry, context, tenant.store.clock.now())
+
+
 def issues_problem(issues: list[Issue], what: str) -> Problem:
     errors = blocking(issues)
     return Problem(
@@ -187,6 +206,8 @@ class LifecycleController(Controller):
     async def validate_draft(self, tenant: Tenant, journey_id: FromPath[str]) -> ValidationOut:
         journey = await tenant.org.journeys.get(journey_id)
         issues = validate(journey.draft, tenant.registry)
+        if not blocking(issues):
+            issues += await readiness_issues(tenant, journey.id, journey.draft)
         return ValidationOut(valid=not blocking(issues), revision=journey.revision, issues=issues)
 
     @post("/publish", summary="Publish the draft as a new version", status_code=HTTP_201_CREATED)
@@ -196,6 +217,8 @@ class LifecycleController(Controller):
         journey = await tenant.org.journeys.get(journey_id)
         await ensure_journey_role(tenant, journey.id, "admin", "publishing")
         issues = validate(journey.draft, tenant.registry)
+        if not blocking(issues):
+            issues += await readiness_issues(tenant, journey.id, journey.draft)
         if blocking(issues):
             raise issues_problem(issues, "cannot publish")
         async with tenant.store.transaction():
@@ -259,6 +282,9 @@ class LifecycleController(Controller):
         journey = await tenant.org.journeys.get(journey_id)
         await ensure_journey_role(tenant, journey.id, "admin", "rolling back")
         old = await tenant.org.journeys.version(journey.id, data.version)
+        issues = await readiness_issues(tenant, journey.id, old.graph)
+        if blocking(issues):
+            raise issues_problem(issues, f"cannot roll back to version {old.version}")
         async with tenant.store.transaction():
             version = await tenant.org.journeys.publish(
                 journey.id,
