@@ -47,6 +47,7 @@ __all__ = [
     "address_refusal",
     "client",
     "parse_hosts",
+    "uses_guard",
 ]
 
 ALLOW_SETTING = "AISLE_HTTP_ALLOW"
@@ -329,6 +330,12 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
             keepalive_expiry=limits.keepalive_expiry,
             network_backend=backend,
         )
+
+
+def uses_guard(transport: httpx.AsyncBaseTransport | httpx.BaseTransport) -> bool:
+    """Whether ``transport`` connects through the SSRF guard, i.e. came from :func:`client`
+    (the conformance suites check every request a plugin sends with it)."""
+    return isinstance(transport, _GuardedTransport)
 
 
 def client(

@@ -82,10 +82,10 @@ def test_non_idempotent_executor_is_told_to_use_the_key(author: pytest.Pytester)
         + """
 import dataclasses, uuid
 from aisle import ActionResult
-import httpx
+from aisle.http import client
 
 async def careless(context):
-    async with httpx.AsyncClient() as http:
+    async with client(allow=context.services.setting("HTTP_ALLOW")) as http:
         await http.post(context.config.url, headers={"Idempotency-Key": str(uuid.uuid4())})
     return ActionResult()
 
@@ -101,7 +101,7 @@ class TestCareless(NotifySandbox, ActionExecutorSuite):
         return dataclasses.replace(NOTIFY, execute=careless)
 """,
     )
-    result.assert_outcomes(passed=10, failed=3, skipped=5)
+    result.assert_outcomes(passed=11, failed=3, skipped=5)
     result.stdout.fnmatch_lines(
         [
             "*TestCareless.test_effects_carry_the_idempotency_key*",
@@ -125,10 +125,10 @@ def test_executor_that_misclassifies_errors_is_told_which_error_to_raise(
         + """
 import dataclasses
 from aisle import ActionResult
-import httpx
+from aisle.http import client
 
 async def blunt(context):
-    async with httpx.AsyncClient() as http:
+    async with client(allow=context.services.setting("HTTP_ALLOW")) as http:
         response = await http.post(
             context.config.url, headers={"Idempotency-Key": context.idempotency_key}
         )
@@ -149,7 +149,7 @@ class TestBlunt(NotifySandbox, ActionExecutorSuite):
         ]
 """,
     )
-    result.assert_outcomes(passed=13, failed=2, skipped=3)
+    result.assert_outcomes(passed=14, failed=2, skipped=3)
     result.stdout.fnmatch_lines(
         [
             "*TestBlunt.test_transient_failures_are_retried*",
@@ -158,6 +158,69 @@ class TestBlunt(NotifySandbox, ActionExecutorSuite):
             "*TestBlunt.test_permanent_failures_stop_the_run*",
             "E *add a FailureCase(expect='permanent')*or declare unsupported = "
             "{'permanent_errors': *",
+        ]
+    )
+
+
+def test_executors_bypassing_the_ssrf_guard_are_told_to_use_aisle_http(
+    author: pytest.Pytester,
+) -> None:
+    result = run(
+        author,
+        NOTIFY_SANDBOX
+        + """
+import dataclasses
+from aisle import ActionResult
+import httpx
+
+async def own_client(context):
+    # A client of its own: nothing stands between a studio's URL and the private network.
+    async with httpx.AsyncClient(timeout=5.0) as http:
+        response = await http.post(
+            context.config.url, headers={"Idempotency-Key": context.idempotency_key}
+        )
+    return ActionResult(detail={"status": response.status_code})
+
+async def blocking_call(context):
+    response = httpx.post(
+        context.config.url, headers={"Idempotency-Key": context.idempotency_key}
+    )
+    return ActionResult(detail={"status": response.status_code})
+
+NOT_HERE = {
+    "retryable_errors": "not under test here",
+    "permanent_errors": "not under test here",
+    "timeouts": "not under test here",
+}
+
+class TestOwnClient(NotifySandbox, ActionExecutorSuite):
+    unsupported = NOT_HERE
+
+    @pytest.fixture
+    def executor(self):
+        return dataclasses.replace(NOTIFY, execute=own_client)
+
+class TestBlockingCall(NotifySandbox, ActionExecutorSuite):
+    unsupported = NOT_HERE
+
+    @pytest.fixture
+    def executor(self):
+        return dataclasses.replace(NOTIFY, execute=blocking_call)
+""",
+    )
+    result.assert_outcomes(passed=26, failed=2, skipped=10)
+    advice = (
+        "through an HTTP client it made itself, which skips Aisle's SSRF guard: create "
+        "every HTTP client with aisle.http.client(*"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*TestOwnClient.test_requests_go_through_the_ssrf_guard*",
+            "E *'notify' sent a request to http://127.0.0.1:* (sent at *test_plugin.py:*) "
+            + advice,
+            "*TestBlockingCall.test_requests_go_through_the_ssrf_guard*",
+            "E *'notify' sent a request to http://127.0.0.1:* (sent at *test_plugin.py:*) "
+            + advice,
         ]
     )
 
@@ -447,5 +510,60 @@ class TestBackdated(Wrong):
             "E *answers FireAt but is not declared time_based=True*",
             "*TestBackdated.test_fire_at_is_never_before_entry*",
             "E *before the client arrived: answer Fire (or NotYet) for a moment already past*",
+        ]
+    )
+
+
+def test_trigger_types_reading_the_machine_clock_are_told_to_use_context_now(
+    author: pytest.Pytester,
+) -> None:
+    result = run(
+        author,
+        REGISTER
+        + """
+import time
+from datetime import datetime, timedelta, timezone
+
+def wall_clock(ctx):
+    # Two days after entry, by the machine's clock instead of the engine's (ctx.now).
+    due = ctx.entered_at + timedelta(days=2)
+    if datetime.now(timezone.utc) >= due:
+        return Fire()
+    return FireAt(at=due)
+
+def epoch(ctx):
+    due = ctx.entered_at + timedelta(days=2)
+    if time.time() >= due.timestamp():
+        return Fire()
+    return FireAt(at=due)
+
+class Wrong(TriggerTypeSuite):
+    @pytest.fixture
+    def registry(self, trigger_type):
+        return registry_with(triggers=[trigger_type])
+
+class TestWallClock(Wrong):
+    @pytest.fixture
+    def trigger_type(self):
+        return TriggerType(name="wall_clock", label="Wall", evaluate=wall_clock, time_based=True)
+
+class TestEpoch(Wrong):
+    @pytest.fixture
+    def trigger_type(self):
+        return TriggerType(name="epoch", label="Epoch", evaluate=epoch, time_based=True)
+""",
+    )
+    # The clock checks move only the engine's clock, which these triggers ignore: no other
+    # check fails.
+    assert result.parseoutcomes()["failed"] == 2
+    advice = "*it reads the machine's clock (datetime.now, date.today, time.time). Use context.now*"
+    result.stdout.fnmatch_lines(
+        [
+            "*TestWallClock.test_answers_follow_the_engine_clock_not_the_machine_clock*",
+            "E *trigger type 'wall_clock', asked with the engine's clock at 2026-03-02T10:30:00"
+            "+00:00, answered FireAt(*) while the machine's clock said 1990 and Fire() when it "
+            "said 2090: " + advice,
+            "*TestEpoch.test_answers_follow_the_engine_clock_not_the_machine_clock*",
+            "E *trigger type 'epoch'*" + advice,
         ]
     )

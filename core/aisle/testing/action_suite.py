@@ -3,8 +3,9 @@
 An executor runs in a worker with at-least-once delivery, so the suite checks what
 makes that safe: every effect carries the run's idempotency key (the same key twice is
 one effect), failures are classified so the worker retries what is transient and stops
-on what is not, a hanging remote is abandoned when the run's time is up, and no secret
-reaches a log line, a stored result or an error message.
+on what is not, a hanging remote is abandoned when the run's time is up, every request
+leaves through the SSRF guard (``aisle.http.client``), and no secret reaches a log
+line, a stored result or an error message.
 
 A plugin's test module subclasses the suite and overrides fixtures::
 
@@ -25,6 +26,7 @@ A plugin's test module subclasses the suite and overrides fixtures::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -39,6 +41,7 @@ from aisle.jobs.backoff import is_retryable
 from aisle.jobs.contracts import ActionContext, ActionResult, RetryableError
 from aisle.plugins.registrations import ActionExecutor
 from aisle.testing.config_schema import action_config
+from aisle.testing.egress import GUARD_ADVICE, watch_egress
 from aisle.testing.registration_suite import STRICT_CONFIG, RegistrationSuite
 from aisle.testing.requirements import requires
 from aisle.testing.samples import SAMPLE_NOW, sample_contact, sample_studio
@@ -377,6 +380,31 @@ class ActionExecutorSuite(RegistrationSuite):
                 f"transient, but {type(error).__name__}: {error} would stop the run; raise "
                 "aisle.RetryableError on your own timeout"
             )
+
+    @pytest.mark.asyncio
+    async def test_requests_go_through_the_ssrf_guard(
+        self,
+        executor: ActionExecutor,
+        make_context: ContextFactory,
+        failure_cases: Sequence[FailureCase],
+    ) -> None:
+        """Every outbound request leaves through a client of ``aisle.http.client``."""
+        with watch_egress() as bypasses:
+            with contextlib.suppress(Exception):  # other checks judge the outcome
+                await executor.execute(make_context("conformance-egress"))
+            for case in failure_cases:
+                if case.expect == "hang":
+                    continue
+                await _maybe_await(case.arm() if case.arm else None)
+                with contextlib.suppress(Exception):
+                    await executor.execute(
+                        make_context(f"conformance-egress-{case.name}", config=case.config)
+                    )
+        assert not bypasses, (
+            f"action executor {executor.name!r} sent "
+            f"{'; '.join(sorted({str(b) for b in bypasses}))} through an HTTP client it made "
+            f"itself, which skips Aisle's SSRF guard: {GUARD_ADVICE}"
+        )
 
     @pytest.mark.asyncio
     async def test_secrets_stay_out_of_logs_results_and_errors(

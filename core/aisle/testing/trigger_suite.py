@@ -1,7 +1,8 @@
 """``TriggerTypeSuite``: the contract every trigger type keeps, checked against the clock.
 
 A trigger type answers fire now, fire at T, or not yet. The suite checks the answers
-are pure and consistent with a clock moving forward: a ``FireAt`` is timezone-aware and
+are pure, follow the engine's clock (``context.now``) and never the machine's, and are
+consistent with a clock moving forward: a ``FireAt`` is timezone-aware and
 never before the client entered the step, the trigger is not due a moment before T and
 is due from T on, and the engine wakes the enrollment exactly then. It also checks the
 declared ``event_types`` match what fires: an event of a type the trigger does not
@@ -28,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import pytest
+import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -72,6 +74,11 @@ _CLOCK_SETTINGS = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
     derandomize=True,
 )
+
+
+# Two machine clocks far from every engine clock the suite uses: an answer that changes
+# between them was read from the machine, not from the context.
+_WALL_CLOCKS = (datetime(1990, 1, 1, tzinfo=UTC), datetime(2090, 1, 1, tzinfo=UTC))
 
 
 def _due(decision: TriggerDecision, now: datetime) -> bool:
@@ -186,6 +193,39 @@ class TriggerTypeSuite(RegistrationSuite):
                 f"trigger type {trigger_type.name!r} answered {first!r}, then {again!r} for "
                 "the same context: evaluate must not read the clock, randomness or anything "
                 "outside its TriggerContext (use context.now)"
+            )
+
+    def test_answers_follow_the_engine_clock_not_the_machine_clock(
+        self,
+        trigger_type: TriggerType,
+        journey: CompiledJourney,
+        contact: Contact,
+        entered_at: datetime,
+        matching_event: EventView | None,
+    ) -> None:
+        """The same context gives the same answer whatever the machine's clock says."""
+        asks: list[tuple[datetime, EventView | None]] = [
+            (entered_at, None),
+            (entered_at + timedelta(hours=1), None),
+            (entered_at + timedelta(days=400), None),
+        ]
+        if matching_event is not None:
+            asks.append((matching_event.occurred_at, matching_event))
+        for now, event in asks:
+            answers = []
+            for wall in _WALL_CLOCKS:
+                with time_machine.travel(wall, tick=False):
+                    answers.append(
+                        self._ask(trigger_type, journey, contact, entered_at, now, event)
+                    )
+            early, late = answers
+            assert early == late, (
+                f"trigger type {trigger_type.name!r}, asked with the engine's clock at "
+                f"{now.isoformat()}, answered {early!r} while the machine's clock said "
+                f"{_WALL_CLOCKS[0].year} and {late!r} when it said {_WALL_CLOCKS[1].year}: "
+                "it reads the machine's clock (datetime.now, date.today, time.time). Use "
+                "context.now, the engine's clock: the scheduler, simulations and replays "
+                "set it, and the machine's time is not the moment being evaluated"
             )
 
     def test_fire_at_is_aware_and_declared_time_based(
