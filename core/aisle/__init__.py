@@ -5,6 +5,7 @@ contracts node types, trigger types, executors and CRM providers work with. Test
 suites for plugin authors live in :mod:`aisle.testing`.
 """
 
+from aisle.bounded import BoundExceeded, run_bounded, working_on
 from aisle.crm.contracts import CRMClient, ExternalRecord, InboundEvent, Page, RateLimited
 from aisle.engine.contracts import (
     ActionRequest,
@@ -53,6 +54,7 @@ __all__ = [
     "ActionResult",
     "ActionServices",
     "Advance",
+    "BoundExceeded",
     "CRMClient",
     "CRMProvider",
     "CheckContext",
@@ -81,4 +83,6 @@ __all__ = [
     "TriggerDecision",
     "TriggerType",
     "hookimpl",
+    "run_bounded",
+    "working_on",
 ]

@@ -1,5 +1,6 @@
-"""Rendering actions without sending them: the sample couple, executor previews off the
-event loop, their failures as problems, and the actions a journey step would request.
+"""Rendering actions without sending them: the sample couple, executor previews in
+bounded worker processes, their failures as problems, and the actions a journey step
+would request.
 
 Nothing here sends, stores or schedules anything: a preview runs the executor's
 ``preview`` (the same rendering its ``execute`` does) and, for a step, the engine's own
@@ -21,6 +22,7 @@ from typing import Any
 import msgspec
 
 from aisle.api.problems import FieldError, Problem, config_error
+from aisle.bounded import BoundExceeded, run_bounded
 from aisle.domain.contact import Contact, Partner
 from aisle.engine.core import CompiledJourney, start
 from aisle.engine.effects import PlannedAction
@@ -37,12 +39,13 @@ __all__ = [
 ]
 
 PREVIEW_SECONDS = 10.0
-"""How long one preview may render before the API gives up on it."""
+"""How long one preview may wait for a template worker and render before the API gives
+up on it (each render is also bounded by ``AISLE_TEMPLATE_TIMEOUT_SECONDS``)."""
 
-# Templates are sandboxed but not metered: a nested loop can render for a long time.
-# Rendering on threads of their own keeps the event loop (and the default executor,
-# which name resolution uses) free; a render given up on finishes in the background.
-_RENDERERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="aisle-preview")
+# A preview callable that cannot be pickled (a closure, in a test or a third-party
+# plugin) cannot run in a worker process; it renders on a thread of its own instead,
+# bounded in how long the request waits but not killed when it is given up on.
+_IN_PROCESS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="aisle-preview")
 
 _ENROLLMENT = "preview"
 
@@ -132,28 +135,70 @@ def unsupported(executor: ActionExecutor) -> Problem:
     )
 
 
+def _exceeded(executor: str, exc: BoundExceeded, node_id: str | None) -> Problem:
+    message = str(exc)
+    found = _FIELD.search(exc.where or "")
+    return Problem(
+        422,
+        message,
+        slug="template-error",
+        title="Template error",
+        errors=[
+            FieldError(
+                message=message,
+                field=f"config.{found.group('field')}" if found else "config",
+                node_id=node_id,
+                code="template_timeout" if exc.bound == "time" else "template_too_large",
+            )
+        ],
+        extra={"executor": executor},
+    )
+
+
+async def _render(
+    executor: ActionExecutor,
+    config: Any,
+    contact: Mapping[str, Any],
+    studio: Mapping[str, Any],
+    organization: str,
+) -> Mapping[str, Any]:
+    assert executor.preview is not None
+    try:
+        shown: Mapping[str, Any] = await run_bounded(
+            executor.preview, config, contact, studio, organization=organization
+        )
+    except TypeError:
+        call = functools.partial(executor.preview, config, contact, studio)
+        shown = await asyncio.get_running_loop().run_in_executor(_IN_PROCESS, call)
+    return shown
+
+
 async def render_preview(
     executor: ActionExecutor,
     config: Any,
     contact: Mapping[str, Any],
     studio: Mapping[str, Any],
     *,
+    organization: str,
     node_id: str | None = None,
 ) -> dict[str, Any]:
     """What ``executor`` would send for ``config`` (already decoded), as JSON values.
 
+    The preview runs in a bounded template worker, waiting in ``organization``'s queue
+    (:func:`aisle.run_bounded`); given up on, it is withdrawn and its worker killed.
+
     :raises Problem: 409 when the executor has no preview; 422 naming the config or
-        template field at fault, or when rendering takes longer than
-        :data:`PREVIEW_SECONDS`.
+        template field at fault, or when rendering overruns a template bound or takes
+        longer than :data:`PREVIEW_SECONDS`.
     """
     if executor.preview is None:
         raise unsupported(executor)
-    call = functools.partial(executor.preview, config, contact, studio)
-    loop = asyncio.get_running_loop()
     try:
         shown = await asyncio.wait_for(
-            loop.run_in_executor(_RENDERERS, call), timeout=PREVIEW_SECONDS
+            _render(executor, config, contact, studio, organization), timeout=PREVIEW_SECONDS
         )
+    except BoundExceeded as exc:
+        raise _exceeded(executor.name, exc, node_id) from None
     except ActionError as exc:
         raise _failed(executor.name, exc, node_id) from None
     except TimeoutError:

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+from aisle import bounded
 from aisle.plugins.manager import Registry, load_registry
 from aisle.settings import Settings, SettingsError
 
@@ -36,9 +37,12 @@ def load_settings(data_dir: str | None = None) -> Settings:
     if data_dir is not None:
         env["AISLE_DATA_DIR"] = data_dir
     try:
-        return Settings.from_env(env)
-    except SettingsError as exc:
+        settings = Settings.from_env(env)
+        # Templates render in this process's bounded workers, whichever command runs.
+        bounded.configure(settings.environ)
+    except (SettingsError, ValueError) as exc:
         raise click.UsageError(str(exc)) from exc
+    return settings
 
 
 def load_plugins() -> Registry:

@@ -41,6 +41,7 @@ from aisle import (
     OutgoingMessage,
     PermanentError,
     RetryableError,
+    run_bounded,
 )
 from aisle_actions.configs import decode_config
 from aisle_actions.plain_text import plain_text
@@ -343,12 +344,15 @@ def check(config: Any, context: CheckContext) -> list[ConfigProblem]:
 
 async def _capture(ctx: ActionContext, config: EmailConfig) -> ActionResult:
     """Keep the message, rendered as it would have been sent, instead of sending it."""
-    rendered = render_message(
+    rendered = await run_bounded(
+        render_message,
         config,
         ctx.contact,
         ctx.studio,
         ctx.now,
         default_from=ctx.services.setting("smtp_from") or None,
+        organization=ctx.organization_id,
+        returns=Rendered,
     )
     text = rendered.text or plain_text(rendered.html)
     stored = await ctx.services.record_message(
@@ -387,7 +391,17 @@ async def execute(ctx: ActionContext) -> ActionResult:
     if ctx.services.captures(configured=bool(ctx.services.setting("smtp_host"))):
         return await _capture(ctx, config)
     smtp = smtp_settings(ctx.services)
-    rendered = render_message(config, ctx.contact, ctx.studio, ctx.now, default_from=smtp.sender)
+    # Templates are user code: rendered off the event loop, under time and memory bounds.
+    rendered = await run_bounded(
+        render_message,
+        config,
+        ctx.contact,
+        ctx.studio,
+        ctx.now,
+        default_from=smtp.sender,
+        organization=ctx.organization_id,
+        returns=Rendered,
+    )
     if not rendered.from_address:
         raise PermanentError("email: no sender; set AISLE_SMTP_FROM or the config's from_address")
     _check_sender(rendered.from_address, "from_address" if config.from_address else None)

@@ -33,6 +33,7 @@ from aisle import (
     ConfigProblem,
     OutgoingMessage,
     PermanentError,
+    run_bounded,
 )
 from aisle import http as aisle_http
 from aisle_actions.configs import decode_config
@@ -154,7 +155,9 @@ def check(config: Any, context: CheckContext) -> list[ConfigProblem]:
 
 async def _capture(ctx: ActionContext, config: SmsConfig) -> ActionResult:
     """Keep one message per recipient, as it would have been sent, instead of sending."""
-    text = _render(config, ctx.contact, ctx.studio, ctx.now)
+    text: str = await run_bounded(
+        _render, config, ctx.contact, ctx.studio, ctx.now, organization=ctx.organization_id
+    )
     recipients = _recipients(config, ctx.contact, _region(config, ctx))
     sender = config.from_number or ctx.services.setting("sms_from") or None
     length = msgspec.to_builtins(measure(text))
@@ -189,7 +192,10 @@ async def execute(ctx: ActionContext) -> ActionResult:
         raise PermanentError("sms: AISLE_SMS_ACCOUNT_SID and AISLE_SMS_AUTH_TOKEN must be set")
     if not sender:
         raise PermanentError("sms: no sender; set AISLE_SMS_FROM or the config's from_number")
-    text = _render(config, ctx.contact, ctx.studio, ctx.now)
+    # Templates are user code: rendered off the event loop, under time and memory bounds.
+    text: str = await run_bounded(
+        _render, config, ctx.contact, ctx.studio, ctx.now, organization=ctx.organization_id
+    )
     region = _region(config, ctx)
     recipients = _recipients(config, ctx.contact, region)
     origin = "MessagingServiceSid" if sender.startswith("MG") else "From"

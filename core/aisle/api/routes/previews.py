@@ -122,7 +122,9 @@ class ExecutorPreviewController(Controller):
         contact = await _contact(tenant, data.contact_id)
         org = await tenant.runtime.organization(tenant.caller.organization_id)
         config = decode_action_config(found, data.config)
-        rendered = await render_preview(found, config, contact.activation(), studio_view(org))
+        rendered = await render_preview(
+            found, config, contact.activation(), studio_view(org), organization=org.id
+        )
         return ExecutorPreviewOut(
             executor=found.name, contact_id=data.contact_id, rendered=rendered
         )
@@ -186,7 +188,7 @@ class StepPreviewController(Controller):
             else:
                 config = decode_action_config(executor, action.config, node_id=step_id)
                 out.rendered = await render_preview(
-                    executor, config, activation, studio, node_id=step_id
+                    executor, config, activation, studio, organization=org.id, node_id=step_id
                 )
             actions.append(out)
         return StepPreviewOut(
