@@ -20,7 +20,8 @@ reports a bad config on the node and field at fault::
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -37,7 +38,13 @@ from aisle.engine.simulation import simulate
 from aisle.engine.validation import validate
 from aisle.plugins.manager import Registry
 from aisle.plugins.registrations import NodeType
-from aisle.testing.config_schema import action_config, json_schema, wrong_values
+from aisle.testing.config_schema import (
+    action_config,
+    json_schema,
+    parse_config,
+    schema_errors,
+    wrong_values,
+)
 from aisle.testing.journeys import (
     ENROLLMENT,
     NEXT,
@@ -256,6 +263,50 @@ class NodeTypeSuite(RegistrationSuite):
                 )
         assert not problems, f"node type {node_type.name!r}: " + "; ".join(problems)
 
+    def test_every_optional_field_set_still_plans_actions_the_executor_accepts(
+        self,
+        node_type: NodeType,
+        config_type: type[msgspec.Struct],
+        valid_config: Any,
+        outgoing_edges: Sequence[Edge],
+        contact: Contact,
+        now: datetime,
+        registry: Registry,
+    ) -> None:
+        """The node and its executor agree on every field, not only the required ones.
+
+        The valid config is completed with a sample value for each optional field the
+        suite can make one for (booleans flipped, enum members, plain strings, numbers
+        in range, string maps and lists); the actions the node then plans must still
+        decode in their executors' config schemas. A node that offers a setting its
+        executor rejects (or forwards it in another shape) fails here, before a studio
+        can save it on the canvas and see every run die.
+        """
+        full, filled = filled_config(config_type, valid_config)
+        graph = node_graph(node_type.name, node_type.label, full, outgoing_edges)
+        journey = compile_or_fail(graph, registry, f"node type {node_type.name!r}")
+        actions = _own_actions(start(journey, ENROLLMENT, contact, now))
+        if not actions:
+            pytest.skip(f"node type {node_type.name!r} plans no action")
+        problems = []
+        for action in actions:
+            executor = registry.action_executors.get(action.executor)
+            if executor is None:
+                continue  # reported by test_actions_go_to_installed_executors_that_accept_them
+            try:
+                action_config(executor.config, action.config)
+            except msgspec.ValidationError as exc:
+                problems.append(
+                    f"executor {action.executor!r} rejects what the node plans ({exc}): "
+                    f"{dict(action.config)!r}"
+                )
+        assert not problems, (
+            f"node type {node_type.name!r} with its optional fields {sorted(filled)} set: "
+            + "; ".join(problems)
+            + " — make the node's config offer only what its executor's config accepts, "
+            "in the same shape"
+        )
+
     def test_simulation_shows_what_the_engine_does(
         self,
         node_type: NodeType,
@@ -298,6 +349,86 @@ class NodeTypeSuite(RegistrationSuite):
             f"node type {node_type.name!r}: the journey validator does not point at the "
             f"field for a wrong value of {'; '.join(problems)}"
         )
+
+
+_UNSET = object()
+_SAMPLE_KEY = "X-Aisle-Sample"
+
+
+def _resolve(node: Any, defs: Mapping[str, Any]) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        node = defs.get(str(node["$ref"]).rsplit("/", 1)[-1], {})
+    return node
+
+
+def _sample(node: Any, defs: Mapping[str, Any], depth: int = 0) -> Any:
+    """A plausible value for a JSON Schema, different from its default; or ``_UNSET``."""
+    node = _resolve(node, defs)
+    if not isinstance(node, dict) or depth > 3:
+        return _UNSET
+    default = node.get("default", _UNSET)
+    for option in node.get("anyOf", ()):
+        if _resolve(option, defs).get("type") != "null":
+            value = _sample(option, defs, depth + 1)
+            if value is not _UNSET:
+                return value
+    if "enum" in node:
+        others = [v for v in node["enum"] if v != default]
+        return others[0] if others else _UNSET
+    kind = node.get("type")
+    if kind == "boolean":
+        return default is not True
+    if kind in ("integer", "number"):
+        low = node.get("minimum", node.get("exclusiveMinimum", 0))
+        high = node.get("maximum", node.get("exclusiveMaximum", low + 10))
+        middle = (low + high) / 2
+        return int(middle) if kind == "integer" else middle
+    if kind == "string":
+        pattern = node.get("pattern")
+        if "format" in node or (pattern is not None and not re.search(pattern, "sample")):
+            return _UNSET
+        return "sample"
+    if kind == "array":
+        item = _sample(node.get("items", {}), defs, depth + 1)
+        return _UNSET if item is _UNSET else [item]
+    if kind == "object":
+        if "properties" in node:
+            value = {}
+            for name in node.get("required", ()):
+                inner = _sample(node["properties"][name], defs, depth + 1)
+                if inner is _UNSET:
+                    return _UNSET
+                value[name] = inner
+            return value
+        inner = _sample(node.get("additionalProperties", {"type": "string"}), defs, depth + 1)
+        return _UNSET if inner is _UNSET else {_SAMPLE_KEY: inner}
+    return _UNSET
+
+
+def filled_config(
+    config: type[msgspec.Struct], valid: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """``valid`` plus a sample value for each optional field one can be made for (the
+    JSON Schema and the Struct both accepting it), and the names of the fields filled."""
+    document = json_schema(config)
+    defs = document.get("$defs", {})
+    properties = _resolve(document, defs).get("properties", {})
+    full, filled = dict(valid), []
+    for name, schema in properties.items():
+        if name in full:
+            continue
+        value = _sample(schema, defs)
+        if value is _UNSET:
+            continue
+        candidate = {**full, name: value}
+        if schema_errors(document, candidate):
+            continue
+        try:
+            parse_config(config, candidate)
+        except (msgspec.ValidationError, ValueError, TypeError):
+            continue
+        full, filled = candidate, [*filled, name]
+    return full, filled
 
 
 def _own_actions(transition: Transition) -> list[Any]:
