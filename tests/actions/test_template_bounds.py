@@ -28,7 +28,7 @@ from aisle.runtime.service import Runtime
 from aisle.settings import Settings
 from aisle.storage.store import Store
 from aisle.testing.samples import sample_contact, sample_studio
-from aisle_actions import mail, sms
+from aisle_actions import mail, sms, task
 from aisle_actions.templates import render
 from aisle_actions.wedding_context import wedding_context
 from tests.actions.conftest import MakeContext
@@ -185,11 +185,11 @@ async def test_a_chain_of_doublings_runs_out_of_memory_in_the_worker(
 
 async def test_cancelling_a_render_kills_its_worker(warm: None, context: dict[str, Any]) -> None:
     before = _worker_pids()
-    task = asyncio.create_task(run_bounded(render, "text", SPIN, context, organization="org-a"))
+    running = asyncio.create_task(run_bounded(render, "text", SPIN, context, organization="org-a"))
     await asyncio.sleep(0.5)  # running now
-    task.cancel()
+    running.cancel()
     with pytest.raises(asyncio.CancelledError):
-        await task
+        await running
     # Well before the time bound would have ended it.
     assert await _eventually(lambda: not all(_alive(pid) for pid in before), TIMEOUT / 2), (
         "a cancelled render kept running"
@@ -212,12 +212,12 @@ async def test_one_organizations_runaway_renders_do_not_delay_another(
     waited = time.perf_counter() - started
     assert shown == "Hi Ada & Charles"
     assert waited < TIMEOUT, f"org-b waited {waited:.2f} s behind org-a"
-    for task in runaway:
-        task.cancel()
+    for pending in runaway:
+        pending.cancel()
     await asyncio.gather(*runaway, return_exceptions=True)
 
 
-async def test_email_and_sms_executors_render_in_the_bounded_worker(
+async def test_email_sms_and_task_executors_render_in_the_bounded_worker(
     warm: None, make_context: MakeContext, action_settings: dict[str, str]
 ) -> None:
     action_settings.update(
@@ -233,6 +233,10 @@ async def test_email_and_sms_executors_render_in_the_bounded_worker(
     error, stall = await _max_stall(sms.execute(make_context({"body": GROW, "to": "partner1"})))
     assert isinstance(error, PermanentError), error
     assert "template field 'body' needs more memory" in str(error)
+    assert stall < 0.5
+    error, stall = await _max_stall(task.execute(make_context({"title": SPIN})))
+    assert isinstance(error, BoundExceeded), error
+    assert "template field 'title' took longer than" in str(error)
     assert stall < 0.5
 
 

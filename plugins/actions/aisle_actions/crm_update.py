@@ -23,11 +23,12 @@ from aisle import (
     PermanentError,
     RateLimited,
     RetryableError,
+    run_bounded,
 )
 from aisle import http as aisle_http
 from aisle_actions.configs import decode_config
 from aisle_actions.http_errors import error_for_exception, error_for_status
-from aisle_actions.templates import render
+from aisle_actions.templates import render_fields
 from aisle_actions.wedding_context import wedding_context
 
 __all__ = ["EXECUTOR", "CrmUpdateConfig", "execute"]
@@ -70,9 +71,11 @@ async def execute(ctx: ActionContext) -> ActionResult:
             "direction to push or both"
         )
     context = wedding_context(ctx.contact, ctx.studio, ctx.now)
+    # Templates are user code: rendered off the event loop, under time and memory bounds.
+    sources = {f"fields.{name}": value for name, value in config.fields.items()}
+    rendered = await run_bounded(render_fields, sources, context, organization=ctx.organization_id)
     fields = {
-        access.field_mapping.get(name, name): render(f"fields.{name}", value, context)
-        for name, value in config.fields.items()
+        access.field_mapping.get(name, name): rendered[f"fields.{name}"] for name in config.fields
     }
     contact_id = str(ctx.contact.get("id") or "")
     record_key = _record_key(provider.name, contact_id, config.kind)

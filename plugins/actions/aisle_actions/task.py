@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from aisle import ActionContext, ActionExecutor, ActionResult, PermanentError
+from aisle import ActionContext, ActionExecutor, ActionResult, PermanentError, run_bounded
 from aisle.builtins.due import Due, due_at
 from aisle_actions.configs import decode_config
 from aisle_actions.templates import render
@@ -47,7 +47,11 @@ async def execute(ctx: ActionContext) -> ActionResult:
         raise PermanentError("task config field 'title': a title is required")
     if config.due_at is not None and config.due_at.tzinfo is None:
         raise PermanentError("task config field 'due_at': give a timezone-aware time")
-    title = render("title", config.title, wedding_context(ctx.contact, ctx.studio, ctx.now))
+    context = wedding_context(ctx.contact, ctx.studio, ctx.now)
+    # Templates are user code: rendered off the event loop, under time and memory bounds.
+    title: str = await run_bounded(
+        render, "title", config.title, context, organization=ctx.organization_id
+    )
     studio_zone = str(ctx.studio.get("timezone") or "UTC")
     when = config.due_at or due_at(config.due, ctx.contact, ctx.now, studio_zone)
     details = dict(config.details)

@@ -38,7 +38,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from aisle import PermanentError, working_on
 from aisle_actions.wedding_context import CONTEXT_NAMES, format_date
 
-__all__ = ["MAX_OUTPUT", "check_template", "render"]
+__all__ = ["MAX_OUTPUT", "check_template", "render", "render_fields"]
 
 MAX_OUTPUT = 512 * 1024
 """Characters one rendered field may have; a message larger than this is a mistake."""
@@ -302,3 +302,9 @@ def render(field: str, source: str, context: Mapping[str, Any], *, html: bool = 
             f"{_where(field)} rendered {len(output)} characters; the limit is {MAX_OUTPUT}"
         )
     return output
+
+
+def render_fields(sources: Mapping[str, str], context: Mapping[str, Any]) -> dict[str, str]:
+    """Render several text templates (field name → source) in one call, so executors
+    pay one :func:`aisle.run_bounded` round trip for all of them."""
+    return {field: render(field, source, context) for field, source in sources.items()}
