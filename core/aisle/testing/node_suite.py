@@ -361,6 +361,14 @@ def _resolve(node: Any, defs: Mapping[str, Any]) -> Any:
     return node
 
 
+def _bound(node: Mapping[str, Any], inclusive: str, exclusive: str, default: float) -> float:
+    for key in (inclusive, exclusive):
+        value = node.get(key)
+        if isinstance(value, int | float):
+            return float(value)
+    return default
+
+
 def _sample(node: Any, defs: Mapping[str, Any], depth: int = 0) -> Any:
     """A plausible value for a JSON Schema, different from its default; or ``_UNSET``."""
     node = _resolve(node, defs)
@@ -379,8 +387,8 @@ def _sample(node: Any, defs: Mapping[str, Any], depth: int = 0) -> Any:
     if kind == "boolean":
         return default is not True
     if kind in ("integer", "number"):
-        low = node.get("minimum", node.get("exclusiveMinimum", 0))
-        high = node.get("maximum", node.get("exclusiveMaximum", low + 10))
+        low = _bound(node, "minimum", "exclusiveMinimum", 0.0)
+        high = _bound(node, "maximum", "exclusiveMaximum", low + 10)
         middle = (low + high) / 2
         return int(middle) if kind == "integer" else middle
     if kind == "string":
@@ -413,7 +421,8 @@ def filled_config(
     document = json_schema(config)
     defs = document.get("$defs", {})
     properties = _resolve(document, defs).get("properties", {})
-    full, filled = dict(valid), []
+    full: dict[str, Any] = dict(valid)
+    filled: list[str] = []
     for name, schema in properties.items():
         if name in full:
             continue
