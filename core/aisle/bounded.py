@@ -168,8 +168,12 @@ class _Worker:
         assert self.process.stdin is not None and self.process.stdout is not None
         self._in = self.process.stdin.fileno()
         self._out = self.process.stdout.fileno()
-        self.send(("hello", list(sys.path), warm))
-        self.receive(time.monotonic() + _START_SECONDS, limit=1024)
+        try:
+            self.send(("hello", list(sys.path), warm))
+            self.receive(time.monotonic() + _START_SECONDS, limit=1024)
+        except BaseException:
+            self.close()
+            raise
 
     def send(self, message: Any) -> None:
         _write_frame(self._in, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
