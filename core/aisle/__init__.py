@@ -7,6 +7,7 @@ suites for plugin authors live in :mod:`aisle.testing`.
 
 from aisle.bounded import BoundExceeded, run_bounded, working_on
 from aisle.crm.contracts import CRMClient, ExternalRecord, InboundEvent, Page, RateLimited
+from aisle.domain.addresses import InvalidAddress, normalize_email, normalize_phone
 from aisle.engine.contracts import (
     ActionRequest,
     Advance,
@@ -68,6 +69,7 @@ __all__ = [
     "Fire",
     "FireAt",
     "InboundEvent",
+    "InvalidAddress",
     "NodeContext",
     "NodeOutcome",
     "NodeType",
@@ -83,6 +85,8 @@ __all__ = [
     "TriggerDecision",
     "TriggerType",
     "hookimpl",
+    "normalize_email",
+    "normalize_phone",
     "run_bounded",
     "working_on",
 ]

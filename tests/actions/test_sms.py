@@ -9,10 +9,9 @@ from urllib.parse import parse_qs
 import pytest
 
 from actions.conftest import MakeContext, planned
-from aisle import PermanentError, RetryableError
+from aisle import PermanentError, RetryableError, normalize_phone
 from aisle.testing.http_server import HTTPReceiver, Reply
 from aisle_actions import sms
-from aisle_actions.phones import normalize_phone
 from aisle_actions.segments import measure
 
 SID = "AC0123456789abcdef"
@@ -194,7 +193,7 @@ def test_numbers_are_normalized_to_e164(raw: str, region: str | None, e164: str)
 @pytest.mark.parametrize("raw", ["12345", "not a number", "+999 1234", "+447700900123"])
 def test_bad_numbers_are_refused(raw: str) -> None:
     with pytest.raises(ValueError, match="to:"):
-        normalize_phone(raw, None)
+        normalize_phone(raw, None, "to")
 
 
 @pytest.mark.parametrize(

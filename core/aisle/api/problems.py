@@ -173,11 +173,20 @@ def _validation_errors(extra: Any) -> list[FieldError]:
                 message = str(item.get("message", "invalid value"))
                 key = item.get("key")
                 source = item.get("source")
-                field = _field_from_key(str(key)) if key else None
-                if field is None:
-                    message, field = _located(message)
                 if source is not None:
                     source = str(getattr(source, "value", source))
+                field = _field_from_key(str(key)) if key else None
+                if source == "body" and field == "data":
+                    # Litestar names the body parameter itself ("data"), not a field in it.
+                    field = None
+                    if message == "'data'":  # the KeyError of a body never sent
+                        message = "a JSON body is required"
+                if field is None:
+                    message, field = _located(message)
+                named = _NAMED_FIELD.match(message)
+                if named and source == "body":
+                    # msgspec names an unknown or missing key in the message, not the path.
+                    field = f"{field}.{named.group(1)}" if field else named.group(1)
                 if source and source != "body" and field:
                     message = f"{source} parameter: {message}"
                 errors.append(FieldError(message=message, field=field))

@@ -246,6 +246,7 @@ def _email(ctx: NodeContext) -> NodeOutcome:
                 config={
                     "to": config.to,
                     "recipients": resolve(ctx.contact, config.to, "email", config.vendor_email),
+                    "vendor_email": config.vendor_email,
                     "subject": config.subject,
                     "text": config.text,
                     "html": config.html,
@@ -293,6 +294,7 @@ def _sms(ctx: NodeContext) -> NodeOutcome:
                 config={
                     "to": config.to,
                     "recipients": resolve(ctx.contact, config.to, "phone", config.vendor_phone),
+                    "vendor_phone": config.vendor_phone,
                     "body": config.body,
                 },
             )

@@ -69,10 +69,11 @@ class EmailConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ``subject``, ``text`` and ``html`` are sandboxed Jinja templates over the wedding
     context; ``template_id`` names one of the studio's saved templates
     (``email_templates`` in the studio settings) whose parts fill those left empty.
-    ``recipients`` are the addresses resolved when the step ran; when empty, ``to``
-    is resolved now: ``couple`` (every partner's address, else the contact's),
-    ``partner1``, ``partner2``, ``contact``, ``vendor`` (``vendor_email``) or
-    literal addresses, comma-separated.
+    ``to`` is resolved when the mail is sent, against the contact as it is then (the
+    templates render from it too): ``couple`` (every partner's address, else the
+    contact's), ``partner1``, ``partner2``, ``contact``, ``vendor`` (``vendor_email``)
+    or literal addresses, comma-separated. ``recipients``, the addresses the step
+    addressed when it ran, stand in only for a run without a contact.
     """
 
     subject: str = ""
@@ -108,9 +109,11 @@ def _check_address(field: str, address: str) -> str:
 
 
 def _recipients(config: EmailConfig, contact: Mapping[str, Any]) -> list[str]:
-    if config.recipients:
-        return [_check_address("to", a.strip()) for a in dict.fromkeys(config.recipients)]
+    # Resolved now, not from the step's snapshot: a run retried after its contact was
+    # corrected goes to the corrected address.
     found = named_recipients(config.to, contact, "email", config.vendor_email)
+    if not found and not contact:
+        found = list(config.recipients)
     unique = list(dict.fromkeys(a.strip() for a in found if a.strip()))
     if not unique:
         raise PermanentError(

@@ -33,12 +33,12 @@ from aisle import (
     ConfigProblem,
     OutgoingMessage,
     PermanentError,
+    normalize_phone,
     run_bounded,
 )
 from aisle import http as aisle_http
 from aisle_actions.configs import decode_config
 from aisle_actions.http_errors import error_for_exception, error_for_status
-from aisle_actions.phones import normalize_phone
 from aisle_actions.recipients import named_recipients
 from aisle_actions.segments import measure
 from aisle_actions.templates import render
@@ -53,11 +53,12 @@ DEFAULT_BASE_URL = "https://api.twilio.com"
 class SmsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """An SMS action. ``body`` is a sandboxed Jinja template over the wedding context.
 
-    ``recipients`` are the numbers resolved when the step ran; when empty, ``to`` is
-    resolved now: ``couple`` (every partner's phone, else the contact's),
-    ``partner1``, ``partner2``, ``contact``, ``vendor`` (``vendor_phone``) or literal
-    numbers, comma-separated. ``max_segments`` refuses a message that would be billed
-    as more segments than that.
+    ``to`` is resolved when the message is sent, against the contact as it is then
+    (the body is rendered from it too): ``couple`` (every partner's phone, else the
+    contact's), ``partner1``, ``partner2``, ``contact``, ``vendor`` (``vendor_phone``)
+    or literal numbers, comma-separated. ``recipients``, the numbers the step
+    addressed when it ran, stand in only for a run without a contact. ``max_segments``
+    refuses a message that would be billed as more segments than that.
     """
 
     body: str = ""
@@ -70,9 +71,11 @@ class SmsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 def _recipients(config: SmsConfig, contact: Mapping[str, Any], region: str | None) -> list[str]:
-    found = list(config.recipients) or named_recipients(
-        config.to, contact, "phone", config.vendor_phone
-    )
+    # Resolved now, not from the step's snapshot: a run retried after its contact was
+    # corrected texts the corrected number.
+    found = named_recipients(config.to, contact, "phone", config.vendor_phone)
+    if not found and not contact:
+        found = list(config.recipients)
     if not found:
         raise PermanentError(f"sms config field 'to': {config.to!r} names no phone number")
     try:

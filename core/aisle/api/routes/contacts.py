@@ -18,12 +18,15 @@ from aisle.api.deps import Tenant
 from aisle.api.pages import Cursor, Limit, QuerySearch, page_of
 from aisle.api.problems import FieldError, Problem
 from aisle.api.roles import ensure_role
+from aisle.domain.addresses import normalize_contact, phone_region
 from aisle.domain.contact import Contact, Partner
 
 __all__ = ["ContactController", "ContactOut", "contact_out"]
 
-Email = Annotated[str, Meta(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
-Phone = Annotated[str, Meta(max_length=40, pattern=r"^[0-9+().\- ]{3,40}$")]
+# Checked and normalised by aisle.domain.addresses (as the email and SMS actions
+# check them), so only a length bound here.
+Email = Annotated[str, Meta(max_length=320)]
+Phone = Annotated[str, Meta(max_length=40)]
 Short = Annotated[str, Meta(max_length=200)]
 Provider = Annotated[str, Meta(min_length=1, max_length=63, pattern=r"^[a-z][a-z0-9_]*$")]
 _ZONES = frozenset(available_timezones())
@@ -112,6 +115,30 @@ def _check_timezone(zone: str | None) -> None:
         )
 
 
+async def _normalized(tenant: Scope, contact: Contact, given: set[str] | None = None) -> Contact:
+    """``contact`` with its emails and phones normalised (E.164); a 422 naming every
+    one that is not usable. ``given``: the fields a patch sets (others are not judged)."""
+    org = await tenant.runtime.organization(tenant.caller.organization_id)
+    region = phone_region(org.settings, tenant.ctx.settings.setting("sms_default_region"))
+    normalized, problems = normalize_contact(contact, region)
+    if given is not None:
+        problems = [p for p in problems if p.field.partition("[")[0].partition(".")[0] in given]
+    if problems:
+        raise Problem(
+            422,
+            "; ".join(str(p) for p in problems),
+            errors=[
+                FieldError(
+                    message=p.reason,
+                    field=p.field,
+                    code="invalid_phone" if p.field.endswith("phone") else "invalid_email",
+                )
+                for p in problems
+            ],
+        )
+    return normalized
+
+
 async def _check_external_ids(tenant: Scope, ids: dict[str, str], own_id: str | None) -> None:
     for provider, external_id in ids.items():
         other = await tenant.org.contacts.by_external_id(provider, external_id)
@@ -155,6 +182,7 @@ class ContactController(Controller):
             custom=data.custom,
             external_ids=data.external_ids,
         )
+        contact = await _normalized(tenant, contact)
         created = await tenant.runtime.create_contact(
             tenant.caller.organization_id, contact, actor=tenant.caller.actor
         )
@@ -189,7 +217,9 @@ class ContactController(Controller):
             await _check_external_ids(tenant, data.external_ids, contact.id)
             changes["external_ids"] = data.external_ids
         _check_timezone(changes.get("timezone"))
-        updated = msgspec.structs.replace(contact, **changes)
+        updated = await _normalized(
+            tenant, msgspec.structs.replace(contact, **changes), set(changes)
+        )
         saved = await tenant.runtime.update_contact(
             tenant.caller.organization_id,
             updated,

@@ -212,8 +212,10 @@ class LifecycleController(Controller):
 
     @post("/publish", summary="Publish the draft as a new version", status_code=HTTP_201_CREATED)
     async def publish(
-        self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[PublishIn]
+        self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[PublishIn | None] = None
     ) -> VersionOut:
+        """The body (a ``note``) is optional."""
+        data = data or PublishIn()
         journey = await tenant.org.journeys.get(journey_id)
         await ensure_journey_role(tenant, journey.id, "admin", "publishing")
         issues = validate(journey.draft, tenant.registry)
