@@ -199,14 +199,14 @@ async def test_studio_secrets_reach_checks_only_as_set_or_not(
     org = await store.organizations.create(
         slug="secretive",
         name="Secretive",
-        settings={"studio_name": "S", "crm": {"api_token": "tok-123", "region": "eu"}},
+        settings={
+            "studio_name": "S",
+            "webhook_secret_fingerprint": "ab12",
+            "crm": {"api_token": "tok-123", "password": "", "region": "eu"},
+        },
     )
-    context = check_context(
-        Settings(data_dir=str(tmp_path), environ={"AISLE_SMTP_HOST": "h"}),
-        org,
-        secrets=["webhook_secret"],
-    )
-    assert context.studio["crm"] == {"api_token": True, "region": "eu"}
-    assert context.studio["webhook_secret"] is True
+    context = check_context(Settings(data_dir=str(tmp_path), environ={"AISLE_SMTP_HOST": "h"}), org)
+    assert context.studio["crm"] == {"api_token": True, "password": False, "region": "eu"}
+    assert context.studio["webhook_secret_fingerprint"] is True
     assert "tok-123" not in repr(context)
     assert context.setting("smtp_host") == "h"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -46,16 +46,10 @@ def _conceal(value: Any) -> Any:
     return value
 
 
-def check_context(
-    settings: Settings, org: Organization, secrets: Iterable[str] = ()
-) -> CheckContext:
-    """What executors' checks see for ``org`` under ``settings``.
-
-    ``secrets`` names the studio secrets that are set (stored apart from the
-    settings); they appear in ``studio`` as ``True``, like secret-named settings.
-    """
+def check_context(settings: Settings, org: Organization) -> CheckContext:
+    """What executors' checks see for ``org`` under ``settings``: secret-named studio
+    settings (a webhook secret's fingerprint) only as set or not."""
     studio = _conceal(studio_view(org))
-    studio.update(dict.fromkeys(secrets, True))
     return CheckContext(
         production=not settings.embedded, studio=studio, environ=dict(settings.environ)
     )
