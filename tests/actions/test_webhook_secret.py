@@ -125,6 +125,7 @@ async def test_a_secret_the_key_cannot_decrypt_kills_the_run_naming_it(
     [
         (CheckContext(), ["secret"]),
         (CheckContext(studio={"webhook_secret_fingerprint": True}), []),
+        (CheckContext(studio={"webhook_secret": True}), []),
         (CheckContext(environ={"AISLE_WEBHOOK_SECRET": SECRET}), []),
     ],
 )

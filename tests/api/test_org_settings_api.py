@@ -365,3 +365,27 @@ async def test_a_studio_opened_and_configured_through_the_api_signs_its_webhooks
         delivered = receiver.requests[-1]
         assert delivered.headers["x-studio"] == "bravo"
         Webhook(SECRET).verify(delivered.body, dict(delivered.headers))
+
+
+async def test_publishing_a_webhook_step_waits_for_a_signing_secret(
+    client: httpx.AsyncClient, operator: dict[str, str]
+) -> None:
+    """Issue 11 item 1 for webhooks: no studio secret and no AISLE_WEBHOOK_SECRET is a
+    publish-time problem naming the step and ``config.secret``; the studio setting its
+    own secret through the settings API is what lets it publish."""
+    owner = await open_studio(client, operator)
+    hook = node("hook", "webhook", config={"url": "https://hooks.example/aisle"})
+    flow = {"nodes": [hook, node("done", "end", 0, 100)], "edges": [edge("e1", "hook", "done")]}
+    made = await client.post(
+        "/api/v1/journeys",
+        json={"name": "Hook", "flow": flow, "settings": {"start_step": "hook"}},
+        headers=owner,
+    )
+    publish = f"/api/v1/journeys/{made.json()['id']}/publish"
+    refused = await client.post(publish, json={}, headers=owner)
+    assert refused.status_code == 422, refused.text
+    errors = refused.json()["errors"]
+    assert {(e.get("node_id"), e.get("field")) for e in errors} == {("hook", "config.secret")}
+    await client.patch("/api/v1/settings", json={"webhook_secret": SECRET}, headers=owner)
+    published = await client.post(publish, json={}, headers=owner)
+    assert published.status_code in (200, 201), published.text

@@ -127,7 +127,10 @@ async def _secrets(ctx: ActionContext) -> list[str]:
 def check(config: Any, context: CheckContext) -> list[ConfigProblem]:
     """Publishing refuses a webhook step no run could sign (the problem names
     ``secret``: the signing secret the step needs, which the studio provides)."""
-    if context.studio.get(_STUDIO_SECRET_SET) or context.setting("webhook_secret"):
+    studio = context.studio
+    if studio.get(STUDIO_SECRET) or studio.get(_STUDIO_SECRET_SET):
+        return []
+    if context.setting("webhook_secret"):
         return []
     return [
         ConfigProblem(

@@ -259,6 +259,8 @@ class SettingsController(Controller):
                 message=f"studio settings changed: {', '.join(changed) or 'nothing'}",
                 data={"fields": changed},
             )
+        # This process sees the change at once; other processes' caches expire on their own.
+        tenant.runtime.forget_organization(org_id)
         return await settings_out(tenant, org)
 
 
