@@ -1,10 +1,28 @@
-"""Schemathesis against the app's own OpenAPI, over a real socket: no request it makes
-gets a 500, and every documented response matches its schema.
+"""Schemathesis against the app's own OpenAPI, over a real socket, with every check it
+has (``--checks all``): no 500, every status, media type, header and body is the one
+documented, what the schema admits is accepted and what it refuses is refused.
 
 The server runs in a thread of its own (uvicorn, SQLite) with a seeded organization, so
 some operations meet real objects; the rest of the generated ids meet 404 problems.
 Hypothesis runs derandomized with a small budget per operation, so the run is
 repeatable and takes about a minute on two cores.
+
+The contract the checks hold the API to, where schemathesis leaves it to the API:
+
+- 400 answers a request the schema refuses, and only such a request. A schema-valid
+  request may still get 412 or 428 (``If-Match`` is stale or missing: state, not
+  shape, RFC 9110/6585) or 422 (values the data or state cannot take: an unknown
+  timezone, a draft that does not validate, a version not published yet).
+- A body over the limit is refused with 413 (the fuzz server allows 200 kB, so large
+  schema-invalid bodies get it).
+- Strings never hold NUL (refused at the door, see :mod:`aisle.api.bodies`; JSON Schema
+  cannot say so once for every string), so none are generated.
+
+``use_after_free`` and ``ensure_resource_availability`` judge sequences of calls (a
+resource used after its DELETE, one missing after its POST): they need schemathesis'
+stateful phase, which needs OpenAPI links the API does not declare, so called on
+single cases here they find nothing to judge. The live stream (SSE) never ends on its
+own and is left out; tests/collab cover it.
 """
 
 from __future__ import annotations
@@ -20,7 +38,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error, response_schema_conformance
+from schemathesis.checks import CHECKS, load_all_checks
+from schemathesis.config import SchemathesisConfig
 
 from aisle.api import create_app
 from aisle.api.config import ApiConfig
@@ -57,7 +76,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     app = create_app(
         settings,
         load_registry(),
-        config=ApiConfig(rate_limit=0, max_body_bytes=200_000),
+        # The checks send bad tokens on purpose (ignored_auth): a throttled address
+        # would get 429 for everything after, and test nothing.
+        config=ApiConfig(rate_limit=0, auth_failure_limit=0, max_body_bytes=200_000),
     )
     with serve_in_thread(app) as url:
         auth = {"Authorization": f"Bearer {token}"}
@@ -74,9 +95,26 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(url=url, token=token)
 
 
+ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "428", "429"]
+REFUSED = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]
+CONFIG = {
+    "generation": {"allow-x00": False},
+    "checks": {
+        "positive_data_acceptance": {"expected-statuses": ACCEPTED},
+        "negative_data_rejection": {"expected-statuses": REFUSED},
+    },
+}
+
+
+def _all_checks() -> list[Any]:
+    load_all_checks()
+    return list(CHECKS.get_all())
+
+
 def _fuzz_operation(operation: Any, server: Server, mode: GenerationMode) -> str | None:
     """Run hypothesis over one operation; the failure's text, or ``None``."""
     auth = {"Authorization": f"Bearer {server.token}"}
+    checks = _all_checks()
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(
@@ -90,7 +128,7 @@ def _fuzz_operation(operation: Any, server: Server, mode: GenerationMode) -> str
         case.call_and_validate(
             base_url=server.url,
             headers=auth,
-            checks=[not_a_server_error, response_schema_conformance],
+            checks=checks,
             timeout=30,
         )
 
@@ -103,8 +141,10 @@ def _fuzz_operation(operation: Any, server: Server, mode: GenerationMode) -> str
     return None
 
 
-def test_no_server_errors_and_responses_match_the_schema(server: Server) -> None:
-    schema = schemathesis.openapi.from_url(f"{server.url}/schema/openapi.json")
+def test_the_api_does_what_its_openapi_says(server: Server) -> None:
+    schema = schemathesis.openapi.from_url(
+        f"{server.url}/schema/openapi.json", config=SchemathesisConfig.from_dict(CONFIG)
+    )
     failures: list[str] = []
     operations = 0
     for result in schema.get_all_operations():

@@ -240,3 +240,71 @@ async def test_rate_limit_per_token_in_redis_is_shared_between_processes(
     finally:
         await one.close()
         await two.close()
+
+
+async def test_every_operation_declares_its_problems_as_problem_json(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    operations = 0
+    for path, item in document["paths"].items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, operation in item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            operations += 1
+            responses = operation["responses"]
+            expected = {"400", "401", "403", "429"}
+            if "{" in path or "requestBody" in operation:
+                expected.add("404")
+            if "requestBody" in operation:
+                expected |= {"413", "422"}
+            if method != "get":
+                expected.add("409")
+            assert expected <= set(responses), f"{method} {path}: {sorted(responses)}"
+            for status in expected:
+                content = responses[status]["content"]
+                assert set(content) == {PROBLEM}, f"{method} {path} {status}"
+    assert operations > 50
+    flow = document["paths"]["/api/v1/journeys/{journey_id}/flow"]["put"]["responses"]
+    assert {"412", "423", "428"} <= set(flow)
+
+
+async def test_strict_bodies_are_described_as_strict(client: httpx.AsyncClient) -> None:
+    schemas = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
+    assert schemas["ContactIn"]["additionalProperties"] is False
+    # constraints inside containers, which Litestar alone leaves out
+    nodes = schemas["AcquireLocks"]["properties"]["nodes"]
+    assert nodes["items"]["minLength"] == 1
+
+
+async def test_options_lists_every_method_of_a_path(client: httpx.AsyncClient, org_a: Org) -> None:
+    response = await client.options("/api/v1/contacts/someone", headers=org_a.auth())
+    assert set(response.headers["allow"].split(", ")) == {"DELETE", "GET", "OPTIONS", "PATCH"}
+
+
+async def test_lenient_conversions_are_refused(client: httpx.AsyncClient, org_a: Org) -> None:
+    # Litestar alone took 0 for false and a number for a date-time, which the
+    # OpenAPI document does not admit.
+    contact = (await client.post("/api/v1/contacts", json={}, headers=org_a.auth())).json()
+    event = {"type": "a", "contact_id": contact["id"], "occurred_at": 0}
+    sent = await client.post("/api/v1/events", json=event, headers=org_a.auth())
+    assert is_problem(sent, 400)["errors"][0]["field"] == "occurred_at"
+    numeric = await client.get("/api/v1/log", params={"until": "0.5"}, headers=org_a.auth())
+    assert is_problem(numeric, 400)["errors"][0]["field"] == "until"
+    twice = await client.get("/api/v1/log?kind=a&kind=b", headers=org_a.auth())
+    assert is_problem(twice, 400)["errors"][0]["field"] == "kind"
+    # a whole number written as 0.0 is still an integer, as JSON Schema has it
+    journey = (
+        await client.post(
+            "/api/v1/journeys", json={"name": "x", "flow": small_flow()}, headers=org_a.auth()
+        )
+    ).json()
+    move = {"op": "move_node", "id": "m", "node_id": "wait", "position": {"x": 1, "y": 1}}
+    ops = await client.post(
+        f"/api/v1/journeys/{journey['id']}/flow/ops",
+        json={"base_revision": 0.0, "ops": [move]},
+        headers=org_a.auth(),
+    )
+    assert ops.status_code == 200, ops.text

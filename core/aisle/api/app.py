@@ -21,6 +21,11 @@ from aisle.api.config import ApiConfig
 from aisle.api.context import ApiContext
 from aisle.api.deps import dependencies
 from aisle.api.health import healthz
+from aisle.api.openapi import (
+    StrictStructSchemaPlugin,
+    answer_options_truthfully,
+    declare_problems,
+)
 from aisle.api.problems import exception_handlers
 from aisle.api.query_params import refuse_unknown_query
 from aisle.api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -114,7 +119,7 @@ def create_app(
         handlers.extend(route.handlers)
     from aisle import __version__
 
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
         exception_handlers=exception_handlers,
         # Collaboration starts after (and stops before) the store it uses.
@@ -165,8 +170,12 @@ def create_app(
         ),
         request_max_body_size=config.max_body_bytes,
         request_class=ApiRequest,
+        plugins=[StrictStructSchemaPlugin()],
         debug=False,
     )
+    declare_problems(app, API_PREFIX)
+    answer_options_truthfully(app)
+    return app
 
 
 def _state(ctx: ApiContext) -> Any:

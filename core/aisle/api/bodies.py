@@ -1,21 +1,29 @@
 """JSON request bodies checked at the door: valid UTF-8, nested at most
-:data:`MAX_JSON_DEPTH` levels, and no NUL character in any string or key.
+:data:`MAX_JSON_DEPTH` levels, no NUL character in any string or key, and of the very
+types the operation's schema names.
 
 Each is refused with a 400 problem before any handler, store or engine sees the body:
 msgspec gives up past Python's recursion limit (and a body nested nearly that deep would
 crash whatever walks it next), PostgreSQL ``text`` and ``jsonb`` cannot hold U+0000, and
 refusing NUL here keeps SQLite answering exactly as PostgreSQL does. NUL in a path or
 query parameter is refused the same way by :func:`refuse_nul_in_url`.
+
+Litestar converts bodies leniently (``0`` for ``false``, a number of seconds for a
+date-time), which the OpenAPI document does not admit; the body is first converted
+strictly, so what the document refuses the server refuses too.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+import msgspec
+import msgspec.inspect as mi
 from litestar import Request
 
-from aisle.api.problems import FieldError, Problem
+from aisle.api.problems import FieldError, Problem, body_error
 
 __all__ = ["MAX_JSON_DEPTH", "ApiRequest", "check_json", "refuse_nul_in_url"]
 
@@ -46,7 +54,34 @@ class ApiRequest(Request[Any, Any, Any]):
                 title="Request body too deeply nested",
             ) from None
         check_json(value, body)
+        data = self.route_handler.parsed_fn_signature.parameters.get("data")
+        if data is not None and value is not None:
+            _convert_strictly(value, data.annotation)
         return value
+
+
+def _convert_strictly(value: Any, annotation: Any) -> None:
+    try:
+        msgspec.convert(value, type=annotation, strict=True, str_keys=True)
+    except msgspec.ValidationError:
+        # JSON Schema counts 2.0 as an integer; msgspec's strict mode does not.
+        try:
+            msgspec.convert(_whole_floats_as_ints(value), annotation, strict=True, str_keys=True)
+        except msgspec.ValidationError as exc:
+            raise body_error(exc) from None
+    except TypeError:
+        pass  # a type msgspec cannot convert alone: Litestar's own conversion judges it
+
+
+def _whole_floats_as_ints(value: Any) -> Any:
+    # check_json has bounded the depth, so recursion is safe here.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _whole_floats_as_ints(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_floats_as_ints(item) for item in value]
+    return value
 
 
 def check_json(value: Any, raw: bytes | None = None) -> None:
@@ -117,7 +152,8 @@ def _nul(field: str) -> Problem:
 
 
 def refuse_nul_in_url(request: Request[Any, Any, Any]) -> None:
-    """A ``before_request`` hook: a NUL in the path or the query string is a 400."""
+    """A ``before_request`` hook: a NUL in the path or the query string is a 400, and
+    so are a number for a date-time query parameter and a repeated single one."""
     query: bytes = request.scope.get("query_string", b"")
     if "\x00" in request.scope["path"] or (b"%00" in query and b"\x00" in unquote_to_bytes(query)):
         raise Problem(
@@ -126,3 +162,59 @@ def refuse_nul_in_url(request: Request[Any, Any, Any]) -> None:
             slug="validation",
             title="Invalid request",
         )
+    if query:
+        declared = _query_types(request.route_handler)
+        for name in request.query_params:
+            values = request.query_params.getall(name)
+            info = declared.get(name)
+            if len(values) > 1 and not _is_list(info):
+                raise _query_problem(name, f"given {len(values)} times; it takes one value")
+            if _is_date(info) and any(_NUMBER.match(value) for value in values):
+                raise _query_problem(name, "not an ISO 8601 date-time (e.g. 2026-01-05T09:00:00Z)")
+
+
+def _query_problem(name: str, message: str) -> Problem:
+    return Problem(
+        400,
+        f"{name}: {message}",
+        slug="validation",
+        title="Invalid request",
+        errors=[FieldError(message=message, field=name)],
+    )
+
+
+# Litestar reads query values leniently (a number passes as seconds since 1970, the
+# last of repeated values wins), where the OpenAPI document admits neither.
+_NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+_LISTS = (mi.ListType, mi.SetType, mi.FrozenSetType, mi.VarTupleType, mi.TupleType)
+_declared: dict[int, tuple[Any, dict[str, mi.Type | None]]] = {}
+
+
+def _query_types(handler: Any) -> dict[str, mi.Type | None]:
+    """Each query parameter ``handler`` takes, by the name it has in the URL."""
+    cached = _declared.get(id(handler))
+    if cached is not None and cached[0] is handler:
+        return cached[1]
+    types: dict[str, mi.Type | None] = {}
+    for name, field in handler.parsed_fn_signature.parameters.items():
+        alias = getattr(field.kwarg_definition, "query", None) or name
+        try:
+            types[alias] = mi.type_info(field.annotation)
+        except TypeError:
+            types[alias] = None  # not a msgspec type: Litestar's conversion judges it
+    _declared[id(handler)] = (handler, types)
+    return types
+
+
+def _members(info: mi.Type | None) -> tuple[mi.Type | None, ...]:
+    if isinstance(info, mi.Metadata):
+        info = info.type
+    return info.types if isinstance(info, mi.UnionType) else (info,)
+
+
+def _is_list(info: mi.Type | None) -> bool:
+    return info is None or any(isinstance(m, _LISTS) for m in _members(info))
+
+
+def _is_date(info: mi.Type | None) -> bool:
+    return any(isinstance(m, mi.DateTimeType | mi.DateType) for m in _members(info))

@@ -33,6 +33,7 @@ __all__ = [
     "FieldError",
     "Problem",
     "ProblemBody",
+    "body_error",
     "config_error",
     "exception_handlers",
     "problem_response",
@@ -104,7 +105,14 @@ class ProblemBody(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 def problem_spec(description: str, body: type[ProblemBody] = ProblemBody) -> ResponseSpec:
     """An error response for a handler's OpenAPI ``responses``: a problem document."""
-    return ResponseSpec(data_container=body, description=description, media_type=PROBLEM_MEDIA_TYPE)
+    # Generated examples would land on every component the body refers to (a lock,
+    # a field error), request components included: random values, not documentation.
+    return ResponseSpec(
+        data_container=body,
+        description=description,
+        media_type=PROBLEM_MEDIA_TYPE,
+        generate_examples=False,
+    )
 
 
 class Problem(HTTPException):
@@ -282,6 +290,22 @@ def config_error(
         path = named.group(1) if named else None
     field = f"{under}.{path}" if path else under
     return FieldError(message=message, field=field, code="invalid_config", node_id=node_id)
+
+
+def body_error(exc: msgspec.ValidationError) -> Problem:
+    """The 400 for a JSON body that does not match its operation's schema, naming the
+    field (the same document Litestar's own validation answers with)."""
+    message, field = _located(str(exc))
+    named = _NAMED_FIELD.match(message)
+    if named:  # an unknown or missing key of the object at ``field``
+        field = f"{field}.{named.group(1)}" if field else named.group(1)
+    return Problem(
+        400,
+        f"{field}: {message}" if field else message,
+        slug="validation",
+        title="Invalid request",
+        errors=[FieldError(message=message, field=field)],
+    )
 
 
 def _msgspec_handler(

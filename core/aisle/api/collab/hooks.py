@@ -19,6 +19,7 @@ from aisle.api.context import Scope
 from aisle.storage.collab_locks import FenceRefused, LockRepository, LockTarget
 
 __all__ = [
+    "FENCING_TOKENS_PATTERN",
     "ChangedElement",
     "announce_flow_log",
     "announce_published",
@@ -67,6 +68,10 @@ async def enforce_fences(
         raise fence_problem(exc) from None
 
 
+FENCING_TOKENS_PATTERN = r"^\s*([^\s,][^,]*=\s*[0-9]+\s*)?(,\s*([^\s,][^,]*=\s*[0-9]+\s*)?)*$"
+"""What :func:`fences_from_header` accepts, for the OpenAPI document."""
+
+
 def fences_from_header(value: str | None) -> dict[str, int]:
     """Parse ``Aisle-Fencing-Tokens: node:n1=3, edge:e2=7`` (whole-flow saves carry
     tokens this way). Malformed parts are a 400 naming the part."""
@@ -80,7 +85,8 @@ def fences_from_header(value: str | None) -> dict[str, int]:
         if not part:
             continue
         key, sep, raw = part.rpartition("=")
-        if not sep or not key.strip() or not raw.strip().isdigit():
+        # isdigit() alone admits "²", which int() refuses
+        if not sep or not key.strip() or not (raw.strip().isascii() and raw.strip().isdigit()):
             raise Problem(
                 400,
                 f"Aisle-Fencing-Tokens: {part!r} is not <node|edge>:<id>=<token>",

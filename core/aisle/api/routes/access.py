@@ -28,7 +28,15 @@ from aisle.storage.flow_log import Collaborator
 __all__ = ["AccessController"]
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
-Email = Annotated[str, Meta(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
+# Spelled so Python and ECMA regexes (the OpenAPI document's) agree: their \s differ
+# on \x1c-\x1f, \x85 and \ufeff.
+Email = Annotated[
+    str,
+    Meta(
+        max_length=320,
+        pattern=r"^[^@\s\x00-\x1f\x7f-\x9f\ufeff]+@[^@\s\x00-\x1f\x7f-\x9f\ufeff]+$",
+    ),
+]
 
 
 class TokenOut(msgspec.Struct, kw_only=True):

@@ -9,6 +9,7 @@ from litestar import Controller, Response, get, post, put
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from aisle.api.collab import FENCED_WRITE_RESPONSE, fences_from_header, node_locks
+from aisle.api.collab.hooks import FENCING_TOKENS_PATTERN
 from aisle.api.deps import Tenant
 from aisle.api.etags import etag, if_none_match_hits
 from aisle.api.flow_ops import OpBatch
@@ -81,7 +82,10 @@ class FlowController(Controller):
         "draft moved on). React-only fields (`selected`, `measured`, `dragging`…) are "
         "accepted and dropped. Changing an element under an edit lock needs the lock's "
         "fencing token in `Aisle-Fencing-Tokens: node:<id>=<token>, …` (423 otherwise).",
-        responses={423: FENCED_WRITE_RESPONSE},
+        responses={
+            423: FENCED_WRITE_RESPONSE,
+            428: problem_spec("No `If-Match`: send the ETag of the flow you edited"),
+        },
     )
     async def put_flow(
         self,
@@ -90,7 +94,12 @@ class FlowController(Controller):
         data: JSONBody[FlowDocument],
         if_match: Annotated[str | None, HeaderParameter(name="If-Match")] = None,
         fencing_tokens: Annotated[
-            str | None, HeaderParameter(name="Aisle-Fencing-Tokens", required=False)
+            str | None,
+            HeaderParameter(
+                name="Aisle-Fencing-Tokens",
+                required=False,
+                schema_extra={"pattern": FENCING_TOKENS_PATTERN},
+            ),
         ] = None,
     ) -> Response[FlowDocument]:
         journey = await tenant.org.journeys.get(journey_id)
