@@ -1,26 +1,31 @@
-"""Bounded work: user-authored templates rendered in worker processes under time and
-memory bounds, fairly shared between organizations.
+"""Bounded work: user-authored code (templates, CEL conditions) run in worker processes
+under time and memory bounds, fairly shared between organizations.
 
-A template is code a studio's staff wrote, and a loop, a power or a format width can ask
-for minutes of CPU or gigabytes of memory. :func:`run_bounded` runs a function in one of
-a few worker processes: each call gets ``timeout_seconds`` of wall time (with
-``RLIMIT_CPU`` as a backstop should the parent vanish) and ``max_memory_mb`` of address
-space beyond what the worker already holds (``RLIMIT_AS``); a worker that overruns is
-killed and replaced (by a standby worker kept started for that), and the call fails
-with :class:`BoundExceeded`, a :class:`~aisle.PermanentError` (what overran once will
-overrun again). Cancelling the awaiting task withdraws the call, killing its worker if
-it already started.
+A template or a condition is code a studio's staff wrote, and a loop, a power or a
+format width can ask for minutes of CPU or gigabytes of memory. A :class:`BoundedPool`
+runs a function in one of a few worker processes: each call gets ``timeout_seconds`` of
+wall time (with ``RLIMIT_CPU`` as a backstop should the parent vanish) and
+``max_memory_mb`` of address space beyond what the worker already holds
+(``RLIMIT_AS``); a worker that overruns is killed and replaced (by a standby worker kept
+started for that), and the call fails with :class:`BoundExceeded`, a
+:class:`~aisle.PermanentError` (what overran once will overrun again). Cancelling the
+awaiting task withdraws the call, killing its worker if it already started.
 
 Calls wait in one queue per organization. A free worker takes the call of the waiting
 organization holding the fewest workers, the one served longest ago first, and no
 organization holds more than ``per_organization`` workers (replacing one its call
-killed included), so a burst of slow templates from one studio leaves the other
-workers to everyone else.
+killed included), so a burst of slow calls from one studio leaves the other workers to
+everyone else.
 
-The function and its arguments travel to the worker pickled, so the function must be
-importable by name (a module-level function). The result comes back as msgpack
-(``returns`` converts it to a type), never as a pickle: the worker runs untrusted
-templates and the parent must not load code-bearing data from it.
+A process has one pool per kind of work, with bounds of its own: :data:`TEMPLATES`
+(``AISLE_TEMPLATE_*``, :func:`run_bounded`) and :data:`CONDITIONS` (``AISLE_CEL_*``,
+:mod:`aisle.runtime.condition_workers`). A server holds them for its lifetime
+(:func:`held`); when the last holder lets go, every worker is stopped and waited for.
+
+The function must be importable by name (a module-level function); its arguments
+travel to the worker pickled. The result comes back as msgpack (``returns`` converts it
+to a type), never as a pickle: the worker runs untrusted code and the parent must not
+load code-bearing data from it.
 """
 
 from __future__ import annotations
@@ -30,32 +35,40 @@ import atexit
 import collections
 import concurrent.futures
 import contextlib
+import importlib.util
 import logging
 import math
 import os
 import pickle
-import select
 import signal
-import struct
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import msgspec
 
+from aisle import _bounded_worker
+from aisle._bounded_worker import Lost, Overrun, working_on, write_frame
 from aisle.jobs.contracts import ActionError, PermanentError, RetryableError
 
 __all__ = [
+    "CONDITIONS",
+    "TEMPLATES",
     "BoundExceeded",
     "BoundedConfig",
     "BoundedPool",
     "configure",
+    "configure_pool",
+    "held",
+    "hold",
+    "release",
     "run_bounded",
     "shared_pool",
+    "shutdown",
     "working_on",
 ]
 
@@ -63,9 +76,26 @@ T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
-_HEADER = struct.Struct(">I")
+TEMPLATES = "templates"
+"""The pool rendering user-authored templates (email, SMS, previews)."""
+CONDITIONS = "conditions"
+"""The pool evaluating CEL conditions that loop."""
+
 _START_SECONDS = 60.0
 """How long a new worker may take to start and import what it will run."""
+_JOIN_SECONDS = 10.0
+"""How long stopping a pool waits for its threads before reaping what is left."""
+
+# Loads the worker loop by path (see aisle._bounded_worker), so that a worker imports
+# only what its calls need.
+_LAUNCH = (
+    "import importlib.util, sys\n"
+    "spec = importlib.util.spec_from_file_location('aisle._bounded_worker', sys.argv[1])\n"
+    "worker = importlib.util.module_from_spec(spec)\n"
+    "sys.modules[spec.name] = worker\n"
+    "spec.loader.exec_module(worker)\n"
+    "worker.serve()\n"
+)
 
 
 class BoundExceeded(PermanentError):
@@ -84,21 +114,31 @@ class BoundExceeded(PermanentError):
 
 @dataclass(frozen=True, kw_only=True)
 class BoundedConfig:
-    """The bounds (``AISLE_TEMPLATE_*`` settings)."""
+    """One pool's bounds, and how its messages name them."""
 
     workers: int = 2
     per_organization: int = 1
     timeout_seconds: float = 5.0
     max_memory_mb: int = 256
     max_output_bytes: int = 4 * 1024 * 1024
+    what: str = "template"
+    """What a call runs, as messages name it ("the template took longer than …")."""
+    timeout_setting: str = "AISLE_TEMPLATE_TIMEOUT_SECONDS"
+    memory_setting: str = "AISLE_TEMPLATE_MAX_MEMORY_MB"
+    output_setting: str = "AISLE_TEMPLATE_MAX_OUTPUT_BYTES"
+    standalone: tuple[str, ...] = ()
+    """Modules the workers load by path, without importing the ``aisle`` package: the
+    calls of a pool whose functions all live in such modules (importing neither Aisle
+    nor anything heavy) start faster and hold less memory."""
 
     @classmethod
-    def from_environ(cls, env: Mapping[str, str]) -> BoundedConfig:
-        """Read ``AISLE_TEMPLATE_WORKERS``, ``…_WORKERS_PER_ORG``, ``…_TIMEOUT_SECONDS``,
-        ``…_MAX_MEMORY_MB`` and ``…_MAX_OUTPUT_BYTES``.
+    def templates(cls, env: Mapping[str, str] | None = None) -> BoundedConfig:
+        """The template pool's bounds: ``AISLE_TEMPLATE_WORKERS``, ``…_WORKERS_PER_ORG``,
+        ``…_TIMEOUT_SECONDS``, ``…_MAX_MEMORY_MB`` and ``…_MAX_OUTPUT_BYTES``.
 
         :raises ValueError: naming the variable that is not a positive number.
         """
+        env = env or {}
         workers = int(_positive(env, "AISLE_TEMPLATE_WORKERS", cls.workers))
         return cls(
             workers=workers,
@@ -111,6 +151,29 @@ class BoundedConfig:
             max_output_bytes=int(
                 _positive(env, "AISLE_TEMPLATE_MAX_OUTPUT_BYTES", cls.max_output_bytes)
             ),
+        )
+
+    @classmethod
+    def conditions(cls, env: Mapping[str, str] | None = None) -> BoundedConfig:
+        """The condition pool's bounds: ``AISLE_CEL_TIME_BUDGET_MS`` (250),
+        ``AISLE_CEL_WORKERS`` (2; an organization holds at most half of them) and
+        ``AISLE_CEL_WORKER_MEMORY_MB`` (512).
+
+        :raises ValueError: naming the variable that is not a positive number.
+        """
+        env = env or {}
+        workers = int(_positive(env, "AISLE_CEL_WORKERS", 2))
+        return cls(
+            workers=workers,
+            per_organization=max(1, workers // 2),
+            timeout_seconds=_positive(env, "AISLE_CEL_TIME_BUDGET_MS", 250) / 1000,
+            max_memory_mb=int(_positive(env, "AISLE_CEL_WORKER_MEMORY_MB", 512)),
+            max_output_bytes=64 * 1024,
+            what="condition",
+            timeout_setting="AISLE_CEL_TIME_BUDGET_MS",
+            memory_setting="AISLE_CEL_WORKER_MEMORY_MB",
+            output_setting="",
+            standalone=("aisle.runtime.cel_eval",),
         )
 
 
@@ -127,21 +190,14 @@ def _positive(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-class _Lost(Exception):
-    """The worker's pipe closed: it exited or was killed."""
-
-
-class _Overrun(Exception):
-    """The call's time is up."""
-
-
 class _Job:
-    __slots__ = ("future", "module", "organization", "payload", "where", "worker")
+    __slots__ = ("future", "module", "organization", "payload", "qualname", "where", "worker")
 
-    def __init__(self, organization: str, payload: bytes, module: str | None) -> None:
+    def __init__(self, organization: str, module: str, qualname: str, payload: bytes) -> None:
         self.organization = organization
-        self.payload = payload
         self.module = module
+        self.qualname = qualname
+        self.payload = payload
         self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         self.where: str | None = None
         self.worker: _Worker | None = None
@@ -157,10 +213,10 @@ class _Job:
 class _Worker:
     """One worker process and the pipes to it (used by one slot thread at a time)."""
 
-    def __init__(self, warm: list[str]) -> None:
+    def __init__(self) -> None:
         self.killed = False
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", "from aisle.bounded import _serve; _serve()"],
+        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and loop)
+            [sys.executable, "-c", _LAUNCH, _bounded_worker.__file__],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             start_new_session=True,  # a terminal's Ctrl-C is the parent's to handle
@@ -168,21 +224,21 @@ class _Worker:
         assert self.process.stdin is not None and self.process.stdout is not None
         self._in = self.process.stdin.fileno()
         self._out = self.process.stdout.fileno()
-        try:
-            self.send(("hello", list(sys.path), warm))
-            self.receive(time.monotonic() + _START_SECONDS, limit=1024)
-        except BaseException:
-            self.close()
-            raise
+
+    def start(self, standalone: list[tuple[str, str]], warm: list[str]) -> None:
+        """Hand the worker this process's import path and what to import ahead."""
+        self.send(("hello", list(sys.path), standalone, warm))
+        self.receive(time.monotonic() + _START_SECONDS, limit=1024)
 
     def send(self, message: Any) -> None:
-        _write_frame(self._in, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        write_frame(self._in, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
 
     def receive(self, deadline: float, limit: int) -> Any:
-        size = _HEADER.unpack(_read_exact(self._out, _HEADER.size, deadline))[0]
+        header = _bounded_worker.read_exact(self._out, _bounded_worker.HEADER.size, deadline)
+        size = _bounded_worker.HEADER.unpack(header)[0]
         if size > limit:
-            raise _Lost(f"the worker sent {size} bytes")
-        return msgspec.msgpack.decode(_read_exact(self._out, size, deadline))
+            raise Lost(f"the worker sent {size} bytes")
+        return msgspec.msgpack.decode(_bounded_worker.read_exact(self._out, size, deadline))
 
     def kill(self) -> None:
         self.killed = True
@@ -200,33 +256,12 @@ class _Worker:
         return self.process.returncode
 
 
-def _read_exact(fd: int, size: int, deadline: float | None) -> bytes:
-    buffer = bytearray()
-    while len(buffer) < size:
-        remaining = None if deadline is None else deadline - time.monotonic()
-        if remaining is not None and remaining <= 0:
-            raise _Overrun
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if not ready:
-            raise _Overrun
-        chunk = os.read(fd, min(size - len(buffer), 1 << 20))
-        if not chunk:
-            raise _Lost("the worker exited")
-        buffer += chunk
-    return bytes(buffer)
-
-
-def _write_frame(fd: int, data: bytes) -> None:
-    view = memoryview(_HEADER.pack(len(data)) + data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
 class BoundedPool:
     """Worker processes serving bounded calls, round-robin between organizations."""
 
     def __init__(self, config: BoundedConfig | None = None) -> None:
         self.config = config or BoundedConfig()
+        self._standalone = [(name, _module_file(name)) for name in self.config.standalone]
         self._lock = threading.Condition()
         self._waiting: dict[str, collections.deque[_Job]] = {}
         self._running: collections.Counter[str] = collections.Counter()
@@ -243,23 +278,28 @@ class BoundedPool:
         """Queue ``fn(*args, **kwargs)`` for ``organization``; the job's future settles
         with its msgpack-decoded result or the error it raised.
 
-        :raises TypeError: ``fn`` or an argument cannot be pickled (not importable by name).
+        :raises TypeError: ``fn`` is not importable by name, or an argument cannot be
+            pickled.
         """
+        module, qualname = _name_of(fn)
         try:
-            payload = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, AttributeError, TypeError) as exc:
             raise TypeError(f"{fn!r} cannot run in a bounded worker: {exc}") from None
-        job = _Job(organization, payload, getattr(fn, "__module__", None))
+        job = _Job(organization, module, qualname, payload)
         with self._lock:
             if self._closed:
-                raise RuntimeError("the bounded pool is closed")
-            if job.module:
-                self._warm.setdefault(job.module, None)
+                raise RuntimeError(f"the {self.config.what} pool is closed")
+            self._warm.setdefault(module, None)
             self._waiting.setdefault(organization, collections.deque()).append(job)
-            if not self._threads:
-                self._start()
+            self._start()
             self._lock.notify_all()
         return job
+
+    def call(self, organization: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)`` as :meth:`submit` runs it, waiting in this thread
+        (never call it on an event loop; :func:`run_bounded` awaits instead)."""
+        return self.submit(organization, fn, *args, **kwargs).future.result()
 
     def cancel(self, job: _Job) -> None:
         """Withdraw ``job``: out of its queue if waiting, its worker killed if running."""
@@ -273,22 +313,46 @@ class BoundedPool:
             elif job.worker is not None:
                 job.worker.kill()
 
-    def close(self) -> None:
-        """Stop every worker; calls still waiting fail."""
+    def start(self) -> None:
+        """Start the workers now rather than at the first call (which then does not wait
+        for an interpreter to start)."""
+        with self._lock:
+            if not self._closed:
+                self._start()
+
+    def close(self, timeout: float = _JOIN_SECONDS) -> None:
+        """Stop every worker and wait for it to exit; calls still waiting fail."""
         with self._lock:
             self._closed = True
             waiting = [job for queue in self._waiting.values() for job in queue]
             self._waiting.clear()
             workers = list(self._workers)
+            threads = list(self._threads)
             self._lock.notify_all()
         for job in waiting:
-            job.settle(error=RuntimeError("the bounded pool closed"))
+            job.settle(error=RuntimeError(f"the {self.config.what} pool closed"))
         for worker in workers:
             worker.kill()
+        if os.getpid() != self.pid:
+            return  # a forked child: the threads and workers are its parent's
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            if thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
+        # The standby, and any worker whose thread did not finish in time.
+        with self._lock:
+            left = list(self._workers)
+            self._workers.clear()
+            self._standby = None
+        for worker in left:
+            worker.close()
 
     def _start(self) -> None:
-        jobs = [(self._serve_slot, f"aisle-bounded-{n}") for n in range(self.config.workers)]
-        for target, name in [*jobs, (self._keep_standby, "aisle-bounded-standby")]:
+        if self._threads:
+            return
+        what = self.config.what
+        slots = [(self._serve_slot, f"aisle-{what}-{n}") for n in range(self.config.workers)]
+        for target, name in [*slots, (self._keep_standby, f"aisle-{what}-standby")]:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -329,7 +393,7 @@ class BoundedPool:
         # A worker is started (or replaced) before the slot takes a call, so a call
         # never waits for an interpreter to start unless every worker is being replaced.
         # Replacing a worker a call killed counts against that call's organization: its
-        # runaway templates cannot take the other workers while theirs restart.
+        # runaway calls cannot take the other workers while theirs restart.
         worker = self._spawn()
         while worker is not None and (job := self._take()) is not None:
             keep = True
@@ -340,7 +404,7 @@ class BoundedPool:
                     keep = self._run(worker, job)
             except Exception as exc:  # a broken pipe fails this call only
                 keep = False
-                job.settle(error=RuntimeError(f"the template worker failed: {exc}"))
+                job.settle(error=RuntimeError(f"the {self.config.what} worker failed: {exc}"))
             finally:
                 with self._lock:  # from here on, cancelling the job cannot kill the worker
                     job.worker = None
@@ -359,6 +423,8 @@ class BoundedPool:
             self._lock.notify_all()
         if standby is not None and standby.process.poll() is None:
             return standby
+        if standby is not None:
+            self._retire(standby)
         return self._new_worker()
 
     def _keep_standby(self) -> None:
@@ -381,18 +447,24 @@ class BoundedPool:
             with self._lock:
                 if self._closed:
                     return None
-                warm = list(self._warm)
+                warm = [m for m in self._warm if m not in self.config.standalone]
+            worker: _Worker | None = None
             try:
-                worker = _Worker(warm)
+                worker = _Worker()
+                with self._lock:  # known before it starts, so closing the pool kills it
+                    self._workers.add(worker)
+                    if self._closed:
+                        worker.kill()
+                worker.start(self._standalone, warm)
+                return worker
             except Exception:
-                log.exception("a template worker did not start; retrying in 1 s")
-                time.sleep(1.0)
-                continue
-            with self._lock:
-                self._workers.add(worker)
-                if self._closed:
-                    worker.kill()
-            return worker
+                if worker is not None:
+                    self._retire(worker)
+                with self._lock:
+                    if self._closed:
+                        return None
+                    log.exception("a %s worker did not start; retrying in 1 s", self.config.what)
+                    self._lock.wait(1.0)
 
     def _retire(self, worker: _Worker) -> None:
         with self._lock:
@@ -405,6 +477,8 @@ class BoundedPool:
         worker.send(
             (
                 "run",
+                job.module,
+                job.qualname,
                 job.payload,
                 config.timeout_seconds,
                 config.max_memory_mb * 1024 * 1024,
@@ -418,10 +492,10 @@ class BoundedPool:
                 if frame[0] != "at":
                     break
                 job.where = str(frame[1])
-        except _Overrun:
+        except Overrun:
             job.settle(error=self._exceeded("time", job.where))
             return False
-        except _Lost:
+        except Lost:
             status = worker.close()
             bound = "time" if status == -signal.SIGXCPU else "crashed"
             if not job.future.cancelled():
@@ -435,21 +509,42 @@ class BoundedPool:
         return kind != "memory"  # a worker that ran out of memory starts afresh
 
     def _exceeded(self, bound: str, where: str | None, status: int | None = None) -> BoundExceeded:
-        subject = where or "the template"
+        config = self.config
+        subject = where or f"the {config.what}"
         if bound == "time":
             message = (
-                f"{subject} took longer than {self.config.timeout_seconds:g} s to render "
-                "(AISLE_TEMPLATE_TIMEOUT_SECONDS); simplify its loops"
+                f"{subject} took longer than {config.timeout_seconds:g} s "
+                f"({config.timeout_setting}); simplify its loops"
             )
         else:
-            message = f"{subject} stopped the template worker (exit status {status})"
+            message = f"{subject} stopped the {config.what} worker (exit status {status})"
         return BoundExceeded(message, bound=bound, where=where)
+
+
+def _name_of(fn: Callable[..., Any]) -> tuple[str, str]:
+    """``fn``'s module and qualified name, checked to find ``fn`` again (a worker imports
+    it by name; a lambda, a nested function or one of ``__main__`` cannot be found)."""
+    module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", None)
+    found: Any = sys.modules.get(module) if module and module != "__main__" else None
+    for part in (qualname or "<>").split("."):
+        found = getattr(found, part, None)
+    if found is not fn or module is None or qualname is None:
+        raise TypeError(f"{fn!r} cannot run in a bounded worker: it is not importable by name")
+    return module, qualname
+
+
+def _module_file(name: str) -> str:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise ValueError(f"{name} is not a module file")
+    return spec.origin
 
 
 def _error(
     kind: str, message: Any, frame: Any, where: str | None, config: BoundedConfig
 ) -> Exception:
     text = str(message)
+    subject = where or f"the {config.what}"
     if kind == "permanent":
         return PermanentError(text)
     if kind == "retryable":
@@ -458,56 +553,104 @@ def _error(
         return ActionError(text)
     if kind == "memory":
         return BoundExceeded(
-            f"{where or 'the template'} needs more than {config.max_memory_mb} MB "
-            "(AISLE_TEMPLATE_MAX_MEMORY_MB)",
+            f"{subject} needs more than {config.max_memory_mb} MB ({config.memory_setting})",
             bound="memory",
             where=where,
         )
     if kind == "output":
+        setting = f" ({config.output_setting})" if config.output_setting else ""
         return BoundExceeded(
-            f"{where or 'the template'} produced {text} bytes, more than "
-            f"{config.max_output_bytes} (AISLE_TEMPLATE_MAX_OUTPUT_BYTES)",
+            f"{subject} produced {text} bytes, more than {config.max_output_bytes}{setting}",
             bound="output",
             where=where,
         )
     return RuntimeError(text)
 
 
-_shared: BoundedPool | None = None
-_shared_config = BoundedConfig()
+# The process's pools, one per kind of work, started on first use.
+
+_configs: dict[str, BoundedConfig] = {
+    TEMPLATES: BoundedConfig.templates(),
+    CONDITIONS: BoundedConfig.conditions(),
+}
+_pools: dict[str, BoundedPool] = {}
+_holders = 0
 _shared_lock = threading.Lock()
 
 
-def configure(env: Mapping[str, str]) -> BoundedConfig:
-    """Set the shared pool's bounds from ``AISLE_TEMPLATE_*`` (a running pool is
-    replaced: its workers finish nothing further).
+def configure(env: Mapping[str, str]) -> None:
+    """Set the process's pools' bounds from ``AISLE_TEMPLATE_*`` and ``AISLE_CEL_*``.
 
     :raises ValueError: naming a malformed setting.
     """
-    global _shared, _shared_config
-    config = BoundedConfig.from_environ(env)
+    templates, conditions = BoundedConfig.templates(env), BoundedConfig.conditions(env)
+    configure_pool(TEMPLATES, templates)
+    configure_pool(CONDITIONS, conditions)
+
+
+def configure_pool(kind: str, config: BoundedConfig) -> None:
+    """Set the bounds of the process's ``kind`` pool (a running pool with other bounds is
+    stopped: its next call starts a new one)."""
     with _shared_lock:
-        old, _shared, _shared_config = _shared, None, config
-    if old is not None and old.config != config:
+        _configs[kind] = config
+        old = _pools.get(kind)
+        if old is None or old.config == config:
+            return
+        del _pools[kind]
+    if old.pid == os.getpid():
         old.close()
-    elif old is not None:
-        _shared = old
-    return config
 
 
-def shared_pool() -> BoundedPool:
-    """The process's pool (a forked child builds its own: threads do not survive fork)."""
-    global _shared
+def shared_pool(kind: str = TEMPLATES) -> BoundedPool:
+    """The process's ``kind`` pool (a forked child builds its own: threads do not survive
+    fork)."""
     with _shared_lock:
-        if _shared is None or _shared.pid != os.getpid():
-            _shared = BoundedPool(_shared_config)
-        return _shared
+        pool = _pools.get(kind)
+        if pool is None or pool.pid != os.getpid():
+            pool = _pools[kind] = BoundedPool(_configs[kind])
+        return pool
 
 
-@atexit.register
-def _close_shared() -> None:
-    if _shared is not None and _shared.pid == os.getpid():
-        _shared.close()
+def hold() -> None:
+    """Keep the process's pools for the caller (a server, for its lifetime) until it calls
+    :func:`release`. Pools still start on first use."""
+    global _holders
+    with _shared_lock:
+        _holders += 1
+
+
+def release() -> None:
+    """Let go of the pools; the last holder to let go stops every worker process and
+    waits for it to exit (blocking: a second or so at most)."""
+    global _holders
+    with _shared_lock:
+        _holders = max(0, _holders - 1)
+        last = _holders == 0
+    if last:
+        shutdown()
+
+
+@contextlib.asynccontextmanager
+async def held() -> AsyncIterator[None]:
+    """:func:`hold` for the ``async with`` block, :func:`release` (off the loop) after."""
+    hold()
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(release)
+
+
+def shutdown() -> None:
+    """Stop every pool of this process now, waiting for its workers to exit (the next
+    call starts new ones)."""
+    with _shared_lock:
+        pools = [p for p in _pools.values() if p.pid == os.getpid()]
+        _pools.clear()
+    for pool in pools:
+        pool.close()
+
+
+atexit.register(shutdown)
 
 
 async def run_bounded(
@@ -518,7 +661,7 @@ async def run_bounded(
     returns: type[T] | None = None,
     **kwargs: Any,
 ) -> Any:
-    """``fn(*args, **kwargs)`` in a worker process under the pool's bounds.
+    """``fn(*args, **kwargs)`` in a template worker process under its bounds.
 
     ``organization`` is whose queue the call waits in. The result comes back through
     msgpack (a struct as a dict, a tuple as a list); ``returns`` converts it back.
@@ -527,9 +670,9 @@ async def run_bounded(
     anything else as :class:`RuntimeError`.
 
     :raises BoundExceeded: the call overran a bound (a permanent error: not retried).
-    :raises TypeError: ``fn`` or an argument cannot be pickled.
+    :raises TypeError: ``fn`` is not importable by name or an argument cannot be pickled.
     """
-    pool = shared_pool()
+    pool = shared_pool(TEMPLATES)
     job = pool.submit(organization, fn, *args, **kwargs)
     try:
         value = await asyncio.wrap_future(job.future)
@@ -539,108 +682,3 @@ async def run_bounded(
     if returns is None:
         return value
     return msgspec.convert(value, returns, strict=False)
-
-
-# The worker side: a loop reading calls from stdin and answering on a private copy of
-# stdout (fd 1 itself is pointed at stderr, so a stray print cannot corrupt a frame).
-
-_channel: int | None = None
-
-
-def working_on(where: str) -> None:
-    """Say what a bounded call is working on, so an overrun names it (e.g.
-    ``template field 'html'``); a no-op outside a bounded worker."""
-    if _channel is not None:
-        _write_frame(_channel, msgspec.msgpack.encode(("at", where)))
-
-
-def _serve() -> None:
-    global _channel
-    channel = os.dup(1)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    while True:
-        try:
-            size = _HEADER.unpack(_read_exact(0, _HEADER.size, None))[0]
-            message = pickle.loads(_read_exact(0, size, None))  # noqa: S301 (from our parent)
-        except _Lost:
-            return
-        if message[0] == "hello":
-            _, path, warm = message
-            sys.path[:] = path
-            for module in warm:
-                with contextlib.suppress(Exception):
-                    __import__(module)
-            _write_frame(channel, msgspec.msgpack.encode(("ready", None)))
-            continue
-        _, payload, seconds, memory, max_output = message
-        _channel = channel
-        try:
-            answer = _call(payload, seconds, memory)
-        finally:
-            _channel = None
-        if len(answer) > max_output:
-            answer = msgspec.msgpack.encode(("output", len(answer)))
-        _write_frame(channel, answer)
-
-
-def _call(payload: bytes, seconds: float, memory: int) -> bytes:
-    try:
-        fn, args, kwargs = pickle.loads(payload)  # noqa: S301 (from our parent)
-    except Exception as exc:
-        return msgspec.msgpack.encode(("error", f"cannot load the call: {exc}"))
-    with _limits(seconds, memory):
-        try:
-            result = fn(*args, **kwargs)
-            return msgspec.msgpack.encode(("ok", result))
-        except MemoryError:
-            answer: tuple[Any, ...] = ("memory", "")
-        except RetryableError as exc:
-            answer = ("retryable", str(exc), exc.retry_after)
-        except PermanentError as exc:
-            answer = ("permanent", str(exc))
-        except ActionError as exc:
-            answer = ("action", str(exc))
-        except Exception as exc:
-            answer = ("error", f"{type(exc).__name__}: {exc}")
-    return msgspec.msgpack.encode(answer)
-
-
-@contextlib.contextmanager
-def _limits(seconds: float, memory: int) -> Any:
-    """``RLIMIT_CPU`` and ``RLIMIT_AS`` for one call, relative to what the worker has
-    already used (soft limits only, so they can be lifted again afterwards)."""
-    try:
-        import resource
-    except ImportError:  # not POSIX: the parent's wall-clock bound still holds
-        yield
-        return
-    used = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = math.ceil(used.ru_utime + used.ru_stime + seconds) + 1
-    previous = {
-        kind: resource.getrlimit(kind) for kind in (resource.RLIMIT_CPU, resource.RLIMIT_AS)
-    }
-    wanted = {resource.RLIMIT_CPU: cpu}
-    space = _address_space()
-    if space is not None:
-        wanted[resource.RLIMIT_AS] = space + memory
-    for kind, soft in wanted.items():
-        hard = previous[kind][1]
-        resource.setrlimit(
-            kind, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard)
-        )
-    try:
-        yield
-    finally:
-        for kind, limits in previous.items():
-            resource.setrlimit(kind, limits)
-
-
-def _address_space() -> int | None:
-    try:
-        with open("/proc/self/statm") as statm:
-            pages = int(statm.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-    return pages * os.sysconf("SC_PAGE_SIZE")

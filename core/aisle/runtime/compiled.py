@@ -41,7 +41,7 @@ class JourneyCache:
                 studio_timezone=studio_timezone,
             )
             if self.conditions is not None:
-                compiled = offload(compiled, self.conditions)
+                compiled = offload(compiled, self.conditions, version.organization_id)
             self._items[key] = compiled
             if len(self._items) > self.size:
                 self._items.popitem(last=False)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from aisle import bounded
 from aisle.builtins.triggers import DateReachedConfig
 from aisle.domain.contact import Contact
 from aisle.domain.enrollment_record import Enrollment
@@ -33,7 +34,7 @@ from aisle.engine.effects import LogRecord, Transition
 from aisle.engine.timing import parse_date
 from aisle.plugins.manager import Registry
 from aisle.runtime.compiled import JourneyCache
-from aisle.runtime.condition_workers import ConditionBudget, ConditionWorkers
+from aisle.runtime.condition_workers import ConditionWorkers
 from aisle.runtime.errors import DateChangeNotConfirmed, EnrollmentRefused
 from aisle.runtime.persist import write_transition
 from aisle.settings import Settings
@@ -74,8 +75,11 @@ class Runtime:
         self.registry = registry
         self.settings = settings if settings is not None else Settings()
         configure(ConditionLimits.from_environ(self.settings.environ))
-        self.conditions = ConditionWorkers(ConditionBudget.from_environ(self.settings.environ))
-        """Where conditions that loop run, under their time budget."""
+        bounded.configure_pool(
+            bounded.CONDITIONS, bounded.BoundedConfig.conditions(self.settings.environ)
+        )
+        self.conditions = ConditionWorkers()
+        """Where conditions that loop run, under their time budget (``AISLE_CEL_*``)."""
         self.journeys = JourneyCache(registry, conditions=self.conditions)
         self.on_work = on_work
         """Called after a transaction queued action runs or wake-ups (embedded jobs wake up)."""

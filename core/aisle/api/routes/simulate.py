@@ -87,6 +87,7 @@ class SimulationController(Controller):
                 "cannot simulate",
             ),
             conditions,
+            tenant.caller.organization_id,
         )
         start = data.start_at or tenant.store.clock.now()
         if start.tzinfo is None:
