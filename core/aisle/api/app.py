@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from aisle import bounded
 from aisle.api.auth import BearerAuthMiddleware
 from aisle.api.bodies import ApiRequest, refuse_nul_in_url
 from aisle.api.collab import COLLAB_HANDLERS, collab_lifespan
@@ -105,14 +106,17 @@ def create_app(
             ctx.store = await Store.open(settings, clock=clock)
         if ctx.runtime is None:
             ctx.runtime = Runtime(ctx.store, registry, settings)
-        try:
-            yield
-        finally:
-            await ctx.limiter.close()
-            if owns_store and ctx.store is not None:
-                await ctx.store.close()
-                ctx.store = None
-                ctx.runtime = None
+        # The template and condition worker processes stop (and are waited for) with
+        # the app, unless another holder (`aisle serve`'s embedded jobs) still needs them.
+        async with bounded.held():
+            try:
+                yield
+            finally:
+                await ctx.limiter.close()
+                if owns_store and ctx.store is not None:
+                    await ctx.store.close()
+                    ctx.store = None
+                    ctx.runtime = None
 
     handlers: list[Any] = [healthz, _api_router(config), *extra_handlers]
     for route in registry.routes:

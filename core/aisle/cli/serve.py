@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import click
 import uvicorn
 
-from aisle import __version__
+from aisle import __version__, bounded
 from aisle.api import create_app
 from aisle.cli.options import data_dir_option, load_plugins, load_settings
 from aisle.cli.seed import DemoSeed, ensure_demo
@@ -88,6 +88,9 @@ async def serve(settings: Settings, registry: Registry, host: str, port: int) ->
     """Run until SIGINT/SIGTERM; the store and the embedded jobs are stopped cleanly."""
     store = await Store.open(settings)  # migrates
     jobs: EmbeddedJobs | None = None
+    # Held past the app's lifespan: the embedded jobs stop after the server does, and
+    # their last runs still render templates and evaluate conditions.
+    bounded.hold()
     try:
         runtime = Runtime(store, registry, settings)
         # One runtime for the API and the embedded jobs: work queued by a request wakes
@@ -109,9 +112,12 @@ async def serve(settings: Settings, registry: Registry, host: str, port: int) ->
             _banner(settings, f"http://{shown_host}:{_listening_port(server, port)}", seed)
         await serving
     finally:
-        if jobs is not None:
-            await jobs.stop()
-        await store.close()
+        try:
+            if jobs is not None:
+                await jobs.stop()
+            await store.close()
+        finally:
+            await asyncio.to_thread(bounded.release)
 
 
 @click.command("serve")

@@ -17,6 +17,7 @@ from typing import Any
 
 import dramatiq
 
+from aisle import bounded
 from aisle.clock import Clock
 from aisle.jobs.broker import build_broker, declare_actor
 from aisle.jobs.execute import execute_run, worker_name
@@ -84,6 +85,7 @@ def run_worker(
     holder = _WorkerRuntime(settings, registry)
     declare_actor(broker, holder.execute)
     worker = dramatiq.Worker(broker, worker_threads=settings.worker_threads)
+    bounded.hold()  # the template and condition workers stop with this process's work
     worker.start()
     log.info("aisle worker %s started (%d threads)", holder.name, settings.worker_threads)
     try:
@@ -97,6 +99,7 @@ def run_worker(
                 loop_thread.run_coroutine(holder.close())
         worker.stop()
         broker.close()
+        bounded.release()
         log.info("aisle worker %s stopped", holder.name)
 
 
@@ -122,7 +125,7 @@ async def run_scheduler_async(
     try:
         # Expired locks and silent presence sessions are swept each pass and announced
         # to the API processes' live streams through Redis.
-        async with scheduler_sweeper(settings):
+        async with bounded.held(), scheduler_sweeper(settings):
             while not stop.is_set():
                 busy = False
                 try:
