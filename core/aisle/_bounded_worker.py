@@ -99,6 +99,7 @@ def serve() -> None:
     sys.stdout = sys.stderr
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     msgpack: Any = None
+    limits = _Limits()
     while True:
         try:
             size = HEADER.unpack(read_exact(0, HEADER.size, None))[0]
@@ -122,7 +123,8 @@ def serve() -> None:
         _, module, qualname, payload, seconds, memory, max_output = message
         _channel = channel
         try:
-            answer = _call(msgpack, module, qualname, payload, seconds, memory)
+            with limits(seconds, memory):
+                answer = _call(msgpack, module, qualname, payload)
         finally:
             _channel = None
         if len(answer) > max_output:
@@ -130,21 +132,18 @@ def serve() -> None:
         write_frame(channel, answer)
 
 
-def _call(
-    msgpack: Any, module: str, qualname: str, payload: bytes, seconds: float, memory: int
-) -> bytes:
+def _call(msgpack: Any, module: str, qualname: str, payload: bytes) -> bytes:
     try:
         fn = resolve(module, qualname)
         args, kwargs = pickle.loads(payload)  # noqa: S301 (from our parent)
     except Exception as exc:
         return bytes(msgpack.encode(("error", f"cannot load the call: {exc}")))
-    with _limits(seconds, memory):
-        try:
-            return bytes(msgpack.encode(("ok", fn(*args, **kwargs))))
-        except MemoryError:
-            answer: tuple[Any, ...] = ("memory", "")
-        except Exception as exc:
-            answer = _classify(exc)
+    try:
+        return bytes(msgpack.encode(("ok", fn(*args, **kwargs))))
+    except MemoryError:
+        answer: tuple[Any, ...] = ("memory", "")
+    except Exception as exc:
+        answer = _classify(exc)
     return bytes(msgpack.encode(answer))
 
 
@@ -162,40 +161,56 @@ def _classify(exc: Exception) -> tuple[Any, ...]:
     return ("error", f"{type(exc).__name__}: {exc}")
 
 
-@contextlib.contextmanager
-def _limits(seconds: float, memory: int) -> Any:
-    """``RLIMIT_CPU`` and ``RLIMIT_AS`` for one call, relative to what the worker has
-    already used (soft limits only, so they can be lifted again afterwards)."""
-    try:
-        import resource
-    except ImportError:  # not POSIX: the parent's wall-clock bound still holds
-        yield
-        return
-    used = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = math.ceil(used.ru_utime + used.ru_stime + seconds) + 1
-    previous = {
-        kind: resource.getrlimit(kind) for kind in (resource.RLIMIT_CPU, resource.RLIMIT_AS)
-    }
-    wanted = {resource.RLIMIT_CPU: cpu}
-    space = _address_space()
-    if space is not None:
-        wanted[resource.RLIMIT_AS] = space + memory
-    for kind, soft in wanted.items():
-        hard = previous[kind][1]
-        resource.setrlimit(
-            kind, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard)
-        )
-    try:
-        yield
-    finally:
-        for kind, limits in previous.items():
-            resource.setrlimit(kind, limits)
+class _Limits:
+    """``RLIMIT_CPU`` and ``RLIMIT_AS`` for one call at a time, relative to what the
+    worker has already used (soft limits only, so they can be lifted again afterwards).
 
+    Set for every call, so it costs a few system calls and no more: the original limits
+    are read once, ``/proc/self/statm`` stays open.
+    """
 
-def _address_space() -> int | None:
-    try:
-        with open("/proc/self/statm") as statm:
-            pages = int(statm.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-    return pages * os.sysconf("SC_PAGE_SIZE")
+    def __init__(self) -> None:
+        try:
+            import resource
+        except ImportError:  # not POSIX: the parent's wall-clock bound still holds
+            self.resource: Any = None
+            return
+        self.resource = resource
+        self.original = {
+            kind: resource.getrlimit(kind) for kind in (resource.RLIMIT_CPU, resource.RLIMIT_AS)
+        }
+        try:
+            self.statm: int | None = os.open("/proc/self/statm", os.O_RDONLY)
+        except OSError:
+            self.statm = None
+        self.page = os.sysconf("SC_PAGE_SIZE")
+
+    @contextlib.contextmanager
+    def __call__(self, seconds: float, memory: int) -> Any:
+        resource = self.resource
+        if resource is None:
+            yield
+            return
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        self._set(resource.RLIMIT_CPU, math.ceil(used.ru_utime + used.ru_stime + seconds) + 1)
+        space = self._address_space()
+        if space is not None:
+            self._set(resource.RLIMIT_AS, space + memory)
+        try:
+            yield
+        finally:
+            for kind, limits in self.original.items():
+                resource.setrlimit(kind, limits)
+
+    def _set(self, kind: int, soft: int) -> None:
+        hard = self.original[kind][1]
+        limit = soft if hard == self.resource.RLIM_INFINITY else min(soft, hard)
+        self.resource.setrlimit(kind, (limit, hard))
+
+    def _address_space(self) -> int | None:
+        if self.statm is None:
+            return None
+        try:
+            return int(os.pread(self.statm, 128, 0).split()[0]) * int(self.page)
+        except (OSError, ValueError, IndexError):
+            return None

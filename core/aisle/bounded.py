@@ -262,7 +262,11 @@ class BoundedPool:
     def __init__(self, config: BoundedConfig | None = None) -> None:
         self.config = config or BoundedConfig()
         self._standalone = [(name, _module_file(name)) for name in self.config.standalone]
-        self._lock = threading.Condition()
+        # Slot threads wait on ``_lock`` for calls, the standby keeper on ``_reserve``
+        # for its worker to be taken: each wake-up wakes only a thread with work to do.
+        mutex = threading.Lock()
+        self._lock = threading.Condition(mutex)
+        self._reserve = threading.Condition(mutex)
         self._waiting: dict[str, collections.deque[_Job]] = {}
         self._running: collections.Counter[str] = collections.Counter()
         self._served: dict[str, int] = {}
@@ -293,7 +297,7 @@ class BoundedPool:
             self._warm.setdefault(module, None)
             self._waiting.setdefault(organization, collections.deque()).append(job)
             self._start()
-            self._lock.notify_all()
+            self._lock.notify()
         return job
 
     def call(self, organization: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -329,6 +333,7 @@ class BoundedPool:
             workers = list(self._workers)
             threads = list(self._threads)
             self._lock.notify_all()
+            self._reserve.notify_all()
         for job in waiting:
             job.settle(error=RuntimeError(f"the {self.config.what} pool closed"))
         for worker in workers:
@@ -380,14 +385,14 @@ class BoundedPool:
             return None
 
     def _finished(self, job: _Job) -> None:
-        with self._lock:
-            organization = job.organization
-            self._running[organization] -= 1
-            if self._running[organization] <= 0:
-                del self._running[organization]
-                if organization not in self._waiting:
-                    self._served.pop(organization, None)
-            self._lock.notify_all()
+        # Called holding the lock. No wake-up: the slot finishing a call takes the next
+        # one itself.
+        organization = job.organization
+        self._running[organization] -= 1
+        if self._running[organization] <= 0:
+            del self._running[organization]
+            if organization not in self._waiting:
+                self._served.pop(organization, None)
 
     def _serve_slot(self) -> None:
         # A worker is started (or replaced) before the slot takes a call, so a call
@@ -396,23 +401,27 @@ class BoundedPool:
         # runaway calls cannot take the other workers while theirs restart.
         worker = self._spawn()
         while worker is not None and (job := self._take()) is not None:
-            keep = True
+            keep, value, error = True, None, None
             try:
                 with self._lock:
                     job.worker = worker
                 if not job.future.cancelled():
-                    keep = self._run(worker, job)
+                    keep, value, error = self._run(worker, job)
             except Exception as exc:  # a broken pipe fails this call only
-                keep = False
-                job.settle(error=RuntimeError(f"the {self.config.what} worker failed: {exc}"))
-            finally:
-                with self._lock:  # from here on, cancelling the job cannot kill the worker
-                    job.worker = None
-                    doomed = not keep or worker.killed
-                if doomed:
-                    self._retire(worker)
-                    worker = self._spawn()
-                self._finished(job)
+                keep, error = False, RuntimeError(f"the {self.config.what} worker failed: {exc}")
+            with self._lock:  # from here on, cancelling the job cannot kill the worker
+                job.worker = None
+                doomed = not keep or worker.killed
+                if not doomed:
+                    self._finished(job)
+            # Settled once the books are kept: the caller it wakes then finds this
+            # thread about to wait, not holding the interpreter lock.
+            job.settle(value, error)
+            if doomed:
+                self._retire(worker)
+                worker = self._spawn()
+                with self._lock:
+                    self._finished(job)
         if worker is not None:
             self._retire(worker)
 
@@ -420,7 +429,7 @@ class BoundedPool:
         """The standby worker if there is one, else a new one; None once the pool closes."""
         with self._lock:
             standby, self._standby = self._standby, None
-            self._lock.notify_all()
+            self._reserve.notify()
         if standby is not None and standby.process.poll() is None:
             return standby
         if standby is not None:
@@ -433,13 +442,12 @@ class BoundedPool:
         while True:
             with self._lock:
                 while self._standby is not None and not self._closed:
-                    self._lock.wait()
+                    self._reserve.wait()
             worker = self._new_worker()
             if worker is None:
                 return
             with self._lock:
                 self._standby = worker
-                self._lock.notify_all()
 
     def _new_worker(self) -> _Worker | None:
         """A new worker, retrying while it cannot start; None once the pool closes."""
@@ -464,15 +472,16 @@ class BoundedPool:
                     if self._closed:
                         return None
                     log.exception("a %s worker did not start; retrying in 1 s", self.config.what)
-                    self._lock.wait(1.0)
+                    self._reserve.wait(1.0)
 
     def _retire(self, worker: _Worker) -> None:
         with self._lock:
             self._workers.discard(worker)
         worker.close()
 
-    def _run(self, worker: _Worker, job: _Job) -> bool:
-        """Run ``job`` on ``worker`` and settle it; False when the worker must go."""
+    def _run(self, worker: _Worker, job: _Job) -> tuple[bool, Any, BaseException | None]:
+        """Run ``job`` on ``worker``: whether the worker may serve again, and the job's
+        value or error."""
         config = self.config
         worker.send(
             (
@@ -493,20 +502,16 @@ class BoundedPool:
                     break
                 job.where = str(frame[1])
         except Overrun:
-            job.settle(error=self._exceeded("time", job.where))
-            return False
+            return False, None, self._exceeded("time", job.where)
         except Lost:
             status = worker.close()
             bound = "time" if status == -signal.SIGXCPU else "crashed"
-            if not job.future.cancelled():
-                job.settle(error=self._exceeded(bound, job.where, status))
-            return False
+            return False, None, self._exceeded(bound, job.where, status)
         kind, value = str(frame[0]), frame[1]
         if kind == "ok":
-            job.settle(value)
-            return True
-        job.settle(error=_error(kind, value, frame, job.where, config))
-        return kind != "memory"  # a worker that ran out of memory starts afresh
+            return True, value, None
+        # A worker that ran out of memory starts afresh.
+        return kind != "memory", None, _error(kind, value, frame, job.where, config)
 
     def _exceeded(self, bound: str, where: str | None, status: int | None = None) -> BoundExceeded:
         config = self.config
