@@ -36,8 +36,16 @@ __all__ = [
     "StrictStructSchemaPlugin",
     "answer_options_truthfully",
     "declare_problems",
+    "optional_header",
     "problems_for",
 ]
+
+
+def optional_header(**schema: Any) -> dict[str, Any]:
+    """``schema_extra`` for an optional header (``str | None = None``): a string when
+    sent. Litestar would document ``null`` too, which a header cannot carry, so a
+    client (or a fuzzer) sends the text "null"."""
+    return {"oneOf": None, "type": "string", **schema}
 
 
 def _spec(description: str) -> ResponseSpec:
@@ -92,6 +100,10 @@ def problems_for(route: HTTPRoute, handler: HTTPRouteHandler) -> dict[int, Respo
         problems.update(_WITH_INPUT)
     if "header:if-match" in kinds:
         problems.update(_IF_MATCH)
+    if "header:if-none-match" in kinds:
+        problems[304] = ResponseSpec(
+            data_container=None, description="`If-None-Match` names the current ETag: no body"
+        )
     if handler.http_methods - {"GET", "HEAD"}:
         problems.update(_WRITE)
     return problems

@@ -21,6 +21,7 @@ from aisle.api.flow_service import (
     logged_ops,
     replace_flow,
 )
+from aisle.api.openapi import optional_header
 from aisle.api.problems import Problem, ProblemBody, problem_response, problem_spec
 from aisle.api.reactflow import FlowDocument
 from aisle.api.roles import ensure_journey_role
@@ -60,7 +61,9 @@ class FlowController(Controller):
         self,
         tenant: Tenant,
         journey_id: FromPath[str],
-        if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match")] = None,
+        if_none_match: Annotated[
+            str | None, HeaderParameter(name="If-None-Match", schema_extra=optional_header())
+        ] = None,
         issues: Annotated[
             bool, QueryParameter(description="Annotate nodes and edges with validation issues.")
         ] = True,
@@ -92,13 +95,15 @@ class FlowController(Controller):
         tenant: Tenant,
         journey_id: FromPath[str],
         data: JSONBody[FlowDocument],
-        if_match: Annotated[str | None, HeaderParameter(name="If-Match")] = None,
+        if_match: Annotated[
+            str | None, HeaderParameter(name="If-Match", schema_extra=optional_header())
+        ] = None,
         fencing_tokens: Annotated[
             str | None,
             HeaderParameter(
                 name="Aisle-Fencing-Tokens",
                 required=False,
-                schema_extra={"pattern": FENCING_TOKENS_PATTERN},
+                schema_extra=optional_header(pattern=FENCING_TOKENS_PATTERN),
             ),
         ] = None,
     ) -> Response[FlowDocument]:
