@@ -258,7 +258,7 @@ async def test_an_sms_run_whose_template_overruns_is_dead_with_the_reason(
     warm: None, runtime: Runtime
 ) -> None:
     org = await runtime.store.organizations.create(slug="gh", name="GH", timezone="UTC")
-    scope = runtime.scope(org.id)
+    scope = runtime.for_org(org.id)
     graph = Graph(
         steps=(
             Step(id="text", type="sms", config={"body": SPIN, "to": "partner1"}),

@@ -47,7 +47,7 @@ async def _studio(runtime: Runtime) -> str:
     # The studio's own secret, encrypted as the settings API stores it; the worker's
     # services decrypt it for the executor.
     cipher = CredentialCipher.from_settings(runtime.settings)
-    await runtime.scope(org.id).secrets.put("webhook_secret", SECRET, cipher)
+    await runtime.for_org(org.id).secrets.put("webhook_secret", SECRET, cipher)
     return org.id
 
 
@@ -67,7 +67,7 @@ def _journey(url: str) -> Graph:
 
 
 async def _enroll(runtime: Runtime, org_id: str, url: str) -> str:
-    scope = runtime.scope(org_id)
+    scope = runtime.for_org(org_id)
     contact = await runtime.create_contact(
         org_id,
         Contact(partners=(Partner(first_name="Ada"), Partner(first_name="Charles"))),
@@ -100,7 +100,7 @@ async def test_two_503s_then_success_is_one_webhook_id_and_three_attempts(
         assert body["data"]["stage"] == "booked"
         assert body["data"]["contact"]["names"] == "Ada & Charles"
 
-    scope = runtime.scope(org_id)
+    scope = runtime.for_org(org_id)
     run = await scope.action_runs.get(run_id)
     assert (run.status, run.attempts) == ("succeeded", 3)
     assert run.idempotency_key == ids[0]
@@ -120,7 +120,7 @@ async def test_410_kills_the_run_and_disables_the_endpoint_for_the_next(
     await drain(runtime)
     second = await _enroll(runtime, org_id, f"{receiver.url}/gone")
     await drain(runtime)
-    scope = runtime.scope(org_id)
+    scope = runtime.for_org(org_id)
     dead = [await scope.action_runs.get(first), await scope.action_runs.get(second)]
     assert [(r.status, r.attempts) for r in dead] == [("dead", 1), ("dead", 1)]
     assert "410 Gone" in (dead[0].last_error or "")
@@ -137,6 +137,6 @@ async def test_a_private_destination_is_dead_at_once_without_a_request(
     org_id = await _studio(runtime)
     run_id = await _enroll(runtime, org_id, "http://hooks.studio.test/x")
     await drain(runtime)
-    run = await runtime.scope(org_id).action_runs.get(run_id)
+    run = await runtime.for_org(org_id).action_runs.get(run_id)
     assert run.status == "dead"
     assert "10.0.0.1 is a private address" in (run.last_error or "")

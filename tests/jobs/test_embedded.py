@@ -40,7 +40,7 @@ async def test_embedded_jobs_execute_new_runs_and_stop_cleanly(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     org = await runtime.store.organizations.create(slug="s", name="S")
-    scope = runtime.scope(org.id)
+    scope = runtime.for_org(org.id)
     jobs = EmbeddedJobs(runtime)
     await jobs.start()
     try:
@@ -81,7 +81,7 @@ async def test_stopping_during_a_pass_gives_every_pool_connection_back(
     # pass, the relay, a run being executed); stopping used to cancel the pass, and a
     # cancellation right after a transaction took its connection kept it for good.
     org = await runtime.store.organizations.create(slug="s", name="S")
-    scope = runtime.scope(org.id)
+    scope = runtime.for_org(org.id)
     for n in range(20):
         jobs = EmbeddedJobs(runtime)
         await jobs.start()

@@ -23,7 +23,7 @@ from aisle.storage.store import OrgScope
 
 async def _org(runtime: Runtime, **settings: Any) -> OrgScope:
     org = await runtime.store.organizations.create(slug="s", name="S", settings=settings)
-    return runtime.scope(org.id)
+    return runtime.for_org(org.id)
 
 
 async def _run(scope: OrgScope, executor: str = "webhook", key: str = "k1") -> str:
@@ -225,7 +225,7 @@ async def test_two_deliveries_of_one_run_execute_it_once(runtime: Runtime, recor
 
 async def test_executor_memory_is_scoped_to_org_and_executor(runtime: Runtime) -> None:
     a = await _org(runtime)
-    b = runtime.scope((await runtime.store.organizations.create(slug="b", name="B")).id)
+    b = runtime.for_org((await runtime.store.organizations.create(slug="b", name="B")).id)
     await a.executor_memory.remember("webhook", "gone:https://x", {"since": "now"})
     assert await a.executor_memory.recall("webhook", "gone:https://x") == {"since": "now"}
     assert await a.executor_memory.recall("email", "gone:https://x") is None

@@ -31,7 +31,7 @@ async def test_several_schedulers_fire_each_wakeup_once(
     runtime: Runtime, clock: TestClock, recorder: Any
 ) -> None:
     org = await runtime.store.organizations.create(slug="s", name="S")
-    scope = runtime.scope(org.id)
+    scope = runtime.for_org(org.id)
     journey = await scope.journeys.create(name="J")
     await scope.journeys.publish(journey.id, WAIT_THEN_MAIL)
     count = 30

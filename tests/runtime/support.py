@@ -28,7 +28,7 @@ async def open_studio(
     org = await runtime.store.organizations.create(
         slug="studio", name="Studio", timezone=timezone, settings=settings
     )
-    scope = runtime.scope(org.id)
+    scope = runtime.for_org(org.id)
     graph = graph or demo_journey()
     journey = await scope.journeys.create(name="Journey", draft=graph)
     await scope.journeys.publish(journey.id, graph, published_by="test")

@@ -88,7 +88,7 @@ async def test_a_run_told_retry_after_zero_is_due_again_after_the_floor(
     # A huge base: a run that ignored Retry-After: 0 would wait minutes, not a second.
     runtime = Runtime(store, jobs_registry, settings.with_changes(retry_base_seconds=100_000.0))
     org = await store.organizations.create(slug="s", name="S")
-    scope = runtime.scope(org.id)
+    scope = runtime.for_org(org.id)
     run, _ = await scope.action_runs.create(
         executor="webhook", config={}, idempotency_key="k", max_attempts=3
     )

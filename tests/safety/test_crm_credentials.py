@@ -92,7 +92,7 @@ async def _push(
         store, registry, settings.with_changes(environ={"AISLE_HTTP_ALLOW": "127.0.0.1"})
     )
     org = await store.organizations.create(slug="crm", name="CRM Studio")
-    scope = runtime.scope(org.id)
+    scope = runtime.for_org(org.id)
     await scope.crm_connections.create(
         provider="pincrm", name="main", credentials=stored_credentials, direction="push"
     )

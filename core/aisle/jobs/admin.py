@@ -17,7 +17,7 @@ async def retry_run(
     runtime: Runtime, org_id: str, run_id: str, *, actor: str = "system"
 ) -> ActionRun:
     """Queue a dead (or cancelled) run again now, with a fresh set of attempts."""
-    scope = runtime.scope(org_id)
+    scope = runtime.for_org(org_id)
     run = await scope.action_runs.get(run_id)
     executor = runtime.registry.action_executors.get(run.executor)
     budget = executor.max_attempts if executor is not None else 1
@@ -38,7 +38,7 @@ async def cancel_run(
     runtime: Runtime, org_id: str, run_id: str, *, actor: str = "system"
 ) -> ActionRun:
     """Cancel a run that has not finished (an attempt in flight has its result discarded)."""
-    scope = runtime.scope(org_id)
+    scope = runtime.for_org(org_id)
     async with runtime.store.transaction():
         run = await scope.action_runs.cancel(run_id)
         await scope.log.append(

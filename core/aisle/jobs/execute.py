@@ -69,7 +69,7 @@ async def execute_run(runtime: Runtime, run_id: str, *, worker: str) -> Outcome:
         opens = send_window_opens(org, now)
         if opens is not None and opens > now:
             if await store.outbox.defer(run.id, opens):
-                await runtime.scope(run.organization_id).log.append(
+                await runtime.for_org(run.organization_id).log.append(
                     "action.deferred",
                     message=f"{run.executor} held until the send window opens at {opens}",
                     **run_refs(run),
@@ -112,7 +112,7 @@ async def execute_run(runtime: Runtime, run_id: str, *, worker: str) -> Outcome:
 async def _context(
     runtime: Runtime, run: ActionRun, executor: ActionExecutor, org: Organization
 ) -> ActionContext:
-    scope = runtime.scope(run.organization_id)
+    scope = runtime.for_org(run.organization_id)
     try:
         config = msgspec.convert(run.config, executor.config, strict=False)
     except msgspec.ValidationError as exc:
@@ -159,7 +159,7 @@ async def _record(
 ) -> Outcome:
     """Write the attempt's outcome (fenced on the claim) and its log line."""
     outbox = runtime.store.outbox
-    scope = runtime.scope(run.organization_id)
+    scope = runtime.for_org(run.organization_id)
     now = runtime.clock.now()
     duration_ms = round(seconds * 1000, 1)
     data: dict[str, Any] = {"attempt": run.attempts, "duration_ms": duration_ms}

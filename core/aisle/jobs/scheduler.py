@@ -56,8 +56,8 @@ async def expire_claims(runtime: Runtime) -> int:
     """Runs whose worker vanished (lease expired) become due again, or dead; logged."""
     expired = await runtime.store.outbox.expire_claims(limit=runtime.settings.batch_size)
     for claim in expired:
-        run = await runtime.scope(claim.organization_id).action_runs.get(claim.run_id)
-        await runtime.scope(claim.organization_id).log.append(
+        run = await runtime.for_org(claim.organization_id).action_runs.get(claim.run_id)
+        await runtime.for_org(claim.organization_id).log.append(
             "action.lost",
             message=f"{run.executor} attempt {claim.attempt}: worker {claim.claimed_by} "
             f"stopped answering (lease expired); run is now {claim.new_status}",

@@ -26,7 +26,7 @@ class RunServices:
     def __init__(self, runtime: Runtime, run: ActionRun) -> None:
         self.runtime = runtime
         self.run = run
-        self.scope = runtime.scope(run.organization_id)
+        self.scope = runtime.for_org(run.organization_id)
 
     async def create_task(
         self,

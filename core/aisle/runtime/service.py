@@ -89,7 +89,8 @@ class Runtime:
     def clock(self) -> Any:
         return self.store.clock
 
-    def scope(self, org_id: str) -> OrgScope:
+    def for_org(self, org_id: str) -> OrgScope:
+        """The organization's repositories, as :meth:`Store.for_org` gives them."""
         return self.store.for_org(org_id)
 
     async def organization(self, org_id: str, *, fresh: bool = False) -> Organization:
@@ -125,7 +126,7 @@ class Runtime:
         event and processes nothing new. If processing fails the event stays pending
         and the scheduler retries it; the caller still gets the accepted record.
         """
-        scope = self.scope(org_id)
+        scope = self.for_org(org_id)
         if contact_id is not None:
             await scope.contacts.get(contact_id)  # NotFound names the contact
         record, created = await scope.events.accept(
@@ -159,7 +160,7 @@ class Runtime:
         matters: a payment before its booking means nothing) until it succeeds or is
         failed for good after ``MAX_EVENT_ATTEMPTS``.
         """
-        scope = self.scope(org_id)
+        scope = self.for_org(org_id)
         done = 0
         failed: set[str] = set()
         while True:
@@ -185,7 +186,7 @@ class Runtime:
 
         Returns False when processing raised (recorded on the event; retried later).
         """
-        scope = self.scope(org_id)
+        scope = self.for_org(org_id)
         record = await scope.events.get(event_id)
         if record.status != "pending":
             return True
@@ -298,7 +299,7 @@ class Runtime:
         Refused when the journey is not live, does not allow manual entry, or the
         re-enrollment policy says no (``force`` overrides the last two, for admins).
         """
-        scope = self.scope(org_id)
+        scope = self.for_org(org_id)
         org = await self.organization(org_id)
         async with self.store.transaction():
             await scope.contacts.lock(contact_id)
@@ -364,7 +365,7 @@ class Runtime:
         self, org_id: str, enrollment_id: str, *, actor: str = "system", reason: str = ""
     ) -> Enrollment:
         """Take a client out of a journey by hand (status ``exited``, outcome ``manual``)."""
-        scope = self.scope(org_id)
+        scope = self.for_org(org_id)
         async with self.store.transaction():
             enrollment = await scope.enrollments.get(enrollment_id)
             await scope.contacts.lock(enrollment.contact_id)
@@ -387,7 +388,7 @@ class Runtime:
     async def fire_wakeup(self, org_id: str, enrollment_id: str) -> bool:
         """Run the engine's ``tick`` for a due enrollment; call inside a transaction that
         holds the enrollment (the scheduler's). Returns whether anything changed."""
-        scope = self.scope(org_id)
+        scope = self.for_org(org_id)
         org = await self.organization(org_id)
         enrollment = await scope.enrollments.get(enrollment_id)
         now = self.clock.now()
@@ -424,7 +425,7 @@ class Runtime:
 
     async def fail_enrollment(self, org_id: str, enrollment_id: str, error: str) -> None:
         """Stop an enrollment the engine could not process (a broken plugin, a bug)."""
-        scope = self.scope(org_id)
+        scope = self.for_org(org_id)
         async with self.store.transaction():
             enrollment = await scope.enrollments.get(enrollment_id)
             await _stop(
@@ -442,7 +443,7 @@ class Runtime:
         self, org_id: str, contact: Contact, *, actor: str = "system", source: str = "api"
     ) -> Contact:
         """Store a contact and emit ``contact.created`` (journeys may start on it)."""
-        scope = self.scope(org_id)
+        scope = self.for_org(org_id)
         async with self.store.transaction():
             contact = await scope.contacts.create(contact)
             await scope.log.append(
@@ -476,7 +477,7 @@ class Runtime:
         transaction (a condition that now holds becomes due), and logged: always after
         a date or timezone change, after another custom field change when a wake-up moved.
         """
-        scope = self.scope(org_id)
+        scope = self.for_org(org_id)
         org = await self.organization(org_id)
         async with self.store.transaction():
             await scope.contacts.lock(contact.id)
@@ -566,7 +567,7 @@ class Runtime:
         Returns how many enrollments were exited. Nothing is destroyed: the contact can
         be restored (its enrollments stay exited) and everything is logged.
         """
-        scope = self.scope(org_id)
+        scope = self.for_org(org_id)
         async with self.store.transaction():
             contact = await scope.contacts.lock(contact_id)
             if contact is None:
@@ -603,7 +604,7 @@ class Runtime:
         it was created on and its enrollment, so the step's ``task_completed`` trigger
         can match it (and a task left from an earlier pass through the step cannot).
         """
-        scope = self.scope(org_id)
+        scope = self.for_org(org_id)
         visit: int | None = None
         async with self.store.transaction():
             task = await scope.tasks.approve(task_id, by=by)
@@ -670,7 +671,7 @@ class Runtime:
 
     async def event(self, org_id: str, event_id: str) -> Event:
         try:
-            return (await self.scope(org_id).events.get(event_id)).event
+            return (await self.for_org(org_id).events.get(event_id)).event
         except NotFound:
             raise
 
