@@ -243,7 +243,7 @@ async def test_type_registry_for_canvases(client: httpx.AsyncClient, org_a: Org)
     assert nodes["end"]["terminal"] is True
     assert all(h["type"] == "target" for h in nodes["end"]["handles"])
     assert nodes["email"]["config_schema"]["$ref"] or nodes["email"]["config_schema"]["properties"]
-    assert nodes["email"]["distribution"] == "aisle"
+    assert nodes["email"]["distribution"] == "aisle-journeys"
     triggers = {t["name"]: t for t in (await api("GET", "/trigger-types"))["items"]}
     assert triggers["payment_received"]["event_types"] == ["payment.received"]
     assert triggers["time_delay"]["time_based"] is True

@@ -11,7 +11,7 @@ from aisle.builtins.triggers import TRIGGER_TYPES
 from aisle.cli.main import main
 
 DISTRIBUTIONS = {
-    "aisle",
+    "aisle-journeys",
     "aisle-dashboard",
     "aisle-actions",
     "aisle-crm-tave",
@@ -42,3 +42,11 @@ def test_plugins_table_names_each_plugin_with_its_version() -> None:
     rows = {line.split()[1]: line for line in lines[1:]}
     assert set(rows) >= DISTRIBUTIONS
     assert "0.1.0" in rows["aisle-dashboard"]
+
+
+def test_version_names_the_installed_distribution() -> None:
+    """``aisle --version`` reads the metadata of ``aisle-journeys``: a name that is not
+    the installed distribution makes click fail."""
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert "0.1.0" in result.output

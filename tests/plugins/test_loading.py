@@ -30,7 +30,7 @@ def _plugin_names(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_builtins_and_shipped_distributions_are_listed(plugins_json: Any) -> None:
     report = plugins_json()
     plugins = _plugin_names(report)
-    assert plugins["builtins"]["distribution"] == "aisle"
+    assert plugins["builtins"]["distribution"] == "aisle-journeys"
     for dist in (
         "aisle-actions",
         "aisle-dashboard",
@@ -153,9 +153,9 @@ class _ShadowsBuiltin:
 
 def test_builtins_win_over_a_plugin_reusing_their_name() -> None:
     registry = load_registry(entry_points=False, extra_plugins=[("shadow", _ShadowsBuiltin())])
-    assert registry.owners[("aisle_node_types", "email")] == "aisle"
+    assert registry.owners[("aisle_node_types", "email")] == "aisle-journeys"
     [error] = registry.errors
-    assert "registered by aisle" in error.reason
+    assert "registered by aisle-journeys" in error.reason
 
 
 @pytest.mark.parametrize("name", ["Email", "1st", "with-dash", "", "x" * 64])

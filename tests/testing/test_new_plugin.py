@@ -1,9 +1,10 @@
 """``aisle new-plugin`` scaffolds a distribution that installs with pip and passes its suite.
 
 Each kind is scaffolded into a temporary directory, linted with its own ruff settings,
-pip-installed (``--no-deps``, into a target directory put on ``PYTHONPATH`` rather than
-into the shared virtualenv), then its own tests run in a fresh interpreter, as its
-author would run them, and ``aisle plugins`` finds it through its entry point.
+checked by deptry (every import declared, nothing more), pip-installed (``--no-deps``,
+into a target directory put on ``PYTHONPATH`` rather than into the shared virtualenv),
+then its own tests run in a fresh interpreter, as its author would run them, and
+``aisle plugins`` finds it through its entry point.
 """
 
 from __future__ import annotations
@@ -45,9 +46,15 @@ def test_every_kind_installs_registers_and_passes_its_suite(tmp_path: Path) -> N
         )
         assert result.exit_code == 0, result.output
         assert "pip install -e '.[test]'" in result.output
-        for check in (["check"], ["format", "--check"]):
+        deptry = str(Path(sys.executable).with_name("deptry"))
+        # deptry: the scaffold declares every distribution its template imports.
+        for check in (
+            [sys.executable, "-m", "ruff", "check", "."],
+            [sys.executable, "-m", "ruff", "format", "--check", "."],
+            [deptry, "."],
+        ):
             lint = subprocess.run(
-                [sys.executable, "-m", "ruff", *check, "."],
+                check,
                 cwd=tmp_path / kind,
                 capture_output=True,
                 text=True,

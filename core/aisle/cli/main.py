@@ -39,6 +39,6 @@ class _LazyGroup(click.Group):
 
 
 @click.group(cls=_LazyGroup)
-@click.version_option(package_name="aisle")
+@click.version_option(package_name="aisle-journeys")
 def main() -> None:
     """Aisle: journey automation for wedding businesses."""

@@ -30,6 +30,11 @@ __all__ = ["KINDS", "Kind", "command", "scaffold"]
 _NAME = re.compile(r"^[a-z][a-z0-9]*([_-][a-z0-9]+)*$")
 
 
+DISTRIBUTION = "aisle-journeys"
+"""Aisle's distribution name (the import package is ``aisle``; ``aisle`` on the public
+index is an unrelated project)."""
+
+
 @dataclass(frozen=True)
 class Kind:
     """What one ``--kind`` scaffolds."""
@@ -38,6 +43,8 @@ class Kind:
     suite: str
     text: str
     sandbox: str = ""
+    imports: tuple[str, ...] = ("msgspec",)
+    """Distributions its template imports besides ``aisle``: declared as dependencies."""
 
 
 KINDS: dict[str, Kind] = {
@@ -48,12 +55,14 @@ KINDS: dict[str, Kind] = {
         "ActionExecutorSuite",
         "action executor",
         " and how to reach the local receiver standing in for the remote",
+        ("msgspec", "httpx"),
     ),
     "crm": Kind(
         "PROVIDER",
         "CRMProviderSuite",
         "CRM provider",
         " and how to reach the fake CRM standing in for the real one",
+        ("msgspec", "httpx"),
     ),
 }
 
@@ -62,14 +71,29 @@ def _templates() -> Traversable:
     return files("aisle.cli").joinpath("templates", "new_plugin")
 
 
-def _aisle_requirement() -> str:
-    """``aisle>=X.Y,<X.(Y+1)``: the minor series of the running Aisle (0.x moves fast)."""
+def _aisle_requirement(extra: str = "") -> str:
+    """``aisle-journeys>=X.Y,<X.(Y+1)``: the minor series of the running Aisle (0.x moves
+    fast)."""
     try:
-        version = importlib.metadata.version("aisle")
+        version = importlib.metadata.version(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
         version = "0.1.0"
     major, minor = (int(part) for part in version.split(".")[:2])
-    return f"aisle>={major}.{minor},<{major}.{minor + 1}"
+    return f"{DISTRIBUTION}{extra}>={major}.{minor},<{major}.{minor + 1}"
+
+
+def _requirement(distribution: str) -> str:
+    """``distribution`` with the range Aisle itself requires, so a plugin never asks for a
+    version its Aisle cannot run with."""
+    try:
+        requires = importlib.metadata.requires(DISTRIBUTION) or []
+    except importlib.metadata.PackageNotFoundError:
+        requires = []
+    for line in requires:
+        requirement = line.split(";")[0].strip()
+        if re.split(r"[\[<>=!~ ]", requirement, maxsplit=1)[0] == distribution:
+            return requirement
+    return distribution
 
 
 def scaffold(name: str, kind: str, directory: Path, description: str = "") -> list[Path]:
@@ -99,7 +123,10 @@ def scaffold(name: str, kind: str, directory: Path, description: str = "") -> li
         "class_name": "".join(word.capitalize() for word in registration.split("_")),
         "constant": spec.constant,
         "description": description or f"{label}: an Aisle {spec.text}.",
-        "aisle_requirement": _aisle_requirement(),
+        "dependencies": ", ".join(
+            f'"{r}"' for r in (_aisle_requirement(), *map(_requirement, spec.imports))
+        ),
+        "testing_requirement": _aisle_requirement("[testing]"),
         "kind_text": spec.text,
         "suite": spec.suite,
         "sandbox_text": spec.sandbox,

@@ -51,7 +51,7 @@ HOOKS: Mapping[str, type[Registration]] = MappingProxyType(
 )
 """Each hook and the registration type its results must be."""
 
-BUILTIN_DISTRIBUTION = "aisle"
+BUILTIN_DISTRIBUTION = "aisle-journeys"
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,8 @@ def _validator(schema: Mapping[str, Any]) -> Any:
         from jsonschema import Draft202012Validator
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise RuntimeError(
-            "the conformance suite validates config schemas with jsonschema: install aisle[testing]"
+            "the conformance suite validates config schemas with jsonschema: "
+            "install 'aisle-journeys[testing]'"
         ) from exc
     return Draft202012Validator(schema)
 

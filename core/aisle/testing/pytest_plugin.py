@@ -1,8 +1,9 @@
 """Aisle's pytest plugin (entry point ``pytest11``): shared fixtures for plugin tests.
 
-Loaded automatically wherever ``aisle`` is installed, so it imports nothing from Aisle
-at load time (a fixture imports what it needs when a test asks for it), and its async
-fixtures need ``pytest-asyncio`` only when used (``pip install aisle[testing]``).
+Loaded automatically wherever Aisle (``aisle-journeys``) is installed, so it imports
+nothing from Aisle at load time (a fixture imports what it needs when a test asks for it),
+and its async fixtures need ``pytest-asyncio`` only when used
+(``pip install 'aisle-journeys[testing]'``).
 Every fixture name starts with ``aisle_`` so a project's own ``conftest.py`` never
 clashes with these.
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     import httpx
 
     from aisle.clock import TestClock
-    from aisle.plugins.manager import Registry
+    from aisle.contracts.registry import Registry
     from aisle.runtime.service import Runtime
     from aisle.settings import Settings
     from aisle.storage.store import Store
