@@ -29,7 +29,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from aisle.clock import TestClock
-from aisle.plugins.manager import Registry, load_registry
+from aisle.contracts.registry import Registry
+from aisle.plugins.manager import load_registry
 from aisle.settings import Settings
 from aisle.storage.database import Database, connect
 from aisle.storage.migrate import run_migrations
@@ -317,9 +318,8 @@ class Recorder:
     def plugin(self) -> object:
         import msgspec
 
-        from aisle.jobs.contracts import ActionContext, ActionResult
-        from aisle.plugins.hookspecs import hookimpl
-        from aisle.plugins.registrations import ActionExecutor
+        from aisle.contracts.actions import ActionContext, ActionExecutor, ActionResult
+        from aisle.contracts.hooks import hookimpl
 
         class AnyConfig(msgspec.Struct):
             """Accepts (and ignores) whatever config a node sends."""

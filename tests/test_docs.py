@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
+import aisle
 import aisle.testing
-from aisle.plugins import registrations
-from aisle.plugins.hookspecs import AisleSpecs
-from aisle.plugins.manager import HOOKS, load_registry
+from aisle.contracts.hooks import HOOKS, AisleSpecs
+from aisle.contracts.registrations import Registration
+from aisle.plugins.manager import load_registry
 
 GUIDE_PATH = Path(__file__).resolve().parent.parent / "docs" / "plugin-guide.md"
 GUIDE = GUIDE_PATH.read_text()
@@ -29,11 +30,15 @@ SPECS = sorted(
     for name, function in inspect.getmembers(AisleSpecs, inspect.isfunction)
     if hasattr(function, "aisle_spec")
 )
-REGISTRATIONS = [
-    cls
-    for cls in (getattr(registrations, name) for name in registrations.__all__)
-    if isinstance(cls, type) and issubclass(cls, registrations.Registration)
-]
+REGISTRATIONS = sorted(
+    {Registration, *HOOKS.values()}
+    | {
+        cls
+        for cls in (getattr(aisle, name) for name in aisle.__all__)
+        if isinstance(cls, type) and issubclass(cls, Registration)
+    },
+    key=lambda cls: cls.__name__,
+)
 
 
 def section(title: str) -> str:
@@ -68,7 +73,7 @@ def test_every_hook_is_documented_with_its_exact_signature(hook: str) -> None:
 def test_every_registration_field_is_documented(registration: type) -> None:
     own = section(registration.__name__)
     shared = section("Registration")
-    inherited = {f.name for f in dataclasses.fields(registrations.Registration)}
+    inherited = {f.name for f in dataclasses.fields(Registration)}
     missing = [
         field.name
         for field in dataclasses.fields(registration)

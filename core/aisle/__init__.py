@@ -1,53 +1,68 @@
 """Aisle: journey automation for wedding businesses.
 
 The public plugin API lives here: :data:`hookimpl`, the registration types, and the
-contracts node types, trigger types, executors and CRM providers work with. Test
-suites for plugin authors live in :mod:`aisle.testing`.
+contracts node types, trigger types, executors and CRM providers work with (defined in
+:mod:`aisle.contracts`), plus the few services a plugin calls: outbound HTTP behind the
+SSRF guard, bounded work, address normalization and to-do due dates. A plugin imports
+only this module and :mod:`aisle.testing` (its conformance suites); ``lint-imports``
+holds the built-in plugins to that.
 """
 
 from aisle.bounded import BoundExceeded, run_bounded, working_on
-from aisle.crm.contracts import CRMClient, ExternalRecord, InboundEvent, Page, RateLimited
-from aisle.domain.addresses import InvalidAddress, normalize_email, normalize_phone
-from aisle.engine.contracts import (
-    ActionRequest,
-    Advance,
-    Complete,
-    EdgeView,
-    EventView,
-    Fail,
-    Fire,
-    FireAt,
-    NodeContext,
-    NodeOutcome,
-    NotYet,
-    Stay,
-    TriggerContext,
-    TriggerDecision,
-)
-from aisle.jobs.contracts import (
+from aisle.builtins.due import Due, due_at
+from aisle.contracts.actions import (
     ActionContext,
     ActionError,
+    ActionExecutor,
     ActionResult,
     ActionServices,
     CheckContext,
     ConfigProblem,
+    CRMAccess,
     OutgoingMessage,
     PermanentError,
     RetryableError,
 )
-from aisle.plugins.hookspecs import hookimpl
-from aisle.plugins.registrations import (
-    ActionExecutor,
+from aisle.contracts.cel import CelExpression
+from aisle.contracts.crm import (
+    CRMClient,
     CRMProvider,
-    EmptyConfig,
+    ExternalRecord,
+    InboundEvent,
+    Page,
+    RateLimited,
+)
+from aisle.contracts.events import EventView
+from aisle.contracts.hooks import hookimpl
+from aisle.contracts.nodes import (
+    ActionRequest,
+    Advance,
+    Complete,
+    EdgeView,
+    Fail,
+    NodeContext,
+    NodeOutcome,
     NodeType,
-    RouteRegistration,
+    Stay,
+)
+from aisle.contracts.registrations import EmptyConfig, RouteRegistration
+from aisle.contracts.triggers import (
+    ANY_EVENT,
+    Fire,
+    FireAt,
+    NotYet,
+    TriggerContext,
+    TriggerDecision,
     TriggerType,
 )
+from aisle.domain.addresses import InvalidAddress, normalize_email, normalize_phone
+from aisle.http import DestinationRefused
+from aisle.http import client as http_client
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ANY_EVENT",
     "ActionContext",
     "ActionError",
     "ActionExecutor",
@@ -56,11 +71,15 @@ __all__ = [
     "ActionServices",
     "Advance",
     "BoundExceeded",
+    "CRMAccess",
     "CRMClient",
     "CRMProvider",
+    "CelExpression",
     "CheckContext",
     "Complete",
     "ConfigProblem",
+    "DestinationRefused",
+    "Due",
     "EdgeView",
     "EmptyConfig",
     "EventView",
@@ -84,7 +103,9 @@ __all__ = [
     "TriggerContext",
     "TriggerDecision",
     "TriggerType",
+    "due_at",
     "hookimpl",
+    "http_client",
     "normalize_email",
     "normalize_phone",
     "run_bounded",

@@ -150,7 +150,7 @@ def _call(msgpack: Any, module: str, qualname: str, payload: bytes) -> bytes:
 def _classify(exc: Exception) -> tuple[Any, ...]:
     # Only a call that imported Aisle can raise its errors; a worker that did not (a
     # condition worker) must not import it just to find out.
-    contracts = sys.modules.get("aisle.jobs.contracts")
+    contracts = sys.modules.get("aisle.contracts.actions")
     if contracts is not None:
         if isinstance(exc, contracts.RetryableError):
             return ("retryable", str(exc), exc.retry_after)

@@ -53,7 +53,7 @@ import msgspec
 
 from aisle import _bounded_worker
 from aisle._bounded_worker import Lost, Overrun, working_on, write_frame
-from aisle.jobs.contracts import ActionError, PermanentError, RetryableError
+from aisle.contracts.actions import ActionError, PermanentError, RetryableError
 
 __all__ = [
     "CONDITIONS",

@@ -90,7 +90,7 @@ def planned(node_type: str, config: Mapping[str, Any], contact: Mapping[str, Any
     import msgspec
 
     from aisle.builtins.nodes import NODE_TYPES
-    from aisle.engine.contracts import NodeContext
+    from aisle.contracts.nodes import NodeContext
 
     node = next(n for n in NODE_TYPES if n.name == node_type)
     outcome = node.on_enter(

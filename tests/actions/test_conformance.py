@@ -16,7 +16,7 @@ from actions.conftest import LOCAL
 from actions.smtp_server import Mailbox, smtp_server
 from actions.test_crm_update import API_KEY, Credentials, make_provider
 from aisle import ActionExecutor
-from aisle.jobs.contracts import CRMAccess
+from aisle.contracts.actions import CRMAccess
 from aisle.testing import ActionExecutorSuite, ConfigCase, Effect, FailureCase
 from aisle.testing.fake_crm import FakeCRMServer
 from aisle.testing.http_server import HTTPReceiver, ReceivedRequest, Reply

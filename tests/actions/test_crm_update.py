@@ -12,7 +12,7 @@ import pytest
 
 from actions.conftest import MakeContext, planned
 from aisle import CRMProvider, Page, PermanentError, RateLimited, RetryableError, hookimpl
-from aisle.jobs.contracts import CRMAccess
+from aisle.contracts.actions import CRMAccess
 from aisle.plugins.manager import load_registry
 from aisle.testing.fake_crm import FakeCRMServer
 from aisle.testing.services import RecordingServices

@@ -21,9 +21,9 @@ import pytest
 from aisle import BoundExceeded, PermanentError, RetryableError, run_bounded
 from aisle.bounded import configure, shared_pool
 from aisle.clock import TestClock
+from aisle.contracts.registry import Registry
 from aisle.domain import Contact, Edge, Graph, JourneySettings, Partner, Step
 from aisle.jobs.embedded import drain
-from aisle.plugins.manager import Registry
 from aisle.runtime.service import Runtime
 from aisle.settings import Settings
 from aisle.storage.store import Store

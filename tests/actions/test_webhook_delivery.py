@@ -14,9 +14,9 @@ import pytest
 from standardwebhooks import Webhook
 
 from aisle.clock import TestClock
+from aisle.contracts.registry import Registry
 from aisle.domain import Contact, Edge, Graph, JourneySettings, Partner, Step
 from aisle.jobs.embedded import drain
-from aisle.plugins.manager import Registry
 from aisle.runtime.service import Runtime
 from aisle.settings import Settings
 from aisle.storage.credentials import CredentialCipher

@@ -17,11 +17,11 @@ from standardwebhooks import Webhook
 
 from actions.conftest import MakeContext, planned
 from aisle import CheckContext, PermanentError
+from aisle.contracts.registry import Registry
 from aisle.domain import Edge, Graph, JourneySettings, Step
 from aisle.domain.action_run import ActionRun
 from aisle.engine.validation import validate
 from aisle.jobs.services import RunServices
-from aisle.plugins.manager import Registry
 from aisle.runtime.service import Runtime
 from aisle.settings import Settings
 from aisle.storage.credentials import CredentialCipher

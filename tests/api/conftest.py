@@ -25,8 +25,8 @@ from litestar import Litestar
 from aisle.api import create_app
 from aisle.api.config import ApiConfig
 from aisle.clock import TestClock
+from aisle.contracts.registry import Registry
 from aisle.domain.user import ROLES
-from aisle.plugins.manager import Registry
 from aisle.settings import Settings
 from aisle.storage.database import Database, connect
 from aisle.storage.migrate import run_migrations

@@ -14,7 +14,7 @@ from aisle.api import create_app
 from aisle.api.config import ApiConfig
 from aisle.api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from aisle.api.throttle import AuthThrottle, address_key
-from aisle.plugins.manager import Registry
+from aisle.contracts.registry import Registry
 from aisle.settings import Settings
 from aisle.storage.store import Store
 from tests.api.conftest import make_org, open_client

@@ -19,8 +19,8 @@ from aisle.api import create_app
 from aisle.api.config import ApiConfig
 from aisle.cli.seed import ensure_demo
 from aisle.clock import TestClock
+from aisle.contracts.registry import Registry
 from aisle.jobs import drain
-from aisle.plugins.manager import Registry
 from aisle.runtime import Runtime
 from aisle.settings import Settings
 from aisle.storage.store import Store

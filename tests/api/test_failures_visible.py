@@ -12,8 +12,8 @@ from litestar import Litestar
 from aisle import PermanentError
 from aisle.api import create_app
 from aisle.api.config import ApiConfig
+from aisle.contracts.registry import Registry
 from aisle.jobs import drain
-from aisle.plugins.manager import Registry
 from aisle.runtime import Runtime
 from aisle.settings import Settings
 from aisle.storage.store import Store

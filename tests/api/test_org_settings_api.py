@@ -22,8 +22,8 @@ from standardwebhooks import Webhook
 from aisle.api import create_app
 from aisle.api.config import ApiConfig
 from aisle.clock import TestClock
+from aisle.contracts.registry import Registry
 from aisle.jobs.embedded import drain
-from aisle.plugins.manager import Registry
 from aisle.settings import Settings
 from aisle.storage.store import Store
 from aisle.storage.studio_secrets import StudioSecretTable

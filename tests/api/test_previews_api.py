@@ -16,7 +16,7 @@ import pytest
 from aisle import ActionContext, ActionExecutor, ActionResult
 from aisle.api import previews
 from aisle.api.config import ApiConfig
-from aisle.plugins.manager import Registry
+from aisle.contracts.registry import Registry
 from aisle.storage.store import Store
 from tests.api.conftest import Org, build_app, open_client
 from tests.api.helpers import edge, node

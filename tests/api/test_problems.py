@@ -12,7 +12,7 @@ from litestar import get
 from aisle.api import create_app
 from aisle.api.config import ApiConfig
 from aisle.api.ratelimit import MemoryRateLimiter, RedisRateLimiter
-from aisle.plugins.manager import Registry
+from aisle.contracts.registry import Registry
 from aisle.settings import Settings
 from aisle.storage.store import Store
 from tests.api.conftest import Org, make_org, open_client

@@ -14,8 +14,9 @@ import pytest
 
 from aisle.builtins.nodes import NODE_TYPES
 from aisle.builtins.triggers import TRIGGER_TYPES
-from aisle.engine.contracts import EventView
-from aisle.plugins.registrations import NodeType, TriggerType
+from aisle.contracts.events import EventView
+from aisle.contracts.nodes import NodeType
+from aisle.contracts.triggers import TriggerType
 from aisle.testing import EDGE, SOURCE, ConfigCase, NodeTypeSuite, TriggerTypeSuite
 
 NODE_CONFIGS: dict[str, dict[str, Any]] = {

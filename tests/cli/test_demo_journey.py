@@ -9,12 +9,12 @@ import pytest
 
 from aisle.builtins.nodes import NODE_TYPES
 from aisle.builtins.triggers import TRIGGER_TYPES
+from aisle.contracts.registry import Registry
 from aisle.demo import DEMO_JOURNEY_NAME, demo_contacts, demo_journey
 from aisle.domain import Contact
 from aisle.engine.core import compile_journey
 from aisle.engine.simulation import ScriptedEvent, simulate
 from aisle.engine.validation import validate
-from aisle.plugins.manager import Registry
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ENQUIRY = ScriptedEvent(at=START, type="form.submitted", payload={"form_id": "enquiry"})

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from aisle.contracts.registry import Registry
 from aisle.domain import Contact, Graph, JourneySettings, Step
-from aisle.plugins.manager import Registry
 from aisle.runtime import Runtime
 from aisle.settings import Settings
 from aisle.storage.store import Store

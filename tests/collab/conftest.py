@@ -12,11 +12,11 @@ import pytest
 
 from aisle.api import create_app
 from aisle.api.config import ApiConfig
+from aisle.contracts.registry import Registry
 from aisle.domain.journey import Edge, Graph, Step
 from aisle.domain.journey_record import Journey
 from aisle.domain.organization import Organization
 from aisle.domain.user import User
-from aisle.plugins.manager import Registry
 from aisle.settings import Settings
 from aisle.storage.store import Store
 from aisle.testing.servers import serve_in_loop

@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from aisle.api import create_app
 from aisle.api.config import ApiConfig
-from aisle.plugins.manager import Registry
+from aisle.contracts.registry import Registry
 from aisle.settings import Settings
 from aisle.storage.store import Store
 from aisle.testing.servers import serve_in_loop

@@ -10,7 +10,7 @@ from litestar import Litestar
 
 from aisle.api import create_app
 from aisle.api.config import ApiConfig
-from aisle.plugins.manager import Registry
+from aisle.contracts.registry import Registry
 from aisle.settings import Settings
 from aisle.storage.store import Store
 

@@ -11,8 +11,8 @@ from litestar import Litestar
 
 from aisle.api import create_app
 from aisle.api.config import ApiConfig
+from aisle.contracts.registry import Registry
 from aisle.domain.user import Role
-from aisle.plugins.manager import Registry
 from aisle.settings import Settings
 from aisle.storage.sessions import SessionTable
 from aisle.storage.store import OrgScope, Store

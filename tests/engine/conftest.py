@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from aisle.plugins.manager import Registry, load_registry
+from aisle.contracts.registry import Registry
+from aisle.plugins.manager import load_registry
 
 
 @pytest.fixture(scope="session")

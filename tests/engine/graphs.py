@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from aisle.contracts.registry import Registry
 from aisle.domain import (
     Contact,
     Edge,
@@ -17,7 +18,6 @@ from aisle.domain import (
     Step,
 )
 from aisle.engine.core import CompiledJourney, compile_journey
-from aisle.plugins.manager import Registry
 
 __all__ = [
     "T0",

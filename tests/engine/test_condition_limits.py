@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from aisle.contracts.events import EventView
 from aisle.domain import EntryCriteria, ExitCriteria
 from aisle.engine.condition_limits import (
     DEFAULT_LIMITS,
@@ -32,7 +33,6 @@ from aisle.engine.conditions import (
     ExternalProgram,
     compile_condition,
 )
-from aisle.engine.contracts import EventView
 from aisle.engine.validation import condition_limit_issues, validate
 
 from .graphs import T0, contact, edge, graph, step

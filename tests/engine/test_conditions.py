@@ -8,6 +8,8 @@ from typing import Annotated
 import msgspec
 import pytest
 
+from aisle.contracts.cel import CelExpression
+from aisle.contracts.events import EventView
 from aisle.engine.conditions import (
     ConditionScope,
     ConditionSyntaxError,
@@ -15,7 +17,6 @@ from aisle.engine.conditions import (
     compile_condition,
     unknown_variables,
 )
-from aisle.engine.contracts import CelExpression, EventView
 
 from .graphs import T0, contact
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 import msgspec
 import pytest
 
+from aisle.contracts.nodes import Advance, Complete, Fail, NodeType, Stay
+from aisle.contracts.triggers import TriggerType
 from aisle.domain import EntryCriteria, ExitCriteria
-from aisle.engine.contracts import Advance, Complete, Fail, Stay
 from aisle.engine.core import handle_event, matches_entry, may_enroll, start, tick
-from aisle.plugins.registrations import NodeType, TriggerType
 
 from .graphs import T0, compiled, contact, edge, event, graph, kinds, step
 
@@ -365,7 +365,7 @@ def test_broken_node_types_fail_the_enrollment_not_the_engine(builtin_registry):
 def test_broken_trigger_types_fail_naming_the_edge(builtin_registry):
     from datetime import datetime
 
-    from aisle.engine.contracts import FireAt
+    from aisle.contracts.triggers import FireAt
 
     triggers = [
         TriggerType(name="crash", evaluate=lambda ctx: 1 / 0),
@@ -424,7 +424,7 @@ def test_start_passes_entry_event_to_first_node(builtin_registry):
 
 
 def _req(config: object = None):
-    from aisle.engine.contracts import ActionRequest
+    from aisle.contracts.nodes import ActionRequest
 
     return ActionRequest(executor="task", config={"x": config} if config is not None else {})
 

@@ -10,9 +10,8 @@ import pytest
 
 from aisle.builtins import nodes as N
 from aisle.builtins.nodes import NODE_TYPES
-from aisle.engine.contracts import Advance, Complete, EdgeView, Fail, NodeContext, Stay
+from aisle.contracts.nodes import Advance, Complete, EdgeView, Fail, NodeContext, NodeType, Stay
 from aisle.engine.validation import decode_config
-from aisle.plugins.registrations import NodeType
 
 from .graphs import T0, contact
 

@@ -10,13 +10,13 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from aisle.contracts.registry import Registry
+from aisle.contracts.triggers import Fire, TriggerType
 from aisle.domain import Contact, Edge, Event, Graph, JourneySettings, Step
-from aisle.engine.contracts import Fire
 from aisle.engine.core import compile_journey, handle_event, start, tick
 from aisle.engine.effects import Transition
 from aisle.engine.validation import InvalidJourney
-from aisle.plugins.manager import Registry, load_registry
-from aisle.plugins.registrations import TriggerType
+from aisle.plugins.manager import load_registry
 
 from .graphs import contact
 from .photography import photography_journey

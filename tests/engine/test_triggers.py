@@ -9,10 +9,10 @@ import msgspec
 import pytest
 
 from aisle.builtins import triggers as T
-from aisle.engine.contracts import ANY_EVENT, EventView, Fire, FireAt, NotYet, TriggerContext
+from aisle.contracts.events import EventView
+from aisle.contracts.triggers import ANY_EVENT, Fire, FireAt, NotYet, TriggerContext, TriggerType
 from aisle.engine.core import handle_event, recompute, start, tick
 from aisle.engine.validation import decode_config
-from aisle.plugins.registrations import TriggerType
 
 from .graphs import T0, compiled, contact, edge, event, graph, kinds, step
 

@@ -244,8 +244,7 @@ def test_unknown_handle_on_a_node_with_fixed_handles(builtin_registry):
     from dataclasses import replace
     from types import MappingProxyType
 
-    from aisle.engine.contracts import Stay
-    from aisle.plugins.registrations import NodeType
+    from aisle.contracts.nodes import NodeType, Stay
 
     forked = NodeType(name="approve", on_enter=lambda ctx: Stay(), handles=("yes", "no"))
     registry = replace(

@@ -12,11 +12,10 @@ import os
 
 import httpx
 
+from aisle.contracts.actions import ActionContext, ActionExecutor, ActionResult
+from aisle.contracts.hooks import hookimpl
 from aisle.jobs import run_worker
-from aisle.jobs.contracts import ActionContext, ActionResult
-from aisle.plugins.hookspecs import hookimpl
 from aisle.plugins.manager import load_registry
-from aisle.plugins.registrations import ActionExecutor
 from aisle.settings import Settings
 
 RECEIVER = os.environ.get("PROBE_URL", "")

@@ -11,12 +11,17 @@ import msgspec
 import pytest
 
 from aisle.clock import TestClock
+from aisle.contracts.actions import (
+    ActionContext,
+    ActionExecutor,
+    ActionResult,
+    PermanentError,
+    RetryableError,
+)
+from aisle.contracts.hooks import hookimpl
 from aisle.jobs import cancel_run, drain, execute_run, retry_run
 from aisle.jobs.backoff import retry_delay
-from aisle.jobs.contracts import ActionContext, ActionResult, PermanentError, RetryableError
-from aisle.plugins.hookspecs import hookimpl
 from aisle.plugins.manager import load_registry
-from aisle.plugins.registrations import ActionExecutor
 from aisle.runtime import Runtime
 from aisle.storage.store import OrgScope
 

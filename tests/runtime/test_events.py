@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from aisle.clock import TestClock, utcnow
+from aisle.contracts.hooks import hookimpl
+from aisle.contracts.nodes import NodeType
 from aisle.domain import Contact, Graph, JourneySettings, Step
 from aisle.domain.journey import EntryCriteria
 from aisle.jobs import drain
-from aisle.plugins.hookspecs import hookimpl
 from aisle.plugins.manager import load_registry
-from aisle.plugins.registrations import NodeType
 from aisle.runtime import MAX_EVENT_ATTEMPTS, Runtime
 
 from .support import ENQUIRY, enquire, open_studio
@@ -92,7 +92,7 @@ class _Extra:
 
     @hookimpl
     def aisle_node_types(self) -> list[NodeType]:
-        from aisle.engine.contracts import Complete, NodeContext, NodeOutcome
+        from aisle.contracts.nodes import Complete, NodeContext, NodeOutcome
 
         def on_enter(ctx: NodeContext) -> NodeOutcome:
             return Complete()

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from aisle.clock import TestClock
+from aisle.contracts.actions import PermanentError, RetryableError
 from aisle.jobs import drain
 from aisle.jobs.backoff import MIN_DELAY, is_retryable, retry_delay
-from aisle.jobs.contracts import PermanentError, RetryableError
 from aisle.runtime import Runtime
 from aisle.settings import Settings
 

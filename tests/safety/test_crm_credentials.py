@@ -19,9 +19,10 @@ import pytest
 
 from aisle import CRMProvider, Page, hookimpl
 from aisle.clock import TestClock
+from aisle.contracts.registry import Registry
 from aisle.domain.contact import Contact
 from aisle.jobs import drain
-from aisle.plugins.manager import Registry, load_registry
+from aisle.plugins.manager import load_registry
 from aisle.runtime import Runtime
 from aisle.settings import Settings
 from aisle.storage.credentials import CredentialCipher

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from aisle import ActionExecutor, hookimpl
-from aisle.plugins.manager import Registry, load_registry
+from aisle.contracts.registry import Registry
+from aisle.plugins.manager import load_registry
 from aisle.testing import ActionExecutorSuite, Effect, FailureCase, HTTPReceiver, Reply
 
 from .notify import NOTIFY

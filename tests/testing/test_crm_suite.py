@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from aisle import CRMProvider, hookimpl
-from aisle.plugins.manager import Registry, load_registry
+from aisle.contracts.registry import Registry
+from aisle.plugins.manager import load_registry
 from aisle.testing import CRMProviderSuite, FakeCRMServer
 
 from .minicrm import MINICRM, sign_webhook

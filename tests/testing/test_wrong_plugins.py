@@ -211,7 +211,7 @@ class TestBlockingCall(NotifySandbox, ActionExecutorSuite):
     result.assert_outcomes(passed=26, failed=2, skipped=10)
     advice = (
         "through an HTTP client it made itself, which skips Aisle's SSRF guard: create "
-        "every HTTP client with aisle.http.client(*"
+        "every HTTP client with aisle.http_client(*"
     )
     result.stdout.fnmatch_lines(
         [
@@ -382,8 +382,7 @@ class TestChatty(MiniCRMSandbox, CRMProviderSuite):
 
 
 REGISTER = """
-from aisle.engine.contracts import *
-from aisle.plugins.registrations import NodeType, TriggerType
+from aisle import *
 
 def registry_with(**kinds):
     class Plugin:

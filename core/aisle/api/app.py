@@ -32,7 +32,8 @@ from aisle.api.query_params import refuse_unknown_query
 from aisle.api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from aisle.api.routes import API_CONTROLLERS
 from aisle.clock import Clock
-from aisle.plugins.manager import Registry, load_registry
+from aisle.contracts.registry import Registry
+from aisle.plugins.manager import load_registry
 from aisle.runtime import Runtime
 from aisle.settings import Settings
 from aisle.storage.store import Store

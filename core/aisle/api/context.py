@@ -11,9 +11,9 @@ import msgspec
 from aisle.api.config import ApiConfig
 from aisle.api.ratelimit import RateLimiter
 from aisle.clock import Clock
+from aisle.contracts.registry import Registry
 from aisle.domain.user import Role
 from aisle.engine.validation import Issue
-from aisle.plugins.manager import Registry
 from aisle.runtime import Runtime
 from aisle.settings import Settings
 from aisle.storage.flow_log import CollaboratorRepository, FlowLogRepository

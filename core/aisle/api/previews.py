@@ -23,11 +23,10 @@ import msgspec
 
 from aisle.api.problems import FieldError, Problem, config_error
 from aisle.bounded import BoundExceeded, run_bounded
+from aisle.contracts.actions import ActionError, ActionExecutor
 from aisle.domain.contact import Contact, Partner
 from aisle.engine.core import CompiledJourney, start
 from aisle.engine.effects import PlannedAction
-from aisle.jobs.contracts import ActionError
-from aisle.plugins.registrations import ActionExecutor
 
 __all__ = [
     "PREVIEW_SECONDS",

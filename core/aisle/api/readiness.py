@@ -20,12 +20,12 @@ import msgspec
 
 from aisle.api.previews import sample_couple, step_actions
 from aisle.api.problems import Problem, config_error
+from aisle.contracts.actions import CheckContext
+from aisle.contracts.registry import Registry
 from aisle.domain.organization import Organization
 from aisle.engine.compiled import CompiledJourney
 from aisle.engine.validation import Issue
-from aisle.jobs.contracts import CheckContext
 from aisle.jobs.execute import studio_view
-from aisle.plugins.manager import Registry
 from aisle.settings import Settings
 
 __all__ = ["SECRET_NAME", "action_issues", "check_context"]

@@ -6,8 +6,9 @@ from collections.abc import Iterable
 
 from aisle.builtins.nodes import NODE_TYPES
 from aisle.builtins.triggers import TRIGGER_TYPES
-from aisle.plugins.hookspecs import hookimpl
-from aisle.plugins.registrations import NodeType, TriggerType
+from aisle.contracts.hooks import hookimpl
+from aisle.contracts.nodes import NodeType
+from aisle.contracts.triggers import TriggerType
 
 __all__ = ["aisle_node_types", "aisle_trigger_types"]
 

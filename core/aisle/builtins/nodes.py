@@ -16,16 +16,16 @@ import msgspec
 from aisle.builtins.due import Due, due_at
 from aisle.builtins.recipients import Recipient, resolve
 from aisle.builtins.triggers import Amount, Currency
-from aisle.engine.contracts import (
+from aisle.contracts.nodes import (
     ActionRequest,
     Advance,
     Complete,
     Fail,
     NodeContext,
     NodeOutcome,
+    NodeType,
     Stay,
 )
-from aisle.plugins.registrations import NodeType
 
 __all__ = [
     "CLIENT_ACTION",

@@ -16,14 +16,16 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from aisle.builtins.due import HHMM
-from aisle.engine.contracts import (
+from aisle.contracts.cel import CelExpression
+from aisle.contracts.registrations import EmptyConfig
+from aisle.contracts.triggers import (
     ANY_EVENT,
-    CelExpression,
     Fire,
     FireAt,
     NotYet,
     TriggerContext,
     TriggerDecision,
+    TriggerType,
 )
 from aisle.engine.timing import (
     LocalTimeError,
@@ -34,7 +36,6 @@ from aisle.engine.timing import (
     parse_hhmm,
     resolve_zone,
 )
-from aisle.plugins.registrations import EmptyConfig, TriggerType
 
 __all__ = [
     "CONDITION",

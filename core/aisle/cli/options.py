@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 import click
 
 from aisle import bounded
-from aisle.plugins.manager import Registry, load_registry
+from aisle.contracts.registry import Registry
+from aisle.plugins.manager import load_registry
 from aisle.settings import Settings, SettingsError
 
 __all__ = ["data_dir_option", "load_plugins", "load_settings", "require_redis"]

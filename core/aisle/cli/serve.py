@@ -22,8 +22,8 @@ from aisle import __version__, bounded
 from aisle.api import create_app
 from aisle.cli.options import data_dir_option, load_plugins, load_settings
 from aisle.cli.seed import DemoSeed, ensure_demo
+from aisle.contracts.registry import Registry
 from aisle.jobs.embedded import EmbeddedJobs
-from aisle.plugins.manager import Registry
 from aisle.runtime import Runtime
 from aisle.settings import Settings, redact_url
 from aisle.storage.store import Store

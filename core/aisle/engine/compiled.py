@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from aisle.contracts.nodes import EdgeView, NodeType
+from aisle.contracts.registry import Registry
+from aisle.contracts.triggers import ANY_EVENT, TriggerType
 from aisle.domain.journey import Edge, Graph, JourneySettings, Step
-from aisle.engine.contracts import ANY_EVENT, EdgeView
 from aisle.engine.timing import is_zone
 from aisle.engine.validation import InvalidJourney, Issue, analyse
-from aisle.plugins.manager import Registry
-from aisle.plugins.registrations import NodeType, TriggerType
 
 __all__ = ["CompiledEdge", "CompiledJourney", "CompiledStep", "compile_graph"]
 

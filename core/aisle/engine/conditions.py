@@ -22,8 +22,9 @@ import cel
 import msgspec
 import msgspec.inspect as mi
 
+from aisle.contracts.cel import CEL_MARKER
+from aisle.contracts.events import EventView
 from aisle.engine.condition_limits import limit_violation
-from aisle.engine.contracts import CEL_MARKER, EventView
 
 __all__ = [
     "ROOT_VARIABLES",

@@ -31,29 +31,19 @@ from typing import Any
 
 import msgspec
 
+from aisle.contracts.events import EventView
+from aisle.contracts.nodes import ActionRequest, Advance, Complete, Fail, NodeContext, Stay
+from aisle.contracts.registry import Registry
+from aisle.contracts.triggers import Fire, FireAt, NotYet, TriggerContext
 from aisle.domain.contact import Contact
 from aisle.domain.enrollment import EnrollmentState, EnrollmentStatus
 from aisle.domain.event import Event
 from aisle.domain.journey import Graph, ReenrollmentPolicy
 from aisle.engine.compiled import CompiledEdge, CompiledJourney, CompiledStep, compile_graph
 from aisle.engine.conditions import ConditionScope
-from aisle.engine.contracts import (
-    ActionRequest,
-    Advance,
-    Complete,
-    EventView,
-    Fail,
-    Fire,
-    FireAt,
-    NodeContext,
-    NotYet,
-    Stay,
-    TriggerContext,
-)
 from aisle.engine.effects import LogRecord, PlannedAction, Transition
 from aisle.engine.timing import to_utc
 from aisle.engine.validation import InvalidJourney
-from aisle.plugins.manager import Registry
 
 __all__ = [
     "CompiledJourney",

@@ -43,6 +43,9 @@ from typing import Any, Literal
 
 import msgspec
 
+from aisle.contracts.nodes import NodeType
+from aisle.contracts.registry import Registry
+from aisle.contracts.triggers import TriggerType
 from aisle.domain.journey import Edge, Graph, Step
 from aisle.engine.condition_limits import limit_violation
 from aisle.engine.conditions import (
@@ -52,8 +55,6 @@ from aisle.engine.conditions import (
     compile_condition,
     unknown_variables,
 )
-from aisle.plugins.manager import Registry
-from aisle.plugins.registrations import NodeType, TriggerType
 
 __all__ = [
     "INSTANT_TRIGGERS",

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import httpx
 
-from aisle.jobs.contracts import PermanentError, RetryableError
+from aisle.contracts.actions import PermanentError, RetryableError
 
 __all__ = ["is_retryable", "retry_delay"]
 

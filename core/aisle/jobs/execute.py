@@ -20,12 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from aisle.contracts.actions import ActionContext, ActionExecutor, ActionResult, PermanentError
 from aisle.domain.action_run import ActionRun
 from aisle.domain.organization import Organization
 from aisle.jobs.backoff import is_retryable, retry_delay
-from aisle.jobs.contracts import ActionContext, ActionResult, PermanentError
 from aisle.jobs.services import RunServices
-from aisle.plugins.registrations import ActionExecutor
 from aisle.storage.automation_log import run_refs
 
 if TYPE_CHECKING:

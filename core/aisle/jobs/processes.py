@@ -19,11 +19,12 @@ import dramatiq
 
 from aisle import bounded
 from aisle.clock import Clock
+from aisle.contracts.registry import Registry
 from aisle.jobs.broker import build_broker, declare_actor
 from aisle.jobs.execute import execute_run, worker_name
 from aisle.jobs.relay import relay_once
 from aisle.jobs.scheduler import scheduler_pass
-from aisle.plugins.manager import Registry, load_registry
+from aisle.plugins.manager import load_registry
 from aisle.settings import Settings
 
 __all__ = ["run_scheduler", "run_scheduler_async", "run_worker"]

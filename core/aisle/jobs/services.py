@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from aisle.contracts.actions import CRMAccess, OutgoingMessage, PermanentError, captures
 from aisle.domain.action_run import ActionRun
-from aisle.jobs.contracts import CRMAccess, OutgoingMessage, PermanentError, captures
 from aisle.storage.automation_log import run_refs
 from aisle.storage.credentials import CredentialCipher, CredentialError
 

@@ -12,67 +12,27 @@ import importlib.metadata
 import logging
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 import pluggy
 
-from aisle.plugins.hookspecs import PROJECT_NAME, AisleSpecs
-from aisle.plugins.registrations import (
-    ActionExecutor,
-    CRMProvider,
-    NodeType,
-    Registration,
-    RouteRegistration,
-    TriggerType,
-)
+from aisle.contracts.actions import ActionExecutor
+from aisle.contracts.crm import CRMProvider
+from aisle.contracts.hooks import HOOKS, PROJECT_NAME, AisleSpecs, hook_for
+from aisle.contracts.nodes import NodeType
+from aisle.contracts.registrations import Registration, RouteRegistration
+from aisle.contracts.registry import PluginInfo, PluginLoadError, Registry
+from aisle.contracts.triggers import TriggerType
 
-__all__ = [
-    "HOOKS",
-    "PluginInfo",
-    "PluginLoadError",
-    "Registry",
-    "load_registry",
-]
+__all__ = ["BUILTIN_DISTRIBUTION", "load_registry"]
 
 log = logging.getLogger(__name__)
 
 R = TypeVar("R", bound=Registration)
 
-HOOKS: Mapping[str, type[Registration]] = MappingProxyType(
-    {
-        "aisle_node_types": NodeType,
-        "aisle_trigger_types": TriggerType,
-        "aisle_action_executors": ActionExecutor,
-        "aisle_crm_providers": CRMProvider,
-        "aisle_routes": RouteRegistration,
-    }
-)
-"""Each hook and the registration type its results must be."""
-
 BUILTIN_DISTRIBUTION = "aisle-journeys"
-
-
-@dataclass(frozen=True)
-class PluginLoadError:
-    """Why a plugin, or part of what it returned, was left out."""
-
-    plugin: str
-    distribution: str
-    reason: str
-    hook: str | None = None
-
-
-@dataclass
-class PluginInfo:
-    """One loaded plugin: where it came from and what it registered, per hook."""
-
-    name: str
-    distribution: str
-    version: str
-    hooks: list[str] = field(default_factory=list)
-    registered: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,51 +40,6 @@ class _Entry(Generic[R]):
     item: R
     plugin: str
     distribution: str
-
-
-@dataclass(frozen=True)
-class Registry:
-    """Everything the loaded plugins contribute, by hook and name."""
-
-    node_types: Mapping[str, NodeType]
-    trigger_types: Mapping[str, TriggerType]
-    action_executors: Mapping[str, ActionExecutor]
-    crm_providers: Mapping[str, CRMProvider]
-    routes: tuple[RouteRegistration, ...]
-    plugins: tuple[PluginInfo, ...]
-    errors: tuple[PluginLoadError, ...]
-    owners: Mapping[tuple[str, str], str]
-    """(hook, name) → distribution that registered it."""
-
-    def node_type(self, name: str) -> NodeType | None:
-        return self.node_types.get(name)
-
-    def trigger_type(self, name: str) -> TriggerType | None:
-        return self.trigger_types.get(name)
-
-    def as_json(self) -> dict[str, Any]:
-        """The registry as ``aisle plugins --json`` prints it."""
-        return {
-            "plugins": [
-                {
-                    "name": p.name,
-                    "distribution": p.distribution,
-                    "version": p.version,
-                    "hooks": p.hooks,
-                    "registers": p.registered,
-                }
-                for p in self.plugins
-            ],
-            "errors": [
-                {
-                    "plugin": e.plugin,
-                    "distribution": e.distribution,
-                    "hook": e.hook,
-                    "reason": e.reason,
-                }
-                for e in self.errors
-            ],
-        }
 
 
 def _split(value: str | None) -> set[str] | None:
@@ -205,14 +120,14 @@ class _Loader:
             for name, entry in table.items()
         }
 
-        def frozen(hook: str) -> Mapping[str, Any]:
-            return MappingProxyType({n: e.item for n, e in tables[hook].items()})
+        def frozen(kind: type[Registration]) -> Mapping[str, Any]:
+            return MappingProxyType({n: e.item for n, e in tables[hook_for(kind)].items()})
 
         return Registry(
-            node_types=frozen("aisle_node_types"),
-            trigger_types=frozen("aisle_trigger_types"),
-            action_executors=frozen("aisle_action_executors"),
-            crm_providers=frozen("aisle_crm_providers"),
+            node_types=frozen(NodeType),
+            trigger_types=frozen(TriggerType),
+            action_executors=frozen(ActionExecutor),
+            crm_providers=frozen(CRMProvider),
             routes=tuple(routes),
             plugins=tuple(infos.values()),
             errors=tuple(self.errors),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from aisle.contracts.registry import Registry
 from aisle.domain.journey_record import JourneyVersion
 from aisle.engine.core import CompiledJourney, compile_journey
-from aisle.plugins.manager import Registry
 from aisle.runtime.condition_workers import ConditionWorkers, offload
 from aisle.storage.store import OrgScope
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from aisle.contracts.registry import Registry
 from aisle.domain.enrollment_record import Enrollment
 from aisle.engine.effects import Transition
-from aisle.plugins.manager import Registry
 from aisle.storage.store import OrgScope
 
 __all__ = ["write_transition"]

@@ -21,6 +21,7 @@ import msgspec
 
 from aisle import bounded
 from aisle.builtins.triggers import DateReachedConfig
+from aisle.contracts.registry import Registry
 from aisle.domain.contact import Contact
 from aisle.domain.enrollment_record import Enrollment
 from aisle.domain.event import Event
@@ -32,7 +33,6 @@ from aisle.engine.compiled import CompiledJourney
 from aisle.engine.condition_limits import ConditionLimits, configure
 from aisle.engine.effects import LogRecord, Transition
 from aisle.engine.timing import parse_date
-from aisle.plugins.manager import Registry
 from aisle.runtime.compiled import JourneyCache
 from aisle.runtime.condition_workers import ConditionWorkers
 from aisle.runtime.errors import DateChangeNotConfirmed, EnrollmentRefused

@@ -4,7 +4,7 @@ An executor runs in a worker with at-least-once delivery, so the suite checks wh
 makes that safe: every effect carries the run's idempotency key (the same key twice is
 one effect), failures are classified so the worker retries what is transient and stops
 on what is not, a hanging remote is abandoned when the run's time is up, every request
-leaves through the SSRF guard (``aisle.http.client``), and no secret reaches a log
+leaves through the SSRF guard (``aisle.http_client``), and no secret reaches a log
 line, a stored result or an error message.
 
 A plugin's test module subclasses the suite and overrides fixtures::
@@ -37,9 +37,8 @@ import msgspec
 import pytest
 import pytest_asyncio
 
+from aisle.contracts.actions import ActionContext, ActionExecutor, ActionResult, RetryableError
 from aisle.jobs.backoff import is_retryable
-from aisle.jobs.contracts import ActionContext, ActionResult, RetryableError
-from aisle.plugins.registrations import ActionExecutor
 from aisle.testing.config_schema import action_config
 from aisle.testing.egress import GUARD_ADVICE, watch_egress
 from aisle.testing.registration_suite import STRICT_CONFIG, RegistrationSuite
@@ -388,7 +387,7 @@ class ActionExecutorSuite(RegistrationSuite):
         make_context: ContextFactory,
         failure_cases: Sequence[FailureCase],
     ) -> None:
-        """Every outbound request leaves through a client of ``aisle.http.client``."""
+        """Every outbound request leaves through a client of ``aisle.http_client``."""
         with watch_egress() as bypasses:
             with contextlib.suppress(Exception):  # other checks judge the outcome
                 await executor.execute(make_context("conformance-egress"))

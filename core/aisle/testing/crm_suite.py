@@ -37,9 +37,8 @@ import msgspec
 import pytest
 import pytest_asyncio
 
-from aisle.crm.contracts import CRMClient, ExternalRecord, InboundEvent, RateLimited
+from aisle.contracts.crm import CRMClient, CRMProvider, ExternalRecord, InboundEvent, RateLimited
 from aisle.domain.contact import Contact, Partner
-from aisle.plugins.registrations import CRMProvider
 from aisle.testing.config_schema import parse_config
 from aisle.testing.registration_suite import STRICT_CONFIG, RegistrationSuite
 from aisle.testing.requirements import requires

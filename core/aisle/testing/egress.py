@@ -1,6 +1,6 @@
 """Outbound HTTP seen by the suites: every request must leave through the SSRF guard.
 
-Aisle makes outbound clients in one place, :func:`aisle.http.client`, whose transport
+Aisle makes outbound clients in one place, :func:`aisle.http_client`, whose transport
 connects only to addresses the operator allows. A plugin that builds its own
 ``httpx.AsyncClient`` (or calls ``httpx.post``) skips that check, and a studio's
 webhook URL could then reach the cloud metadata service or the database next door.
@@ -24,7 +24,7 @@ from aisle.http import uses_guard
 __all__ = ["GUARD_ADVICE", "Bypass", "watch_egress"]
 
 GUARD_ADVICE = (
-    "create every HTTP client with aisle.http.client(allow=services.setting('HTTP_ALLOW'), "
+    "create every HTTP client with aisle.http_client(allow=services.setting('HTTP_ALLOW'), "
     "...) — it refuses private, loopback and cloud-metadata addresses unless the operator "
     "allows them (AISLE_HTTP_ALLOW); never httpx.AsyncClient(), httpx.Client() or httpx.get()"
 )
@@ -66,7 +66,7 @@ def _sender() -> str:
 @contextmanager
 def watch_egress() -> Iterator[list[Bypass]]:
     """Record, while open, each request sent by an httpx client not made by
-    :func:`aisle.http.client` (every synchronous ``httpx.Client`` is one: Aisle has no
+    :func:`aisle.http_client` (every synchronous ``httpx.Client`` is one: Aisle has no
     guarded synchronous client). The requests still go out; the caller judges."""
     seen: list[Bypass] = []
     async_send = httpx.AsyncClient.send

@@ -1,7 +1,7 @@
 """Local HTTP servers on real sockets for plugin tests: a base and a scripted receiver.
 
 They run ``http.server`` in a thread on ``127.0.0.1``, so async code under test talks
-to them over a real socket (through :func:`aisle.http.client` with ``127.0.0.1``
+to them over a real socket (through :func:`aisle.http_client` with ``127.0.0.1``
 allowed), and so can a worker subprocess.
 
 ::

@@ -15,14 +15,16 @@ from typing import Any
 
 import pytest
 
+from aisle.contracts.events import EventView
+from aisle.contracts.nodes import NodeContext
+from aisle.contracts.registry import Registry
+from aisle.contracts.triggers import TriggerContext
 from aisle.domain.contact import Contact
 from aisle.domain.journey import Edge, Graph, JourneySettings, Step
 from aisle.engine.compiled import CompiledJourney
 from aisle.engine.conditions import ConditionScope
-from aisle.engine.contracts import EventView, NodeContext, TriggerContext
 from aisle.engine.core import compile_journey
 from aisle.engine.validation import InvalidJourney
-from aisle.plugins.manager import Registry
 
 __all__ = [
     "EDGE",

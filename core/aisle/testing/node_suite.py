@@ -28,16 +28,16 @@ from typing import Any, ClassVar
 import msgspec
 import pytest
 
+from aisle.contracts.events import EventView
+from aisle.contracts.nodes import Advance, Complete, Fail, NodeType, Stay
+from aisle.contracts.registry import Registry
 from aisle.domain.contact import Contact
 from aisle.domain.journey import Edge
 from aisle.engine.compiled import CompiledJourney
-from aisle.engine.contracts import Advance, Complete, EventView, Fail, Stay
 from aisle.engine.core import start
 from aisle.engine.effects import Transition
 from aisle.engine.simulation import simulate
 from aisle.engine.validation import validate
-from aisle.plugins.manager import Registry
-from aisle.plugins.registrations import NodeType
 from aisle.testing.config_schema import (
     action_config,
     json_schema,

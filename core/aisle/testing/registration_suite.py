@@ -13,8 +13,9 @@ from typing import Any, ClassVar
 import msgspec
 import pytest
 
-from aisle.plugins.manager import Registry, load_registry
-from aisle.plugins.registrations import Registration
+from aisle.contracts.registrations import Registration
+from aisle.contracts.registry import Registry
+from aisle.plugins.manager import load_registry
 from aisle.testing.config_schema import (
     json_schema,
     parse_config,
@@ -47,7 +48,7 @@ class RegistrationSuite(CapabilitySuite):
     """Registration validity, installation through the plugin system, config schema."""
 
     registry_table: ClassVar[str] = ""
-    """The :class:`~aisle.plugins.manager.Registry` attribute holding this kind."""
+    """The :class:`~aisle.contracts.registry.Registry` attribute holding this kind."""
 
     capabilities: ClassVar[Mapping[str, str]] = {"strict_config": STRICT_CONFIG}
 
@@ -113,15 +114,12 @@ class RegistrationSuite(CapabilitySuite):
             "'aisle' group pointing at the module whose @hookimpl returns it?"
             + (f" Plugin load errors: {errors}" if errors else "")
         )
-        owner = registry.owners.get((self._hook(), registration.name), "unknown")
+        owner = registry.owner(type(registration), registration.name)
         assert found == registration, (
             f"the {self.kind} registered as {registration.name!r} (by {owner}) is not the one "
             "under test: another plugin took the name first, or your hook builds a "
             "different object than your test fixture returns"
         )
-
-    def _hook(self) -> str:
-        return f"aisle_{self.registry_table}"
 
     def test_config_schema_is_valid_json_schema(
         self, registration: Registration, config_type: type[msgspec.Struct]

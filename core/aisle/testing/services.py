@@ -1,4 +1,4 @@
-"""An in-memory :class:`~aisle.jobs.contracts.ActionServices` that records what executors ask.
+"""An in-memory :class:`~aisle.contracts.actions.ActionServices` that records what executors ask.
 
 The suites hand it to executors in place of the worker's services; an executor that
 creates tasks or emits events can point its ``observed_effects`` fixture at
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from aisle.jobs.contracts import CRMAccess, OutgoingMessage, PermanentError, captures
+from aisle.contracts.actions import CRMAccess, OutgoingMessage, PermanentError, captures
 
 __all__ = [
     "RecordedEvent",
@@ -78,7 +78,7 @@ class RecordingServices:
 
 @dataclass
 class RunServices:
-    """:class:`~aisle.jobs.contracts.ActionServices` for one run, recording into its parent."""
+    """:class:`~aisle.contracts.actions.ActionServices` for one run, recording into its parent."""
 
     recorder: RecordingServices
     run_key: str

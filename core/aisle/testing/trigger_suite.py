@@ -34,14 +34,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aisle.clock import TestClock
+from aisle.contracts.events import EventView
+from aisle.contracts.registry import Registry
+from aisle.contracts.triggers import ANY_EVENT, Fire, FireAt, NotYet, TriggerDecision, TriggerType
 from aisle.domain.contact import Contact
 from aisle.domain.event import Event
 from aisle.engine.compiled import CompiledJourney
-from aisle.engine.contracts import ANY_EVENT, EventView, Fire, FireAt, NotYet, TriggerDecision
 from aisle.engine.core import handle_event, start, tick
 from aisle.engine.simulation import ScriptedEvent, simulate
-from aisle.plugins.manager import Registry
-from aisle.plugins.registrations import TriggerType
 from aisle.testing.journeys import (
     ENROLLMENT,
     SOURCE,

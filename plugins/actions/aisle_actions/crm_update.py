@@ -2,7 +2,7 @@
 
 It goes through the CRM provider hook: the studio's connection (from
 :meth:`~aisle.ActionServices.crm_connection`) names a provider whose client gets the
-decrypted credentials and an HTTP client from :func:`aisle.http.client`. Field names
+decrypted credentials and an HTTP client from :func:`aisle.http_client`. Field names
 are mapped with the connection's field mapping; values are templates over the wedding
 context. Every request carries the run's ``Idempotency-Key``; a push that succeeded is
 remembered so a repeated run does not push again, and the id of a record created for a
@@ -20,12 +20,13 @@ from aisle import (
     ActionContext,
     ActionExecutor,
     ActionResult,
+    DestinationRefused,
     PermanentError,
     RateLimited,
     RetryableError,
+    http_client,
     run_bounded,
 )
-from aisle import http as aisle_http
 from aisle_actions.configs import decode_config
 from aisle_actions.http_errors import error_for_exception, error_for_status
 from aisle_actions.templates import render_fields
@@ -84,20 +85,20 @@ async def execute(ctx: ActionContext) -> ActionResult:
         created = await services.recall(record_key)
         external_id = str(created["external_id"]) if created else None
     what = f"CRM {provider.name}"
-    async with aisle_http.client(
+    async with http_client(
         timeout=20.0,
         allow=services.setting("http_allow"),
         hosts=services.setting("http_hosts"),
         headers={"Idempotency-Key": ctx.idempotency_key},
-    ) as http_client:
-        client = provider.client(access.credentials, http_client)
+    ) as http:
+        client = provider.client(access.credentials, http)
         try:
             result_id = await client.push_record(config.kind, external_id, fields)
         except RateLimited as exc:
             raise RetryableError(f"{what} is rate limiting", retry_after=exc.retry_after) from None
         except httpx.HTTPStatusError as exc:
             raise (error_for_status(exc.response, what, ctx.now) or exc) from None
-        except (httpx.HTTPError, aisle_http.DestinationRefused) as exc:
+        except (httpx.HTTPError, DestinationRefused) as exc:
             raise (error_for_exception(exc, what) or exc) from None
     if external_id is None and contact_id:
         await services.remember(record_key, {"external_id": result_id})

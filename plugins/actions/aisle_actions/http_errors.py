@@ -7,8 +7,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from aisle import PermanentError, RetryableError
-from aisle.http import DestinationRefused
+from aisle import DestinationRefused, PermanentError, RetryableError
 
 __all__ = ["MAX_RETRY_AFTER", "error_for_exception", "error_for_status", "retry_after"]
 

@@ -31,12 +31,13 @@ from aisle import (
     ActionResult,
     CheckContext,
     ConfigProblem,
+    DestinationRefused,
     OutgoingMessage,
     PermanentError,
+    http_client,
     normalize_phone,
     run_bounded,
 )
-from aisle import http as aisle_http
 from aisle_actions.configs import decode_config
 from aisle_actions.http_errors import error_for_exception, error_for_status
 from aisle_actions.recipients import named_recipients
@@ -210,7 +211,7 @@ async def execute(ctx: ActionContext) -> ActionResult:
     base = (services.setting("sms_base_url") or DEFAULT_BASE_URL).rstrip("/")
     url = f"{base}/2010-04-01/Accounts/{sid}/Messages.json"
     messages: list[dict[str, Any]] = []
-    async with aisle_http.client(
+    async with http_client(
         timeout=15.0,
         allow=services.setting("http_allow"),
         hosts=services.setting("http_hosts"),
@@ -231,7 +232,7 @@ async def execute(ctx: ActionContext) -> ActionResult:
                     data={"To": number, origin: sender, "Body": text},
                     headers={"Idempotency-Key": key},
                 )
-            except (httpx.HTTPError, aisle_http.DestinationRefused) as exc:
+            except (httpx.HTTPError, DestinationRefused) as exc:
                 error = error_for_exception(exc, "SMS provider")
                 raise (error or exc) from None
             failure = error_for_status(response, "SMS provider", ctx.now)

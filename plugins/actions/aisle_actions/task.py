@@ -14,8 +14,15 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from aisle import ActionContext, ActionExecutor, ActionResult, PermanentError, run_bounded
-from aisle.builtins.due import Due, due_at
+from aisle import (
+    ActionContext,
+    ActionExecutor,
+    ActionResult,
+    Due,
+    PermanentError,
+    due_at,
+    run_bounded,
+)
 from aisle_actions.configs import decode_config
 from aisle_actions.templates import render
 from aisle_actions.wedding_context import wedding_context

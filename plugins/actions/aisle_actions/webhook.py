@@ -7,7 +7,7 @@ attempt) and ``webhook-signature``. The body is ``{"type", "timestamp", "data"}`
 Outcomes: 2xx succeeds; 408, 425, 429, 5xx, timeouts and network errors retry,
 honouring ``Retry-After``; 410 Gone disables the endpoint (remembered, so later runs to
 the same URL fail at once without a request); redirects are not followed and, like
-other 4xx, fail without retry. The destination passes :mod:`aisle.http`'s SSRF guard.
+other 4xx, fail without retry. The destination passes :func:`aisle.http_client`'s SSRF guard.
 
 The signing secret is the studio's own (``webhook_secret``, set through the studio
 settings API and stored encrypted, read through ``ActionServices.studio_secret``), else
@@ -31,9 +31,10 @@ from aisle import (
     ActionResult,
     CheckContext,
     ConfigProblem,
+    DestinationRefused,
     PermanentError,
+    http_client,
 )
-from aisle import http as aisle_http
 from aisle_actions.configs import decode_config
 from aisle_actions.http_errors import error_for_exception, error_for_status
 from aisle_actions.signing import decode_secret, sign
@@ -200,14 +201,14 @@ async def execute(ctx: ActionContext) -> ActionResult:
         "webhook-signature": sign(signing_secrets, ctx.idempotency_key, timestamp, body),
     }
     what = f"webhook endpoint {url.host}"
-    async with aisle_http.client(
+    async with http_client(
         timeout=config.timeout_seconds,
         allow=services.setting("http_allow"),
         hosts=services.setting("http_hosts"),
     ) as client:
         try:
             response = await client.post(url, content=body, headers=headers)
-        except (httpx.HTTPError, aisle_http.DestinationRefused) as exc:
+        except (httpx.HTTPError, DestinationRefused) as exc:
             error = error_for_exception(exc, what)
             raise (error or exc) from None
     if response.status_code == 410:

@@ -8,7 +8,8 @@ import msgspec
 from litestar import Controller, get
 
 from aisle.api.deps import Tenant
-from aisle.plugins.registrations import NodeType, TriggerType
+from aisle.contracts.nodes import NodeType
+from aisle.contracts.triggers import TriggerType
 
 __all__ = ["TypeRegistryController", "node_type_out", "trigger_type_out"]
 
@@ -113,7 +114,7 @@ class TypeRegistryController(Controller):
         registry = tenant.registry
         return NodeTypeList(
             items=[
-                node_type_out(t, registry.owners.get(("aisle_node_types", name), "unknown"))
+                node_type_out(t, registry.owner(NodeType, name))
                 for name, t in sorted(registry.node_types.items())
             ]
         )
@@ -123,7 +124,7 @@ class TypeRegistryController(Controller):
         registry = tenant.registry
         return TriggerTypeList(
             items=[
-                trigger_type_out(t, registry.owners.get(("aisle_trigger_types", name), "unknown"))
+                trigger_type_out(t, registry.owner(TriggerType, name))
                 for name, t in sorted(registry.trigger_types.items())
             ]
         )

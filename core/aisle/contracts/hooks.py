@@ -1,25 +1,29 @@
-"""The hooks a plugin may implement.
+"""The hooks a plugin may implement: the one place their names are written.
 
 Every hook returns an iterable of registration objects (or ``None``); the results of
 all plugins are collected, and duplicate names are an error naming both plugins. Each
 hook is documented in ``docs/plugin-guide.md``; a test fails when one is not.
+
+:data:`HOOKS` (each hook and the registration type it returns) is read off the specs'
+signatures, so adding a hook here is all the loader and the registry need.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import inspect
+import typing
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 import pluggy
 
-from aisle.plugins.registrations import (
-    ActionExecutor,
-    CRMProvider,
-    NodeType,
-    RouteRegistration,
-    TriggerType,
-)
+from aisle.contracts.actions import ActionExecutor
+from aisle.contracts.crm import CRMProvider
+from aisle.contracts.nodes import NodeType
+from aisle.contracts.registrations import Registration, RouteRegistration
+from aisle.contracts.triggers import TriggerType
 
-__all__ = ["PROJECT_NAME", "AisleSpecs", "hookimpl", "hookspec"]
+__all__ = ["HOOKS", "PROJECT_NAME", "AisleSpecs", "hook_for", "hookimpl", "hookspec"]
 
 PROJECT_NAME = "aisle"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -67,3 +71,31 @@ class AisleSpecs:
         :return: :class:`~aisle.RouteRegistration` objects; the dashboard mounts itself
             this way.
         """
+
+
+def _returned(spec: object) -> type[Registration]:
+    # ``Iterable[X] | None`` -> X; anything else is a spec this module got wrong.
+    hints = typing.get_type_hints(spec)
+    for option in typing.get_args(hints["return"]):
+        (kind,) = typing.get_args(option) or (None,)
+        if isinstance(kind, type) and issubclass(kind, Registration):
+            return kind
+    raise TypeError(f"hook spec {spec!r} must return Iterable[<a Registration>] | None")
+
+
+HOOKS: Mapping[str, type[Registration]] = MappingProxyType(
+    {
+        name: _returned(function)
+        for name, function in inspect.getmembers(AisleSpecs, inspect.isfunction)
+        if hasattr(function, f"{PROJECT_NAME}_spec")
+    }
+)
+"""Each hook's name and the registration type its results must be."""
+
+
+def hook_for(kind: type[Registration]) -> str:
+    """The name of the hook returning ``kind`` registrations (or a subclass of them)."""
+    for name, returned in HOOKS.items():
+        if issubclass(kind, returned):
+            return name
+    raise LookupError(f"no hook returns {kind.__name__}")

@@ -1,20 +1,24 @@
-"""What a CRM provider offers the sync engine.
+"""What a CRM provider offers the sync engine, and how one is registered.
 
 Providers describe a remote system; the provider-agnostic sync engine in core drives
 them. Every call receives decrypted credentials and an httpx client created by
-:func:`aisle.http.client`, never from the provider itself.
+:func:`aisle.http_client`, never from the provider itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 import msgspec
 
+from aisle.contracts.registrations import EmptyConfig, Registration
+
 __all__ = [
     "CRMClient",
+    "CRMProvider",
     "ExternalRecord",
     "InboundEvent",
     "Page",
@@ -67,3 +71,24 @@ class CRMClient(Protocol):
     ) -> str:
         """Create or update a record; returns its external id."""
         ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class CRMProvider(Registration):
+    """A CRM the studio already uses.
+
+    ``capabilities`` declares what the provider supports (``"pull"``, ``"push"``,
+    ``"webhooks"``, ``"csv_import"``, ``"csv_export"``); the sync engine and the
+    conformance suite skip what is not declared.
+    """
+
+    credentials: type[msgspec.Struct] = EmptyConfig
+    capabilities: frozenset[str] = frozenset()
+    client: Callable[[Any, Any], CRMClient] | None = None
+    field_mapping: Mapping[str, str] = field(default_factory=dict)
+    verify_webhook: Callable[[Mapping[str, str], bytes, str], bool] | None = None
+    parse_webhook: Callable[[Mapping[str, str], bytes], Sequence[InboundEvent]] | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._require_struct("CRM provider", self.credentials)

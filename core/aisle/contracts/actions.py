@@ -1,4 +1,4 @@
-"""What an action executor receives and what it may raise.
+"""What an action executor receives, what it may raise, and how one is registered.
 
 Executors run in workers with at-least-once delivery: the same run may be executed
 again after a crash, so every external effect must carry ``ActionContext.idempotency_key``
@@ -7,19 +7,21 @@ again after a crash, so every external effect must carry ``ActionContext.idempot
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import msgspec
 
-if TYPE_CHECKING:
-    from aisle.plugins.registrations import CRMProvider
+from aisle.contracts.crm import CRMProvider
+from aisle.contracts.registrations import EmptyConfig, Registration
 
 __all__ = [
     "CAPTURE_MODES",
     "ActionContext",
     "ActionError",
+    "ActionExecutor",
     "ActionResult",
     "ActionServices",
     "CRMAccess",
@@ -252,3 +254,34 @@ class ActionContext(msgspec.Struct, frozen=True, kw_only=True):
     services: ActionServices
     step_id: str | None = None
     enrollment_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionExecutor(Registration):
+    """Runs one kind of action in a worker.
+
+    ``execute`` must be idempotent for a given ``ActionContext.idempotency_key``.
+    Errors are classified by ``classify`` (default: :class:`RetryableError` and
+    network errors retry, anything else is permanent). ``messaging`` executors are
+    deferred to the studio's send window. ``preview(config, contact, studio)``, when
+    given, renders what the action would send without sending it (the API exposes it).
+    ``check(config, context)``, when given, lists what would stop the action from
+    running here (a missing server, sender or secret) as :class:`ConfigProblem` values;
+    publishing calls it for every action a step would request and refuses the journey
+    while any problem remains. It must be quick and pure: no I/O, no secrets read.
+    """
+
+    execute: Callable[[ActionContext], Awaitable[ActionResult]]
+    config: type[msgspec.Struct] = EmptyConfig
+    max_attempts: int = 5
+    timeout_seconds: float = 30.0
+    messaging: bool = False
+    classify: Callable[[BaseException], bool] | None = None
+    preview: Callable[[Any, Mapping[str, Any], Mapping[str, Any]], Mapping[str, Any]] | None = None
+    check: Callable[[Any, CheckContext], Sequence[ConfigProblem]] | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._require_struct("action executor", self.config)
+        if self.max_attempts < 1:
+            raise ValueError(f"action executor {self.name!r}: max_attempts must be >= 1")

@@ -1,1 +1,0 @@
-"""CRM integration: provider contracts and the provider-agnostic sync engine."""
