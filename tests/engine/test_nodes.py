@@ -230,6 +230,9 @@ def test_webhook_and_crm_update():
         "url": "https://hooks.example.com/a",
         "event": "journey.step",
         "payload": {"k": 1},
+        "include_contact": True,
+        "headers": {},
+        "timeout_seconds": 10.0,
     }
     with pytest.raises(msgspec.ValidationError, match="url"):
         decode_config(N.WEBHOOK.config, {"url": "ftp://x"})
