@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 
 import pluggy
 
+from aisle import builtins
 from aisle.contracts.actions import ActionExecutor
 from aisle.contracts.crm import CRMProvider
 from aisle.contracts.hooks import HOOKS, PROJECT_NAME, AisleSpecs, hook_for
@@ -197,8 +198,6 @@ def load_registry(
     ``AISLE_PLUGINS`` (comma-separated entry-point names) loads only those;
     ``AISLE_DISABLE_PLUGINS`` skips the ones it names. Built-ins always load.
     """
-    from aisle import builtins
-
     env = os.environ if environ is None else environ
     loader = _Loader()
     loader.register(builtins, "builtins", BUILTIN_DISTRIBUTION, _version(BUILTIN_DISTRIBUTION))
