@@ -7,9 +7,9 @@ from typing import Any
 import msgspec
 import pytest
 
-from aisle.api.flow_ops import FlowOp, OpBatch
-from aisle.api.graph_paths import Change, diff_graphs
-from aisle.api.merge import MergeError, MergeResult, merge_ops
+from aisle.canvas.flow_ops import FlowOp, OpBatch
+from aisle.canvas.graph_paths import Change, diff_graphs
+from aisle.canvas.merge import MergeError, MergeResult, merge_ops
 from aisle.domain.journey import Edge, Graph, Position, Step
 
 NODE_TYPES = frozenset({"email", "wait", "end", "decision"})

@@ -194,7 +194,7 @@ async def test_a_plugin_check_names_the_field_and_a_broken_check_does_not_block(
 async def test_studio_secrets_reach_checks_only_as_set_or_not(
     store: Store, registry: Registry, tmp_path: Path
 ) -> None:
-    from aisle.api.readiness import check_context
+    from aisle.services.readiness import check_context
 
     org = await store.organizations.create(
         slug="secretive",

@@ -10,7 +10,7 @@ import jsonschema
 import msgspec
 import pytest
 
-from aisle.api.reactflow import (
+from aisle.canvas.reactflow import (
     FlowDecodeError,
     FlowDocument,
     flow_to_graph,

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 import msgspec
 
-from aisle.api.admission import GraphLimits
+from aisle.canvas.admission import GraphLimits
 
 __all__ = ["ApiConfig", "ApiConfigError"]
 

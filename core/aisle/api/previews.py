@@ -1,22 +1,19 @@
-"""Rendering actions without sending them: the sample couple, executor previews in
-bounded worker processes, their failures as problems, and the actions a journey step
-would request.
+"""Rendering actions without sending them: executor previews in bounded worker
+processes, and their failures as problems.
 
 Nothing here sends, stores or schedules anything: a preview runs the executor's
-``preview`` (the same rendering its ``execute`` does) and, for a step, the engine's own
-:func:`~aisle.engine.core.start` entered at that step, so what is shown is what a run
+``preview`` (the same rendering its ``execute`` does) for the actions
+:func:`aisle.services.readiness.step_actions` plans, so what is shown is what a run
 would carry.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 import re
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -24,16 +21,11 @@ import msgspec
 from aisle.api.problems import FieldError, Problem, config_error
 from aisle.bounded import BoundExceeded, run_bounded
 from aisle.contracts.actions import ActionError, ActionExecutor
-from aisle.domain.contact import Contact, Partner
-from aisle.engine.core import CompiledJourney, start
-from aisle.engine.effects import PlannedAction
 
 __all__ = [
     "PREVIEW_SECONDS",
     "decode_action_config",
     "render_preview",
-    "sample_couple",
-    "step_actions",
     "unsupported",
 ]
 
@@ -46,38 +38,10 @@ up on it (each render is also bounded by ``AISLE_TEMPLATE_TIMEOUT_SECONDS``)."""
 # bounded in how long the request waits but not killed when it is given up on.
 _IN_PROCESS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="aisle-preview")
 
-_ENROLLMENT = "preview"
-
 # Executors name the field at fault as "<executor> config field 'to'" or
 # "template field 'subject'" (aisle_actions' convention; a plugin that does not follow
 # it is reported against the whole config).
 _FIELD = re.compile(r"\b(?P<kind>template|config) field '?(?P<field>[A-Za-z_][\w.\[\]]*)'?")
-
-
-def sample_couple(today: date) -> Contact:
-    """The couple a preview renders for when none is named: both partners with an
-    address and a phone, marrying on a Saturday about six months after ``today``, in
-    the studio's timezone."""
-    day = today + timedelta(days=182)
-    day += timedelta(days=(5 - day.weekday()) % 7)
-    return Contact(
-        id="sample",
-        partners=(
-            Partner(
-                first_name="Alex",
-                last_name="Morgan",
-                email="alex@example.com",
-                phone="+12025550142",
-            ),
-            Partner(
-                first_name="Sam", last_name="Rivera", email="sam@example.com", phone="+12025550173"
-            ),
-        ),
-        email="alex@example.com",
-        phone="+12025550142",
-        wedding_date=day,
-        venue="The Old Barn",
-    )
 
 
 def decode_action_config(
@@ -219,36 +183,3 @@ async def render_preview(
         ) from None
     rendered: dict[str, Any] = msgspec.to_builtins(dict(shown))
     return rendered
-
-
-def step_actions(
-    compiled: CompiledJourney, step_id: str, contact: Contact, now: datetime
-) -> list[tuple[str, PlannedAction]]:
-    """The actions entering ``step_id`` would plan for ``contact`` at ``now``, each with
-    the key the node type gave it.
-
-    The engine enters the step exactly as an enrollment arriving there would (its node
-    type's ``on_enter``, the config it maps into each action); steps the enrollment
-    would move on to at once are not included.
-
-    :raises Problem: 422 naming the step when entering it fails.
-    """
-    entered = dataclasses.replace(compiled, start_step=step_id)
-    transition = start(entered, _ENROLLMENT, contact, now)
-    state = transition.state
-    if state.status == "failed" and state.step_id == step_id and state.visit == 1:
-        reason = state.error or "the step failed"
-        raise Problem(
-            422,
-            f"step {step_id!r} cannot be previewed: {reason}",
-            slug="preview-failed",
-            title="Preview failed",
-            errors=[FieldError(message=reason, node_id=step_id)],
-        )
-    # Action runs are keyed {enrollment}:{visit}:{step}:{key}; this visit is the first.
-    prefix = f"{_ENROLLMENT}:1:{step_id}:"
-    return [
-        (a.idempotency_key.removeprefix(prefix), a)
-        for a in transition.actions
-        if a.idempotency_key.startswith(prefix)
-    ]

@@ -8,7 +8,6 @@ node or edge at fault). Unexpected exceptions become a 500 problem without inter
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -26,6 +25,14 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
 from aisle.runtime.errors import DateChangeNotConfirmed, RuntimeRefusal
+from aisle.services.errors import (
+    NAMED_FIELD,
+    FieldError,
+    Refused,
+    config_error,
+    field_from_key,
+    located,
+)
 from aisle.storage.errors import Conflict, NotFound, RevisionConflict
 
 __all__ = [
@@ -80,16 +87,6 @@ _SLUGS: Mapping[int, str] = {
     500: "internal",
     503: "unavailable",
 }
-
-
-class FieldError(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """One thing wrong with a request, located as precisely as the API can."""
-
-    message: str
-    field: str | None = None
-    node_id: str | None = None
-    edge_id: str | None = None
-    code: str | None = None
 
 
 class ProblemBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -165,14 +162,6 @@ def problem_response(
     )
 
 
-def _field_from_key(key: str) -> str | None:
-    # Litestar reports msgspec's "Expected `int`, got `str` - at `$.nodes[0].id`"
-    # with key "nodes[0].id"-like paths; normalise to a dotted JSON path.
-    if not key:
-        return None
-    return key.removeprefix("$.").removeprefix("$") or None
-
-
 def _validation_errors(extra: Any) -> list[FieldError]:
     errors: list[FieldError] = []
     if isinstance(extra, list):
@@ -183,15 +172,15 @@ def _validation_errors(extra: Any) -> list[FieldError]:
                 source = item.get("source")
                 if source is not None:
                     source = str(getattr(source, "value", source))
-                field = _field_from_key(str(key)) if key else None
+                field = field_from_key(str(key)) if key else None
                 if source == "body" and field == "data":
                     # Litestar names the body parameter itself ("data"), not a field in it.
                     field = None
                     if message == "'data'":  # the KeyError of a body never sent
                         message = "a JSON body is required"
                 if field is None:
-                    message, field = _located(message)
-                named = _NAMED_FIELD.match(message)
+                    message, field = located(message)
+                named = NAMED_FIELD.match(message)
                 if named and source == "body":
                     # msgspec names an unknown or missing key in the message, not the path.
                     field = f"{field}.{named.group(1)}" if field else named.group(1)
@@ -267,36 +256,11 @@ def _conflict_handler(request: Request[Any, Any, Any], exc: Conflict) -> Respons
     return problem_response(request, Problem(409, str(exc), errors=_about(exc)))
 
 
-def _located(error: str) -> tuple[str, str | None]:
-    """msgspec's message without its `` - at `$.path` `` suffix, and that path."""
-    message, _, path = error.partition(" - at `")
-    return message, _field_from_key(path.rstrip("`")) if path else None
-
-
-_NAMED_FIELD = re.compile(r"^Object (?:missing required|contains unknown) field `([^`]+)`$")
-
-
-def config_error(
-    exc: msgspec.ValidationError, under: str, *, node_id: str | None = None
-) -> FieldError:
-    """A config that did not decode, located under ``under`` (``config``).
-
-    A field missing from, or unknown to, the config object itself is named too (msgspec
-    gives no path for those).
-    """
-    message, path = _located(str(exc))
-    if path is None:
-        named = _NAMED_FIELD.match(message)
-        path = named.group(1) if named else None
-    field = f"{under}.{path}" if path else under
-    return FieldError(message=message, field=field, code="invalid_config", node_id=node_id)
-
-
 def body_error(exc: msgspec.ValidationError) -> Problem:
     """The 400 for a JSON body that does not match its operation's schema, naming the
     field (the same document Litestar's own validation answers with)."""
-    message, field = _located(str(exc))
-    named = _NAMED_FIELD.match(message)
+    message, field = located(str(exc))
+    named = NAMED_FIELD.match(message)
     if named:  # an unknown or missing key of the object at ``field``
         field = f"{field}.{named.group(1)}" if field else named.group(1)
     return Problem(
@@ -311,7 +275,7 @@ def body_error(exc: msgspec.ValidationError) -> Problem:
 def _msgspec_handler(
     request: Request[Any, Any, Any], exc: msgspec.ValidationError
 ) -> Response[Any]:
-    message, field = _located(str(exc))
+    message, field = located(str(exc))
     return problem_response(
         request,
         Problem(
@@ -348,6 +312,21 @@ def _refusal_handler(request: Request[Any, Any, Any], exc: RuntimeRefusal) -> Re
     return problem_response(request, Problem(409, str(exc), errors=_about(exc), slug="refused"))
 
 
+def _refused_handler(request: Request[Any, Any, Any], exc: Refused) -> Response[Any]:
+    return problem_response(
+        request,
+        Problem(
+            exc.status,
+            exc.detail,
+            slug=exc.slug,
+            title=exc.title,
+            errors=exc.errors,
+            extra=exc.extra,
+            headers=exc.headers,
+        ),
+    )
+
+
 def _integrity_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # A unique constraint caught a race the checks before it could not see.
     log.info("integrity error on %s %s: %s", request.method, request.url.path, exc)
@@ -358,6 +337,7 @@ def _integrity_handler(request: Request[Any, Any, Any], exc: Exception) -> Respo
 
 exception_handlers: ExceptionHandlersMap = {
     Problem: problem_response,
+    Refused: _refused_handler,
     NotFound: _not_found_handler,
     RevisionConflict: _revision_handler,
     Conflict: _conflict_handler,

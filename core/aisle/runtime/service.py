@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -39,8 +39,12 @@ from aisle.runtime.errors import DateChangeNotConfirmed, EnrollmentRefused
 from aisle.runtime.persist import write_transition
 from aisle.settings import Settings
 from aisle.storage.automation_log import enrollment_refs
+from aisle.storage.enrollment_moves import EnrollmentMoves
 from aisle.storage.errors import NotFound
 from aisle.storage.store import OrgScope, Store
+
+if TYPE_CHECKING:
+    from aisle.jobs.scheduler import Sweeper
 
 __all__ = ["MAX_EVENT_ATTEMPTS", "Runtime"]
 
@@ -83,6 +87,9 @@ class Runtime:
         self.journeys = JourneyCache(registry, conditions=self.conditions)
         self.on_work = on_work
         """Called after a transaction queued action runs or wake-ups (embedded jobs wake up)."""
+        self.sweepers: dict[str, Sweeper] = {}
+        """Periodic clean-ups every scheduler pass on this runtime runs, by name; put
+        here (and taken away) by the lifespan that owns what they sweep."""
         self._orgs: dict[str, tuple[float, Organization]] = {}
 
     @property
@@ -384,6 +391,59 @@ class Runtime:
                 outcome="manual",
             )
         return await scope.enrollments.get(enrollment_id)
+
+    async def migrate_enrollment(
+        self,
+        org_id: str,
+        enrollment_id: str,
+        *,
+        from_version: int,
+        to_version: int,
+        to_step: str,
+        actor: str = "system",
+    ) -> bool:
+        """Move an active enrollment of ``from_version`` to ``to_step`` of ``to_version``
+        (its waits recomputed there). Returns ``False`` when it moved on meanwhile."""
+        scope = self.for_org(org_id)
+        org = await self.organization(org_id)
+        async with self.store.transaction():
+            enrollment = await scope.enrollments.get(enrollment_id)
+            await scope.contacts.lock(enrollment.contact_id)
+            enrollment = await scope.enrollments.lock(enrollment_id)
+            if enrollment.state.status != "active" or enrollment.version != from_version:
+                return False
+            contact = await scope.contacts.get(enrollment.contact_id, include_deleted=True)
+            compiled = await self.journeys.get(
+                scope, enrollment.journey_id, to_version, org.timezone
+            )
+            state = msgspec.structs.replace(enrollment.state, step_id=to_step)
+            transition = await self.conditions.run_engine(
+                compiled, partial(engine.recompute, compiled, state, contact, self.clock.now())
+            )
+            moves = EnrollmentMoves(org_id, self.store.db, self.store.clock)
+            await moves.set_version(enrollment.id, to_version)
+            await write_transition(
+                scope,
+                transition,
+                contact_id=enrollment.contact_id,
+                journey_id=enrollment.journey_id,
+                version=to_version,
+                registry=self.registry,
+                actor=actor,
+            )
+            await scope.log.append(
+                "enrollment.migrated",
+                actor=actor,
+                contact_id=enrollment.contact_id,
+                enrollment_id=enrollment.id,
+                journey_id=enrollment.journey_id,
+                journey_version=to_version,
+                step_id=to_step,
+                message=f"moved from version {from_version} step {enrollment.state.step_id} "
+                f"to version {to_version} step {to_step}",
+            )
+        self._wake()
+        return True
 
     async def fire_wakeup(self, org_id: str, enrollment_id: str) -> bool:
         """Run the engine's ``tick`` for a due enrollment; call inside a transaction that

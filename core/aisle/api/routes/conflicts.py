@@ -10,13 +10,14 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta
 
-from aisle.api.context import Scope
-from aisle.api.deps import Tenant
-from aisle.api.flow_ops import FlowOp, OpBatch
-from aisle.api.flow_service import OpsOutcome, apply_ops
+from aisle.api.canvas import canvas_for
+from aisle.api.context import ApiCall
+from aisle.api.deps import Call
 from aisle.api.pages import Cursor, Limit, QueryKind
 from aisle.api.problems import Problem
 from aisle.api.roles import ensure_journey_role, ensure_role
+from aisle.canvas.flow_ops import FlowOp, OpBatch
+from aisle.canvas.service import OpsOutcome
 from aisle.domain.conflict import ConflictRecord, ConflictStatus
 
 __all__ = ["ConflictController"]
@@ -69,14 +70,14 @@ class ResolutionOut(msgspec.Struct, kw_only=True):
 
 
 async def _page(
-    tenant: Scope,
+    call: ApiCall,
     limit: int,
     cursor: str | None,
     status: ConflictStatus | None,
     kind: str | None,
     journey_id: str | None,
 ) -> ConflictPage:
-    records = await tenant.org.conflicts.list(
+    records = await call.scope.conflicts.list(
         status=status, kind=kind, journey_id=journey_id, limit=limit + 1, before=cursor
     )
     page = records[:limit]
@@ -93,48 +94,48 @@ class ConflictController(Controller):
     @get("/conflicts", summary="List conflict records (newest first)")
     async def list_conflicts(
         self,
-        tenant: Tenant,
+        call: Call,
         limit: Limit = 50,
         cursor: Cursor = None,
         status: FromQuery[ConflictStatus | None] = None,
         kind: QueryKind = None,
     ) -> ConflictPage:
-        return await _page(tenant, limit, cursor, status, kind, None)
+        return await _page(call, limit, cursor, status, kind, None)
 
     @get("/journeys/{journey_id:str}/conflicts", summary="Conflict records of one journey")
     async def journey_conflicts(
         self,
-        tenant: Tenant,
+        call: Call,
         journey_id: FromPath[str],
         limit: Limit = 50,
         cursor: Cursor = None,
         status: FromQuery[ConflictStatus | None] = None,
     ) -> ConflictPage:
-        journey = await tenant.org.journeys.get(journey_id)
-        return await _page(tenant, limit, cursor, status, None, journey.id)
+        journey = await call.scope.journeys.get(journey_id)
+        return await _page(call, limit, cursor, status, None, journey.id)
 
     @get("/conflicts/{conflict_id:str}", summary="Read a conflict record")
-    async def get_conflict(self, tenant: Tenant, conflict_id: FromPath[str]) -> ConflictOut:
-        return conflict_out(await tenant.org.conflicts.get(conflict_id))
+    async def get_conflict(self, call: Call, conflict_id: FromPath[str]) -> ConflictOut:
+        return conflict_out(await call.scope.conflicts.get(conflict_id))
 
     @post("/conflicts/{conflict_id:str}/resolve", summary="Resolve a conflict", status_code=200)
     async def resolve_conflict(
-        self, tenant: Tenant, conflict_id: FromPath[str], data: JSONBody[Resolution]
+        self, call: Call, conflict_id: FromPath[str], data: JSONBody[Resolution]
     ) -> ResolutionOut:
-        record = await tenant.org.conflicts.get(conflict_id)
+        record = await call.scope.conflicts.get(conflict_id)
         if record.journey_id is not None:
-            await tenant.org.journeys.get(record.journey_id, include_deleted=True)
-            await ensure_journey_role(tenant, record.journey_id, "editor", "resolving a conflict")
+            await call.scope.journeys.get(record.journey_id, include_deleted=True)
+            await ensure_journey_role(call, record.journey_id, "editor", "resolving a conflict")
         else:
-            ensure_role(tenant.caller, "admin", "resolving this conflict")
+            ensure_role(call.caller, "admin", "resolving this conflict")
         if record.status != "open":
             raise Problem(409, f"conflict {record.id!r} is already {record.status}")
         outcome: OpsOutcome | None = None
         if data.choice == "apply":
-            outcome = await _apply_refused(tenant, record)
-        resolved = await tenant.org.conflicts.resolve(
+            outcome = await _apply_refused(call, record)
+        resolved = await call.scope.conflicts.resolve(
             record.id,
-            by=tenant.caller.actor,
+            by=call.caller.actor,
             status="dismissed" if data.choice == "dismiss" else "resolved",
             resolution={
                 "choice": data.choice,
@@ -142,9 +143,9 @@ class ConflictController(Controller):
                 **({"revision": outcome.revision} if outcome else {}),
             },
         )
-        await tenant.org.log.append(
+        await call.scope.log.append(
             "conflict.resolved",
-            actor=tenant.caller.actor,
+            actor=call.caller.actor,
             journey_id=record.journey_id,
             contact_id=record.contact_id,
             message=f"conflict on {record.field} resolved: {data.choice}",
@@ -153,20 +154,20 @@ class ConflictController(Controller):
         return ResolutionOut(conflict=conflict_out(resolved), outcome=outcome)
 
 
-async def _apply_refused(tenant: Scope, record: ConflictRecord) -> OpsOutcome:
+async def _apply_refused(call: ApiCall, record: ConflictRecord) -> OpsOutcome:
     if record.kind != "graph" or record.journey_id is None or "op" not in record.detail:
         raise Problem(
             422,
             f"a {record.kind!r} conflict cannot be applied here; resolve it with 'keep' or "
             "'dismiss' and make the change where it belongs",
         )
-    journey = await tenant.org.journeys.get(record.journey_id)
+    journey = await call.scope.journeys.get(record.journey_id)
     raw = dict(record.detail["op"])
     raw["id"] = f"{raw.get('id', 'op')}~resolve~{record.id}"
     raw["base_revision"] = journey.revision
     op = msgspec.convert(raw, FlowOp)  # type: ignore[arg-type]
-    outcome = await apply_ops(
-        tenant, journey.id, OpBatch(base_revision=journey.revision, ops=[op], atomic=True)
+    outcome = await canvas_for(call).apply_ops(
+        journey.id, OpBatch(base_revision=journey.revision, ops=[op], atomic=True)
     )
     if outcome.rejected:
         raise Problem(409, "the refused value conflicts again; read the flow and retry")

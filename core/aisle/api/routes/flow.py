@@ -8,23 +8,16 @@ import msgspec
 from litestar import Controller, Response, get, post, put
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
-from aisle.api.collab import FENCED_WRITE_RESPONSE, fences_from_header, node_locks
+from aisle.api.canvas import canvas_for
+from aisle.api.collab import FENCED_WRITE_RESPONSE, fences_from_header
 from aisle.api.collab.hooks import FENCING_TOKENS_PATTERN
-from aisle.api.deps import Tenant
-from aisle.api.etags import etag, if_none_match_hits
-from aisle.api.flow_ops import OpBatch
-from aisle.api.flow_service import (
-    LoggedOp,
-    OpsOutcome,
-    apply_ops,
-    flow_document,
-    logged_ops,
-    replace_flow,
-)
+from aisle.api.deps import Call
 from aisle.api.openapi import optional_header
 from aisle.api.problems import Problem, ProblemBody, problem_response, problem_spec
-from aisle.api.reactflow import FlowDocument
-from aisle.api.roles import ensure_journey_role
+from aisle.canvas.etags import etag, if_none_match_hits
+from aisle.canvas.flow_ops import OpBatch
+from aisle.canvas.reactflow import FlowDocument
+from aisle.canvas.service import LoggedOps, OpsOutcome
 
 __all__ = ["FlowController", "OpsConflictBody"]
 
@@ -37,12 +30,6 @@ class OpsConflictBody(ProblemBody, kw_only=True):
     applied: list[str] = []
     replayed: list[Any] = []
     rejected: list[Any] = []
-
-
-class LoggedOps(msgspec.Struct, kw_only=True):
-    revision: int
-    etag: str
-    ops: list[LoggedOp]
 
 
 class FlowController(Controller):
@@ -59,7 +46,7 @@ class FlowController(Controller):
     )
     async def get_flow(
         self,
-        tenant: Tenant,
+        call: Call,
         journey_id: FromPath[str],
         if_none_match: Annotated[
             str | None, HeaderParameter(name="If-None-Match", schema_extra=optional_header())
@@ -68,14 +55,12 @@ class FlowController(Controller):
             bool, QueryParameter(description="Annotate nodes and edges with validation issues.")
         ] = True,
     ) -> Response[FlowDocument]:
-        journey = await tenant.org.journeys.get(journey_id)
+        canvas = canvas_for(call)
+        journey = await canvas.journey(journey_id)
         tag = etag(journey.id, journey.revision)
         if if_none_match_hits(if_none_match, tag):
             return Response(content=b"", status_code=304, headers={"ETag": tag})  # type: ignore[arg-type]
-        locks = await node_locks(tenant, journey.id)
-        document = flow_document(
-            tenant, journey.draft, with_issues=issues, locks=locks, journey=journey
-        )
+        document = await canvas.document(journey, with_issues=issues)
         return Response(content=document, headers={"ETag": tag})
 
     @put(
@@ -92,7 +77,7 @@ class FlowController(Controller):
     )
     async def put_flow(
         self,
-        tenant: Tenant,
+        call: Call,
         journey_id: FromPath[str],
         data: JSONBody[FlowDocument],
         if_match: Annotated[
@@ -107,12 +92,10 @@ class FlowController(Controller):
             ),
         ] = None,
     ) -> Response[FlowDocument]:
-        journey = await tenant.org.journeys.get(journey_id)
-        await ensure_journey_role(tenant, journey.id, "editor", "editing the flow")
         fences = fences_from_header(fencing_tokens)
-        saved = await replace_flow(tenant, journey.id, data, if_match, fences)
-        locks = await node_locks(tenant, saved.id)
-        document = flow_document(tenant, saved.draft, locks=locks, journey=saved)
+        canvas = canvas_for(call)
+        saved = await canvas.replace_flow(journey_id, data, if_match, fences)
+        document = await canvas.document(saved)
         return Response(content=document, headers={"ETag": etag(saved.id, saved.revision)})
 
     @post(
@@ -130,9 +113,9 @@ class FlowController(Controller):
         },
     )
     async def post_ops(
-        self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[OpBatch]
+        self, call: Call, journey_id: FromPath[str], data: JSONBody[OpBatch]
     ) -> Response[OpsOutcome]:
-        outcome = await apply_ops(tenant, journey_id, data, require="editor")
+        outcome = await canvas_for(call).apply_ops(journey_id, data)
         headers = {"ETag": outcome.etag}
         if outcome.rejected:
             return problem_response(  # type: ignore[return-value]
@@ -152,15 +135,11 @@ class FlowController(Controller):
     @get("/ops", summary="Operations applied after a revision (for reconnecting clients)")
     async def get_ops(
         self,
-        tenant: Tenant,
+        call: Call,
         journey_id: FromPath[str],
         since: Annotated[
             int, QueryParameter(ge=0, le=2**31 - 1, description="The last revision you have.")
         ],
         limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1000,
     ) -> LoggedOps:
-        journey = await tenant.org.journeys.get(journey_id)
-        ops = await logged_ops(tenant, journey.id, since, limit)
-        return LoggedOps(
-            revision=journey.revision, etag=etag(journey.id, journey.revision), ops=ops
-        )
+        return await canvas_for(call).logged_ops(journey_id, since, limit)

@@ -11,18 +11,14 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from msgspec import UNSET, Meta, UnsetType
 
-from aisle.api.admission import condition_errors
-from aisle.api.context import Scope
-from aisle.api.deps import Tenant
-from aisle.api.etags import etag, required_revision
-from aisle.api.flow_service import decode_flow
+from aisle.api.canvas import canvas_for
+from aisle.api.deps import Call
 from aisle.api.pages import Cursor, Limit, page_of
-from aisle.api.problems import Problem
-from aisle.api.reactflow import FlowDocument
-from aisle.api.roles import ensure_journey_role, ensure_role
-from aisle.domain.journey import Graph, JourneySettings
+from aisle.canvas.etags import etag
+from aisle.canvas.reactflow import FlowDocument
+from aisle.canvas.service import JourneyChanges
+from aisle.domain.journey import JourneySettings
 from aisle.domain.journey_record import Journey, JourneyStatus
-from aisle.storage.ids import new_id
 
 __all__ = ["JourneyController", "JourneyOut", "journey_out"]
 
@@ -84,22 +80,6 @@ class JourneyPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Pause a published journey (no new enrollments) or resume it."""
 
 
-def admit_settings(tenant: Scope, settings: JourneySettings) -> None:
-    """A 422 naming each entry or exit filter that may not be stored (over the CEL limits)."""
-    errors = condition_errors(Graph(settings=settings), tenant.registry)
-    if errors:
-        detail = "the settings cannot be stored: " + "; ".join(e.message for e in errors[:5])
-        raise Problem(422, detail, errors=errors)
-
-
-def graph_from_create(tenant: Scope, data: JourneyCreate) -> Graph:
-    admit_settings(tenant, data.settings)
-    base = Graph(settings=data.settings)
-    if data.flow is None:
-        return base
-    return decode_flow(tenant, data.flow, settings=base, field_prefix="flow.")
-
-
 class JourneyController(Controller):
     path = "/journeys"
     tags = ["journeys"]
@@ -107,121 +87,52 @@ class JourneyController(Controller):
     @get("/", summary="List journeys")
     async def list_journeys(
         self,
-        tenant: Tenant,
+        call: Call,
         limit: Limit = 50,
         cursor: Cursor = None,
         status: FromQuery[JourneyStatus | None] = None,
     ) -> JourneyPage:
-        journeys = await tenant.org.journeys.list(status=status)
+        journeys = await call.scope.journeys.list(status=status)
         if cursor:
             journeys = [j for j in journeys if j.id > cursor]
         page, next_cursor = page_of(journeys, limit, lambda j: j.id)
         return JourneyPage(items=[journey_out(j) for j in page], next_cursor=next_cursor)
 
     @post("/", summary="Create a journey", status_code=HTTP_201_CREATED)
-    async def create_journey(self, tenant: Tenant, data: JSONBody[JourneyCreate]) -> JourneyOut:
-        ensure_role(tenant.caller, "editor", "creating a journey")
-        graph = graph_from_create(tenant, data)
-        async with tenant.store.transaction():
-            journey = await tenant.org.journeys.create(
-                name=data.name, description=data.description, draft=graph
-            )
-            await tenant.flow_log.record(
-                journey.id,
-                [
-                    {
-                        "op_id": f"create:{new_id()}",
-                        "revision": journey.revision,
-                        "status": "applied",
-                        "kind": "create",
-                        "op": {"op": "create", "nodes": len(graph.steps)},
-                        "actor": tenant.caller.actor,
-                    }
-                ],
-            )
-            await tenant.org.log.append(
-                "journey.created",
-                actor=tenant.caller.actor,
-                journey_id=journey.id,
-                message=f"journey {journey.name!r} created",
-            )
+    async def create_journey(self, call: Call, data: JSONBody[JourneyCreate]) -> JourneyOut:
+        journey = await canvas_for(call).create_journey(
+            data.name, data.description, data.settings, data.flow
+        )
         return journey_out(journey)
 
     @get("/{journey_id:str}", summary="Read a journey")
-    async def get_journey(self, tenant: Tenant, journey_id: FromPath[str]) -> JourneyOut:
-        return journey_out(await tenant.org.journeys.get(journey_id))
+    async def get_journey(self, call: Call, journey_id: FromPath[str]) -> JourneyOut:
+        return journey_out(await call.scope.journeys.get(journey_id))
 
     @patch("/{journey_id:str}", summary="Rename, reconfigure, pause or resume a journey")
     async def patch_journey(
         self,
-        tenant: Tenant,
+        call: Call,
         journey_id: FromPath[str],
         data: JSONBody[JourneyPatch],
         if_match: Annotated[str | None, HeaderParameter(name="If-Match")] = None,
     ) -> JourneyOut:
-        journey = await tenant.org.journeys.get(journey_id)
-        await ensure_journey_role(
-            tenant, journey.id, "admin" if data.status is not UNSET else "editor", "this change"
+        changes = JourneyChanges(
+            name=data.name if data.name is not UNSET else None,
+            description=data.description if data.description is not UNSET else None,
+            settings=data.settings if data.settings is not UNSET else None,
+            status=data.status if data.status is not UNSET else None,
         )
-        async with tenant.store.transaction():
-            await tenant.flow_log.lock_journey(journey.id)
-            journey = await tenant.org.journeys.get(journey_id)
-            if if_match:
-                required_revision(if_match, journey.id, journey.revision)  # 412 when stale
-            if data.name is not UNSET or data.description is not UNSET:
-                journey = await tenant.org.journeys.update(
-                    journey.id,
-                    name=data.name if data.name is not UNSET else None,
-                    description=data.description if data.description is not UNSET else None,
-                )
-            if data.settings is not UNSET and data.settings != journey.draft.settings:
-                admit_settings(tenant, data.settings)
-                graph = msgspec.structs.replace(journey.draft, settings=data.settings)
-                journey = await tenant.org.journeys.save_draft(
-                    journey.id, graph, expected_revision=journey.revision
-                )
-                await tenant.flow_log.record(
-                    journey.id,
-                    [
-                        {
-                            "op_id": f"settings:{new_id()}",
-                            "revision": journey.revision,
-                            "status": "applied",
-                            "kind": "update_settings",
-                            "op": {
-                                "op": "update_settings",
-                                "settings": msgspec.to_builtins(data.settings),
-                            },
-                            "actor": tenant.caller.actor,
-                        }
-                    ],
-                )
-            if data.status is not UNSET and data.status != journey.status:
-                journey = await tenant.org.journeys.set_status(journey.id, data.status)
-            await tenant.org.log.append(
-                "journey.updated",
-                actor=tenant.caller.actor,
-                journey_id=journey.id,
-                message="journey updated",
-                data={
-                    "fields": [
-                        f
-                        for f in ("name", "description", "settings", "status")
-                        if getattr(data, f) is not UNSET
-                    ]
-                },
-            )
+        fields = [
+            f
+            for f in ("name", "description", "settings", "status")
+            if getattr(data, f) is not UNSET
+        ]
+        journey = await canvas_for(call).update_journey(
+            journey_id, changes, if_match=if_match, fields=fields
+        )
         return journey_out(journey)
 
     @delete("/{journey_id:str}", summary="Delete a journey (soft)", status_code=HTTP_204_NO_CONTENT)
-    async def delete_journey(self, tenant: Tenant, journey_id: FromPath[str]) -> None:
-        journey = await tenant.org.journeys.get(journey_id)
-        await ensure_journey_role(tenant, journey.id, "admin", "deleting a journey")
-        async with tenant.store.transaction():
-            await tenant.org.journeys.soft_delete(journey.id)
-            await tenant.org.log.append(
-                "journey.deleted",
-                actor=tenant.caller.actor,
-                journey_id=journey.id,
-                message=f"journey {journey.name!r} deleted (soft; restorable)",
-            )
+    async def delete_journey(self, call: Call, journey_id: FromPath[str]) -> None:
+        await canvas_for(call).delete_journey(journey_id)

@@ -15,20 +15,15 @@ from litestar import Controller, post
 from litestar.params import FromPath, JSONBody
 from msgspec import Meta
 
-from aisle.api.context import Scope
-from aisle.api.deps import Tenant
-from aisle.api.previews import (
-    decode_action_config,
-    render_preview,
-    sample_couple,
-    step_actions,
-    unsupported,
-)
+from aisle.api.context import ApiCall
+from aisle.api.deps import Call
+from aisle.api.previews import decode_action_config, render_preview, unsupported
 from aisle.api.problems import Problem, problem_spec
 from aisle.api.routes.lifecycle import graph_at, runnable
 from aisle.domain.contact import Contact
 from aisle.domain.journey_record import Journey
 from aisle.jobs.execute import studio_view
+from aisle.services.readiness import sample_couple, step_actions
 
 __all__ = ["ExecutorPreviewController", "StepPreviewController"]
 
@@ -80,10 +75,10 @@ class StepPreviewOut(msgspec.Struct, kw_only=True):
     """Empty for a step that sends nothing (a wait, a decision, an end)."""
 
 
-async def _contact(tenant: Scope, contact_id: str | None) -> Contact:
+async def _contact(call: ApiCall, contact_id: str | None) -> Contact:
     if contact_id is not None:
-        return await tenant.org.contacts.get(contact_id)
-    return sample_couple(tenant.store.clock.now().date())
+        return await call.scope.contacts.get(contact_id)
+    return sample_couple(call.store.clock.now().date())
 
 
 def _number(version: str, journey: Journey) -> int:
@@ -108,9 +103,9 @@ class ExecutorPreviewController(Controller):
         },
     )
     async def preview_action(
-        self, tenant: Tenant, executor: FromPath[str], data: JSONBody[ExecutorPreviewIn]
+        self, call: Call, executor: FromPath[str], data: JSONBody[ExecutorPreviewIn]
     ) -> ExecutorPreviewOut:
-        found = tenant.registry.action_executors.get(executor)
+        found = call.registry.action_executors.get(executor)
         if found is None:
             raise Problem(
                 404,
@@ -119,8 +114,8 @@ class ExecutorPreviewController(Controller):
             )
         if found.preview is None:
             raise unsupported(found)
-        contact = await _contact(tenant, data.contact_id)
-        org = await tenant.runtime.organization(tenant.caller.organization_id)
+        contact = await _contact(call, data.contact_id)
+        org = await call.runtime.organization(call.caller.organization_id)
         config = decode_action_config(found, data.config)
         rendered = await render_preview(
             found, config, contact.activation(), studio_view(org), organization=org.id
@@ -152,25 +147,25 @@ class StepPreviewController(Controller):
     )
     async def preview_step(
         self,
-        tenant: Tenant,
+        call: Call,
         journey_id: FromPath[str],
         step_id: FromPath[str],
         data: JSONBody[StepPreviewIn],
     ) -> StepPreviewOut:
-        journey = await tenant.org.journeys.get(journey_id)
-        graph = await graph_at(tenant, journey, data.version, "version")
+        journey = await call.scope.journeys.get(journey_id)
+        graph = await graph_at(call, journey, data.version, "version")
         if graph.step(step_id) is None:
             raise Problem(
                 404,
                 f"journey {journey.id!r} has no step {step_id!r} in version {data.version}",
                 extra={"resource": "step"},
             )
-        contact = await _contact(tenant, data.contact_id)
-        org = await tenant.runtime.organization(tenant.caller.organization_id)
+        contact = await _contact(call, data.contact_id)
+        org = await call.runtime.organization(call.caller.organization_id)
         version = _number(data.version, journey)
-        compiled = runnable(tenant, graph, journey.id, version, org.timezone, "cannot preview")
+        compiled = runnable(call, graph, journey.id, version, org.timezone, "cannot preview")
         step = compiled.steps[step_id]
-        planned = step_actions(compiled, step_id, contact, tenant.store.clock.now())
+        planned = step_actions(compiled, step_id, contact, call.store.clock.now())
         activation, studio = contact.activation(), studio_view(org)
         actions: list[ActionPreviewOut] = []
         for key, action in planned:
@@ -180,7 +175,7 @@ class StepPreviewController(Controller):
                 config=dict(action.config),
                 rendered=None,
             )
-            executor = tenant.registry.action_executors.get(action.executor)
+            executor = call.registry.action_executors.get(action.executor)
             if executor is None:
                 out.note = f"no action executor named {action.executor!r} is installed"
             elif executor.preview is None:

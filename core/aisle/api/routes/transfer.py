@@ -11,12 +11,12 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from msgspec import Meta
 
-from aisle.api.admission import check_graph, condition_errors
-from aisle.api.context import Scope
-from aisle.api.deps import Tenant
+from aisle.api.context import ApiCall
+from aisle.api.deps import Call
 from aisle.api.problems import FieldError, Problem
 from aisle.api.roles import ensure_role
 from aisle.api.routes.journeys import JourneyOut, journey_out
+from aisle.canvas.admission import check_graph, condition_errors
 from aisle.domain.journey import Graph
 from aisle.domain.journey_record import JourneyStatus
 from aisle.engine.validation import validate
@@ -48,13 +48,13 @@ class ExportDocument(msgspec.Struct, kw_only=True):
     source_journey_id: str | None = None
 
 
-def _admit(tenant: Scope, graph: Graph, where: str) -> list[FieldError]:
+def _admit(call: ApiCall, graph: Graph, where: str) -> list[FieldError]:
     errors = check_graph(
         graph,
-        node_types=tenant.registry.node_types.keys(),
-        trigger_types=tenant.registry.trigger_types.keys(),
-        limits=tenant.config.graph_limits,
-    ) + condition_errors(graph, tenant.registry)
+        node_types=call.registry.node_types.keys(),
+        trigger_types=call.registry.trigger_types.keys(),
+        limits=call.config.graph_limits,
+    ) + condition_errors(graph, call.registry)
     return [
         msgspec.structs.replace(
             e,
@@ -73,9 +73,9 @@ class TransferController(Controller):
     tags = ["journeys"]
 
     @get("/{journey_id:str}/export", summary="Export a journey (draft and versions)")
-    async def export_journey(self, tenant: Tenant, journey_id: FromPath[str]) -> ExportDocument:
-        journey = await tenant.org.journeys.get(journey_id)
-        versions = await tenant.org.journeys.versions(journey.id)
+    async def export_journey(self, call: Call, journey_id: FromPath[str]) -> ExportDocument:
+        journey = await call.scope.journeys.get(journey_id)
+        versions = await call.scope.journeys.versions(journey.id)
         return ExportDocument(
             format=EXPORT_FORMAT,
             name=journey.name,
@@ -92,7 +92,7 @@ class TransferController(Controller):
                 )
                 for v in versions
             ],
-            exported_at=tenant.store.clock.now(),
+            exported_at=call.store.clock.now(),
             source_journey_id=journey.id,
         )
 
@@ -101,18 +101,16 @@ class TransferController(Controller):
         summary="Import an exported journey as a new journey (a draft, or paused)",
         status_code=HTTP_201_CREATED,
     )
-    async def import_journey(self, tenant: Tenant, data: JSONBody[ExportDocument]) -> JourneyOut:
+    async def import_journey(self, call: Call, data: JSONBody[ExportDocument]) -> JourneyOut:
         """The journey arrives with its versions but takes no clients: ``paused`` when
         it has versions, else ``draft``, whatever ``status`` the export carries. It goes
         live when it is published."""
-        ensure_role(tenant.caller, "admin", "importing a journey")
-        errors = _admit(tenant, data.draft, "draft")
+        ensure_role(call.caller, "admin", "importing a journey")
+        errors = _admit(call, data.draft, "draft")
         versions = sorted(data.versions, key=lambda v: v.version)
         for i, version in enumerate(versions):
-            errors += _admit(tenant, version.graph, f"versions[{i}].graph")
-            blocking = [
-                x for x in validate(version.graph, tenant.registry) if x.severity == "error"
-            ]
+            errors += _admit(call, version.graph, f"versions[{i}].graph")
+            blocking = [x for x in validate(version.graph, call.registry) if x.severity == "error"]
             errors += [
                 FieldError(
                     message=f"version {version.version}: {x.message}",
@@ -130,15 +128,15 @@ class TransferController(Controller):
                 slug="invalid-import",
                 errors=errors,
             )
-        async with tenant.store.transaction():
-            journey = await tenant.org.journeys.create(
+        async with call.store.transaction():
+            journey = await call.scope.journeys.create(
                 name=data.name, description=data.description, draft=data.draft
             )
             for version in versions:
-                await tenant.org.journeys.publish(
+                await call.scope.journeys.publish(
                     journey.id,
                     version.graph,
-                    published_by=tenant.caller.actor,
+                    published_by=call.caller.actor,
                     note=f"imported version {version.version}"
                     + (f": {version.note}" if version.note else ""),
                 )
@@ -146,8 +144,8 @@ class TransferController(Controller):
                 # Never live on arrival: a copy of a live journey would enroll every
                 # client the original does. Its versions are kept; publishing (or
                 # resuming) is the act that lets clients in.
-                await tenant.org.journeys.set_status(journey.id, "paused")
-            await tenant.flow_log.record(
+                await call.scope.journeys.set_status(journey.id, "paused")
+            await call.flow_log.record(
                 journey.id,
                 [
                     {
@@ -156,16 +154,16 @@ class TransferController(Controller):
                         "status": "applied",
                         "kind": "import",
                         "op": {"op": "import", "source_journey_id": data.source_journey_id},
-                        "actor": tenant.caller.actor,
+                        "actor": call.caller.actor,
                     }
                 ],
             )
-            await tenant.org.log.append(
+            await call.scope.log.append(
                 "journey.imported",
-                actor=tenant.caller.actor,
+                actor=call.caller.actor,
                 journey_id=journey.id,
                 message=f"imported {data.name!r} with {len(versions)} version(s)"
                 + ("; paused until published" if versions else "; a draft"),
                 data={"source_status": data.status},
             )
-        return journey_out(await tenant.org.journeys.get(journey.id))
+        return journey_out(await call.scope.journeys.get(journey.id))

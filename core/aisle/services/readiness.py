@@ -2,33 +2,43 @@
 
 Validation says whether a graph is well formed; this says whether this deployment and
 this studio can carry it out (an SMTP host, a sender, a signing secret). Every step is
-entered as an enrollment arriving there would (for the preview's sample couple), each
-action it requests is decoded into its executor's config, and the executor's ``check``
-lists what is missing. Each problem becomes a validation :class:`Issue` naming the step
-and ``config.<field>``, so the canvas highlights it like any other error.
+entered as an enrollment arriving there would (:func:`step_actions`, for the sample
+couple of :func:`sample_couple`), each action it requests is decoded into its
+executor's config, and the executor's ``check`` lists what is missing. Each problem
+becomes a validation :class:`Issue` naming the step and ``config.<field>``, so the
+canvas highlights it like any other error. Previews render the same planned actions.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import msgspec
 
-from aisle.api.previews import sample_couple, step_actions
-from aisle.api.problems import Problem, config_error
 from aisle.contracts.actions import CheckContext
 from aisle.contracts.registry import Registry
+from aisle.domain.contact import Contact, Partner
 from aisle.domain.organization import Organization
 from aisle.engine.compiled import CompiledJourney
+from aisle.engine.core import start
+from aisle.engine.effects import PlannedAction
 from aisle.engine.validation import Issue
 from aisle.jobs.execute import studio_view
+from aisle.services.errors import FieldError, Refused, config_error
 from aisle.settings import Settings
 
-__all__ = ["SECRET_NAME", "action_issues", "check_context"]
+__all__ = [
+    "SECRET_NAME",
+    "action_issues",
+    "check_context",
+    "sample_couple",
+    "step_actions",
+]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +54,68 @@ def _conceal(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_conceal(v) for v in value]
     return value
+
+
+_ENROLLMENT = "preview"
+
+
+def sample_couple(today: date) -> Contact:
+    """The couple a preview renders for when none is named: both partners with an
+    address and a phone, marrying on a Saturday about six months after ``today``, in
+    the studio's timezone."""
+    day = today + timedelta(days=182)
+    day += timedelta(days=(5 - day.weekday()) % 7)
+    return Contact(
+        id="sample",
+        partners=(
+            Partner(
+                first_name="Alex",
+                last_name="Morgan",
+                email="alex@example.com",
+                phone="+12025550142",
+            ),
+            Partner(
+                first_name="Sam", last_name="Rivera", email="sam@example.com", phone="+12025550173"
+            ),
+        ),
+        email="alex@example.com",
+        phone="+12025550142",
+        wedding_date=day,
+        venue="The Old Barn",
+    )
+
+
+def step_actions(
+    compiled: CompiledJourney, step_id: str, contact: Contact, now: datetime
+) -> list[tuple[str, PlannedAction]]:
+    """The actions entering ``step_id`` would plan for ``contact`` at ``now``, each with
+    the key the node type gave it.
+
+    The engine enters the step exactly as an enrollment arriving there would (its node
+    type's ``on_enter``, the config it maps into each action); steps the enrollment
+    would move on to at once are not included.
+
+    :raises Refused: 422 naming the step when entering it fails.
+    """
+    entered = dataclasses.replace(compiled, start_step=step_id)
+    transition = start(entered, _ENROLLMENT, contact, now)
+    state = transition.state
+    if state.status == "failed" and state.step_id == step_id and state.visit == 1:
+        reason = state.error or "the step failed"
+        raise Refused(
+            422,
+            f"step {step_id!r} cannot be previewed: {reason}",
+            slug="preview-failed",
+            title="Preview failed",
+            errors=[FieldError(message=reason, node_id=step_id)],
+        )
+    # Action runs are keyed {enrollment}:{visit}:{step}:{key}; this visit is the first.
+    prefix = f"{_ENROLLMENT}:1:{step_id}:"
+    return [
+        (a.idempotency_key.removeprefix(prefix), a)
+        for a in transition.actions
+        if a.idempotency_key.startswith(prefix)
+    ]
 
 
 def check_context(settings: Settings, org: Organization) -> CheckContext:
@@ -64,7 +136,7 @@ def action_issues(
     for step_id in compiled.steps:
         try:
             planned = step_actions(compiled, step_id, couple, now)
-        except Problem:
+        except Refused:
             # A step that fails on entry for the sample couple depends on the contact,
             # not on the deployment: previews report it, publishing does not.
             continue

@@ -21,8 +21,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from aisle.api.problems import FieldError
 from aisle.domain.journey import Edge, Graph, Position, Step, Viewport
+from aisle.services.errors import FieldError
 
 __all__ = [
     "EDGE_UI_FIELDS",

@@ -18,8 +18,8 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 
-from aisle.api.admission import Element, GraphLimits, unknown_type
-from aisle.api.flow_ops import (
+from aisle.canvas.admission import Element, GraphLimits, unknown_type
+from aisle.canvas.flow_ops import (
     AddEdge,
     AddNode,
     FlowOp,
@@ -29,7 +29,7 @@ from aisle.api.flow_ops import (
     UpdateEdge,
     UpdateNode,
 )
-from aisle.api.graph_paths import (
+from aisle.canvas.graph_paths import (
     Change,
     ElementKind,
     Prop,
@@ -39,8 +39,7 @@ from aisle.api.graph_paths import (
     step_from_props,
     step_props,
 )
-from aisle.api.problems import FieldError
-from aisle.api.reactflow import (
+from aisle.canvas.reactflow import (
     EDGE_UI_FIELDS,
     NODE_UI_FIELDS,
     FlowDecodeError,
@@ -50,6 +49,7 @@ from aisle.api.reactflow import (
     node_from_flow,
 )
 from aisle.domain.journey import Edge, Graph, Step
+from aisle.services.errors import FieldError
 
 __all__ = [
     "AppliedOp",

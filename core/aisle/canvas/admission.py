@@ -13,10 +13,10 @@ from typing import Literal
 
 import msgspec
 
-from aisle.api.problems import FieldError
 from aisle.contracts.registry import Registry
 from aisle.domain.journey import Graph
 from aisle.engine.validation import condition_limit_issues
+from aisle.services.errors import FieldError
 
 __all__ = [
     "Element",

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from aisle.api.reactflow import ElementId, FlowEdge, FlowNode, XYPosition
+from aisle.canvas.reactflow import ElementId, FlowEdge, FlowNode, XYPosition
 
 __all__ = [
     "MAX_OPS_PER_BATCH",

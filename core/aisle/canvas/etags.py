@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aisle.api.problems import Problem
+from aisle.services.errors import Refused
 
 __all__ = ["etag", "if_none_match_hits", "required_revision"]
 
@@ -24,7 +24,7 @@ def required_revision(if_match: str | None, journey_id: str, current: int) -> in
     """
     current_tag = etag(journey_id, current)
     if if_match is None or not if_match.strip():
-        raise Problem(
+        raise Refused(
             428,
             "send If-Match with the ETag of the flow you edited (GET …/flow returns it), "
             "so a concurrent edit is not overwritten",
@@ -35,7 +35,7 @@ def required_revision(if_match: str | None, journey_id: str, current: int) -> in
         return None
     if current_tag in tags:
         return current
-    raise Problem(
+    raise Refused(
         412,
         f"the flow changed since you read it: it is now at revision {current} "
         f"(ETag {current_tag}); read it again or send operations instead",
