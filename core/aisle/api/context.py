@@ -22,7 +22,7 @@ from aisle.storage.store import OrgScope, Store
 if TYPE_CHECKING:
     from aisle.collab import Collaboration
 
-__all__ = ["ApiContext", "Caller", "Scope"]
+__all__ = ["ApiCall", "ApiContext", "Caller"]
 
 
 @dataclass
@@ -69,15 +69,16 @@ class Caller(msgspec.Struct, frozen=True, kw_only=True):
         return f"user:{self.user_id}" if self.user_id else f"token:{self.token_id}"
 
 
-class Scope:
-    """The caller's organization: its repositories and the API's own."""
+class ApiCall:
+    """One authenticated API call: who is calling, their organization's :class:`OrgScope`
+    (plus the API's own per-organization repositories) and the app's services."""
 
     def __init__(self, ctx: ApiContext, caller: Caller) -> None:
         store = ctx.require_store()
         self.ctx = ctx
         self.caller = caller
         self.store = store
-        self.org: OrgScope = store.for_org(caller.organization_id)
+        self.scope: OrgScope = store.for_org(caller.organization_id)
         self.flow_log = FlowLogRepository(caller.organization_id, store.db, store.clock)
         self.collaborators = CollaboratorRepository(caller.organization_id, store.db, store.clock)
 

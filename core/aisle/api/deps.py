@@ -1,4 +1,4 @@
-"""Litestar dependency providers: the caller's :class:`~aisle.api.context.Scope`."""
+"""Litestar dependency providers: the caller's :class:`~aisle.api.context.ApiCall`."""
 
 from __future__ import annotations
 
@@ -7,19 +7,19 @@ from typing import Any
 from litestar import Request
 from litestar.di import NamedDependency, Provide
 
-from aisle.api.context import ApiContext, Caller, Scope
+from aisle.api.context import ApiCall, ApiContext, Caller
 
-__all__ = ["Tenant", "dependencies", "provide_scope"]
+__all__ = ["Call", "dependencies", "provide_call"]
 
 
-def provide_scope(request: Request[Any, Any, Any]) -> Scope:
+def provide_call(request: Request[Any, Any, Any]) -> ApiCall:
     ctx: ApiContext = request.app.state.aisle
     caller: Caller = request.user
-    return Scope(ctx, caller)
+    return ApiCall(ctx, caller)
 
 
-dependencies = {"tenant": Provide(provide_scope, sync_to_thread=False)}
-"""Declared on the ``/api/v1`` router; handlers take ``tenant: Scope``."""
+dependencies = {"call": Provide(provide_call, sync_to_thread=False)}
+"""Declared on the ``/api/v1`` router; handlers take ``call: ApiCall``."""
 
-Tenant = NamedDependency[Scope]
-"""Annotate a handler's ``tenant`` parameter with this: the caller's organization."""
+Call = NamedDependency[ApiCall]
+"""Annotate a handler's ``call`` parameter with this: the caller and their organization."""

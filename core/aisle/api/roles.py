@@ -13,7 +13,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from aisle.api.context import Caller, Scope
+from aisle.api.context import ApiCall, Caller
 from aisle.api.problems import Problem
 from aisle.domain.user import ROLES, Role, role_at_least
 
@@ -45,17 +45,17 @@ def requires(needed: Role) -> Any:
 
 
 async def ensure_journey_role(
-    scope: Scope, journey_id: str, needed: Role, what: str = "this request"
+    call: ApiCall, journey_id: str, needed: Role, what: str = "this request"
 ) -> None:
     """The caller may act as ``needed`` on this journey (org role or collaborator role).
 
     Call after the journey was found in the caller's organization.
     """
-    caller = scope.caller
+    caller = call.caller
     if role_at_least(caller.role, needed):
         return
     if caller.user_id is not None:
-        extra = await scope.collaborators.role(journey_id, caller.user_id)
+        extra = await call.collaborators.role(journey_id, caller.user_id)
         if extra is not None and role_at_least(extra, needed):
             return
     raise _forbidden(caller, needed, what)

@@ -1,4 +1,4 @@
-"""The tenant: a studio (organization) and its settings."""
+"""A studio (organization) and its settings: the unit every row is scoped to."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
-from aisle.api.context import Caller, Scope
+from aisle.api.context import ApiCall, Caller
 from aisle.api.problems import FieldError, Problem
 from aisle.api.roles import ensure_journey_role
 from aisle.collab import Collaboration, Holder
@@ -72,9 +72,9 @@ class Targets(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         return found
 
 
-def collaboration(tenant: Scope) -> Collaboration:
+def collaboration(call: ApiCall) -> Collaboration:
     """The process's collaboration service (503 if app start-up did not build it)."""
-    collab = tenant.ctx.collab
+    collab = call.ctx.collab
     if collab is None:
         raise Problem(503, "collaboration is not running in this process")
     return collab
@@ -85,26 +85,26 @@ def holder_id(caller: Caller) -> str:
     return caller.user_id or f"token:{caller.token_id}"
 
 
-async def holder_of(tenant: Scope, session_id: str | None = None) -> Holder:
+async def holder_of(call: ApiCall, session_id: str | None = None) -> Holder:
     """The caller as a lock holder, with the name other people will see."""
-    caller = tenant.caller
+    caller = call.caller
     if caller.user_id is not None:
-        user = await tenant.org.users.get(caller.user_id)
+        user = await call.scope.users.get(caller.user_id)
         return Holder(id=user.id, name=user.name or user.email, session_id=session_id)
-    token = await tenant.org.tokens.get(caller.token_id)
+    token = await call.scope.tokens.get(caller.token_id)
     return Holder(
         id=holder_id(caller), name=f"API token {token.name}".strip(), session_id=session_id
     )
 
 
 async def journey_for(
-    tenant: Scope, journey_id: str, needed: Role, what: str
+    call: ApiCall, journey_id: str, needed: Role, what: str
 ) -> tuple[Journey, Collaboration]:
     """The caller's journey (404 when it is not in their organization), if their role
     on it is at least ``needed`` (403 otherwise), and the collaboration service (503)."""
-    journey = await tenant.org.journeys.get(journey_id)
-    await ensure_journey_role(tenant, journey.id, needed, what)
-    return journey, collaboration(tenant)
+    journey = await call.scope.journeys.get(journey_id)
+    await ensure_journey_role(call, journey.id, needed, what)
+    return journey, collaboration(call)
 
 
 def _until(moment: datetime) -> str:

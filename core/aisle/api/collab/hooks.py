@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from aisle.api.collab.access import fence_problem, holder_id
-from aisle.api.context import Scope
+from aisle.api.context import ApiCall
 from aisle.storage.collab_locks import FenceRefused, LockRepository, LockTarget
 
 __all__ = [
@@ -31,7 +31,7 @@ __all__ = [
 
 class ChangedElement(Protocol):
     """What a change names: ``kind`` (``nodes``/``edges``) and the element ``id``
-    (:class:`aisle.api.graph_paths.Change` is one)."""
+    (:class:`aisle.canvas.graph_paths.Change` is one)."""
 
     @property
     def kind(self) -> str: ...
@@ -45,7 +45,7 @@ def _target(change: ChangedElement) -> LockTarget:
 
 
 async def enforce_fences(
-    tenant: Scope,
+    call: ApiCall,
     journey_id: str,
     changes: Iterable[ChangedElement],
     fences: Mapping[str, int],
@@ -61,9 +61,9 @@ async def enforce_fences(
     if not targets:
         return
     tokens = {LockTarget.parse(key): value for key, value in fences.items()}
-    repo = LockRepository(tenant.caller.organization_id, tenant.store.db, tenant.store.clock)
+    repo = LockRepository(call.caller.organization_id, call.store.db, call.store.clock)
     try:
-        await repo.check_fences(journey_id, targets, holder=holder_id(tenant.caller), tokens=tokens)
+        await repo.check_fences(journey_id, targets, holder=holder_id(call.caller), tokens=tokens)
     except FenceRefused as exc:
         raise fence_problem(exc) from None
 
@@ -96,30 +96,30 @@ def fences_from_header(value: str | None) -> dict[str, int]:
 
 
 async def announce_flow_log(
-    tenant: Scope, journey_id: str, entries: Iterable[Mapping[str, Any]]
+    call: ApiCall, journey_id: str, entries: Iterable[Mapping[str, Any]]
 ) -> None:
     """Publish committed op-log entries on the journey's live stream (no-op when
     collaboration is not running in this process)."""
-    collab = tenant.ctx.collab
+    collab = call.ctx.collab
     if collab is not None:
         await collab.announce_flow_log(journey_id, entries)
 
 
 async def announce_published(
-    tenant: Scope, journey_id: str, version: int, *, source_version: int | None = None
+    call: ApiCall, journey_id: str, version: int, *, source_version: int | None = None
 ) -> None:
     """Publish "version went live" on the journey's live stream."""
-    collab = tenant.ctx.collab
+    collab = call.ctx.collab
     if collab is not None:
         await collab.announce_published(
-            journey_id, version, actor=tenant.caller.actor, source_version=source_version
+            journey_id, version, actor=call.caller.actor, source_version=source_version
         )
 
 
-async def node_locks(tenant: Scope, journey_id: str) -> dict[str, Any]:
+async def node_locks(call: ApiCall, journey_id: str) -> dict[str, Any]:
     """The live edit lock on each locked node (``{holder, holder_name, expires_at,
     …}``), for annotating the flow document. Viewers are listed under ``viewers``."""
-    repo = LockRepository(tenant.caller.organization_id, tenant.store.db, tenant.store.clock)
+    repo = LockRepository(call.caller.organization_id, call.store.db, call.store.clock)
     out: dict[str, Any] = {}
     for lock in await repo.leases(journey_id):
         if lock.target_kind != "node":

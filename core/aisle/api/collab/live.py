@@ -30,8 +30,8 @@ from msgspec import UNSET, UnsetType
 
 from aisle.api.collab.access import holder_id, journey_for
 from aisle.api.collab.presence import Cursor, ViewportIn, plain
-from aisle.api.context import ApiContext, Caller, Scope
-from aisle.api.deps import Tenant
+from aisle.api.context import ApiCall, ApiContext, Caller
+from aisle.api.deps import Call
 from aisle.api.problems import Problem
 from aisle.collab import Collaboration, HubUnavailable
 from aisle.collab.events import Hello, LiveEvent, OpsApplied, Refetch, encode_event
@@ -59,7 +59,7 @@ _revision_of = msgspec.json.Decoder(_Revisioned)
 
 
 async def stream_messages(
-    tenant: Scope, collab: Collaboration, journey_id: str, since: int | None
+    call: ApiCall, collab: Collaboration, journey_id: str, since: int | None
 ) -> AsyncIterator[tuple[bytes, int | None]]:
     """The journey's stream for one client: ``hello``, the ops it missed since
     ``since`` (or ``refetch``), then every message as it is published.
@@ -68,9 +68,9 @@ async def stream_messages(
     messages that do not change the draft). Subscribes before reading the database,
     so nothing committed in between is lost; replayed ops are not sent twice.
     """
-    org_id = tenant.caller.organization_id
+    org_id = call.caller.organization_id
     async with collab.hub.subscribe(journey_id) as subscription:
-        journey = await tenant.org.journeys.get(journey_id)
+        journey = await call.scope.journeys.get(journey_id)
         now = collab.clock.now()
         sessions = await collab.presence.sessions(org_id, journey.id)
         locks = await collab.locks.leases(org_id, journey.id)
@@ -89,7 +89,7 @@ async def stream_messages(
             journey.revision,
         )
         if since is not None and since != journey.revision:
-            replay = await _replay(tenant, journey.id, since, journey.revision, now)
+            replay = await _replay(call, journey.id, since, journey.revision, now)
             for event in replay:
                 revision = getattr(event, "revision", None)
                 if isinstance(revision, int):
@@ -97,7 +97,7 @@ async def stream_messages(
                 yield encode_event(event), revision
         async for item in subscription:
             if item is MISSED:
-                current = await tenant.org.journeys.get(journey.id)
+                current = await call.scope.journeys.get(journey.id)
                 last = current.revision
                 refetch = Refetch(
                     journey_id=journey.id,
@@ -118,7 +118,7 @@ async def stream_messages(
 
 
 async def _replay(
-    tenant: Scope, journey_id: str, since: int, current: int, now: Any
+    call: ApiCall, journey_id: str, since: int, current: int, now: Any
 ) -> list[LiveEvent]:
     if since > current:
         return [
@@ -129,7 +129,7 @@ async def _replay(
                 reason=f"revision {since} is ahead of the draft (at {current})",
             )
         ]
-    entries = await tenant.flow_log.since(journey_id, since, limit=REPLAY_LIMIT)
+    entries = await call.flow_log.since(journey_id, since, limit=REPLAY_LIMIT)
     if len(entries) >= REPLAY_LIMIT or any(e.kind == "replace_flow" for e in entries):
         return [
             Refetch(
@@ -192,7 +192,7 @@ async def live_socket(
     await socket.accept(subprotocols=_subprotocol(socket))
     ctx: ApiContext = socket.app.state.aisle
     caller: Caller = socket.user
-    tenant = Scope(ctx, caller)
+    call = ApiCall(ctx, caller)
     send_lock = asyncio.Lock()
 
     async def send(data: bytes | str) -> None:
@@ -200,7 +200,7 @@ async def live_socket(
             await socket.send_data(data, mode="text")
 
     try:
-        journey, collab = await journey_for(tenant, journey_id, "viewer", "watching the journey")
+        journey, collab = await journey_for(call, journey_id, "viewer", "watching the journey")
     except (Problem, NotFound) as exc:
         code, reason = _close_code(exc)
         await send(msgspec.json.encode({"type": "error", "status": code - 4000, "detail": reason}))
@@ -208,12 +208,12 @@ async def live_socket(
         return
 
     async def forward() -> None:
-        async for data, _ in stream_messages(tenant, collab, journey.id, since):
+        async for data, _ in stream_messages(call, collab, journey.id, since):
             await send(data)
 
     forwarder = asyncio.create_task(forward())
     try:
-        await _receive(socket, tenant, collab, journey.id, send, forwarder)
+        await _receive(socket, call, collab, journey.id, send, forwarder)
     except WebSocketDisconnect:
         pass
     except Exception as exc:
@@ -235,14 +235,14 @@ async def live_socket(
 
 async def _receive(
     socket: WebSocket[Any, Any, Any],
-    tenant: Scope,
+    call: ApiCall,
     collab: Collaboration,
     journey_id: FromPath[str],
     send: Callable[[bytes | str], Awaitable[None]],
     forwarder: asyncio.Task[None],
 ) -> None:
     """Read client messages until the client goes away or the stream fails."""
-    caller = tenant.caller
+    caller = call.caller
     while True:
         receiving = asyncio.ensure_future(socket.receive_data("text"))
         done, _ = await asyncio.wait({receiving, forwarder}, return_when=asyncio.FIRST_COMPLETED)
@@ -339,19 +339,19 @@ async def _with_keepalive(
     media_type="text/event-stream",
 )
 async def live_sse(
-    tenant: Tenant,
+    call: Call,
     journey_id: FromPath[str],
     since: Annotated[int | None, QueryParameter(ge=0)] = None,
     last_event_id: Annotated[
         str | None, HeaderParameter(name="Last-Event-ID", required=False)
     ] = None,
 ) -> ServerSentEvent:
-    journey, collab = await journey_for(tenant, journey_id, "viewer", "watching the journey")
+    journey, collab = await journey_for(call, journey_id, "viewer", "watching the journey")
     if since is None and last_event_id and last_event_id.isdigit():
         since = int(last_event_id)
 
     async def events() -> AsyncIterator[ServerSentEventMessage]:
-        stream = stream_messages(tenant, collab, journey.id, since)
+        stream = stream_messages(call, collab, journey.id, since)
         async for item in _with_keepalive(stream, KEEPALIVE_SECONDS):
             if item is None:
                 yield ServerSentEventMessage(comment="keepalive")

@@ -23,7 +23,7 @@ from aisle.api.collab.access import (
     journey_for,
     lost_problem,
 )
-from aisle.api.deps import Tenant
+from aisle.api.deps import Call
 from aisle.api.problems import FieldError, Problem, ProblemBody, problem_spec
 from aisle.storage.collab_locks import Lock, LockConflict, LockMode, LockNotHeld, LockTarget
 
@@ -101,9 +101,9 @@ class LockController(Controller):
     tags = ["collaboration"]
 
     @get("/", summary="The live locks of a journey")
-    async def list_locks(self, tenant: Tenant, journey_id: FromPath[str]) -> LocksOut:
-        journey, collab = await journey_for(tenant, journey_id, "viewer", "reading locks")
-        leases = await collab.locks.leases(tenant.caller.organization_id, journey.id)
+    async def list_locks(self, call: Call, journey_id: FromPath[str]) -> LocksOut:
+        journey, collab = await journey_for(call, journey_id, "viewer", "reading locks")
+        leases = await collab.locks.leases(call.caller.organization_id, journey.id)
         return LocksOut(locks=leases, now=collab.clock.now())
 
     @post(
@@ -117,14 +117,14 @@ class LockController(Controller):
         responses={409: problem_spec("Locked by someone else", LockConflictBody)},
     )
     async def acquire(
-        self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[AcquireLocks]
+        self, call: Call, journey_id: FromPath[str], data: JSONBody[AcquireLocks]
     ) -> LocksOut:
         targets = data.require()
-        journey, collab = await journey_for(tenant, journey_id, "editor", "locking elements")
-        holder = await holder_of(tenant, data.session_id)
+        journey, collab = await journey_for(call, journey_id, "editor", "locking elements")
+        holder = await holder_of(call, data.session_id)
         try:
             result = await collab.locks.acquire(
-                tenant.caller.organization_id, journey.id, targets, mode=data.mode, holder=holder
+                call.caller.organization_id, journey.id, targets, mode=data.mode, holder=holder
             )
         except LockConflict as exc:
             raise conflict_problem(exc) from None
@@ -137,14 +137,14 @@ class LockController(Controller):
         responses={409: problem_spec("Some leases are no longer yours (the others were renewed)")},
     )
     async def renew(
-        self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[RenewLocks]
+        self, call: Call, journey_id: FromPath[str], data: JSONBody[RenewLocks]
     ) -> LocksOut:
         targets = data.require()
-        journey, collab = await journey_for(tenant, journey_id, "editor", "renewing locks")
-        holder = await holder_of(tenant)
+        journey, collab = await journey_for(call, journey_id, "editor", "renewing locks")
+        holder = await holder_of(call)
         try:
             result = await collab.locks.renew(
-                tenant.caller.organization_id,
+                call.caller.organization_id,
                 journey.id,
                 targets,
                 mode=data.mode,
@@ -157,13 +157,13 @@ class LockController(Controller):
 
     @post("/release", summary="Release your locks", status_code=200)
     async def release(
-        self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[ReleaseLocks]
+        self, call: Call, journey_id: FromPath[str], data: JSONBody[ReleaseLocks]
     ) -> LocksOut:
         targets = None if data.all else data.require()
-        journey, collab = await journey_for(tenant, journey_id, "viewer", "releasing locks")
-        holder = await holder_of(tenant)
+        journey, collab = await journey_for(call, journey_id, "viewer", "releasing locks")
+        holder = await holder_of(call)
         released = await collab.locks.release(
-            tenant.caller.organization_id, journey.id, targets, holder=holder, mode=data.mode
+            call.caller.organization_id, journey.id, targets, holder=holder, mode=data.mode
         )
         return LocksOut(locks=released, now=collab.clock.now())
 
@@ -175,15 +175,15 @@ class LockController(Controller):
         status_code=200,
     )
     async def force_release(
-        self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[ForceRelease]
+        self, call: Call, journey_id: FromPath[str], data: JSONBody[ForceRelease]
     ) -> LocksOut:
         targets = None if data.all else data.require()
-        journey, collab = await journey_for(tenant, journey_id, "admin", "force-releasing locks")
+        journey, collab = await journey_for(call, journey_id, "admin", "force-releasing locks")
         released = await collab.locks.force_release(
-            tenant.caller.organization_id,
+            call.caller.organization_id,
             journey.id,
             targets,
-            actor=tenant.caller.actor,
+            actor=call.caller.actor,
             reason=data.reason,
         )
         return LocksOut(locks=released, now=collab.clock.now())

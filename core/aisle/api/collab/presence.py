@@ -24,7 +24,7 @@ from aisle.api.collab.access import (
     holder_of,
     journey_for,
 )
-from aisle.api.deps import Tenant
+from aisle.api.deps import Call
 from aisle.domain.presence import PresenceSession
 
 __all__ = ["Cursor", "HeartbeatIn", "JoinIn", "PresenceController", "ViewportIn"]
@@ -78,9 +78,9 @@ class PresenceController(Controller):
     tags = ["collaboration"]
 
     @get("/", summary="Who has the journey open, and where")
-    async def list_sessions(self, tenant: Tenant, journey_id: FromPath[str]) -> SessionsOut:
-        journey, collab = await journey_for(tenant, journey_id, "viewer", "reading presence")
-        sessions = await collab.presence.sessions(tenant.caller.organization_id, journey.id)
+    async def list_sessions(self, call: Call, journey_id: FromPath[str]) -> SessionsOut:
+        journey, collab = await journey_for(call, journey_id, "viewer", "reading presence")
+        sessions = await collab.presence.sessions(call.caller.organization_id, journey.id)
         return SessionsOut(sessions=sessions, now=collab.clock.now())
 
     @post(
@@ -91,12 +91,12 @@ class PresenceController(Controller):
         status_code=HTTP_201_CREATED,
     )
     async def join(
-        self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[JoinIn]
+        self, call: Call, journey_id: FromPath[str], data: JSONBody[JoinIn]
     ) -> PresenceSession:
-        journey, collab = await journey_for(tenant, journey_id, "editor", "joining the canvas")
-        holder = await holder_of(tenant)
+        journey, collab = await journey_for(call, journey_id, "editor", "joining the canvas")
+        holder = await holder_of(call)
         return await collab.presence.join(
-            tenant.caller.organization_id,
+            call.caller.organization_id,
             journey.id,
             user_id=holder.id,
             display_name=holder.name,
@@ -112,19 +112,19 @@ class PresenceController(Controller):
     )
     async def heartbeat(
         self,
-        tenant: Tenant,
+        call: Call,
         journey_id: FromPath[str],
         session_id: FromPath[str],
         data: JSONBody[HeartbeatIn],
     ) -> PresenceSession:
-        collab = collaboration(tenant)
+        collab = collaboration(call)
         # The session must be the caller's (the update checks it): no journey or user
         # read on this hot path; 404 when it ended, then join again.
         return await collab.presence.heartbeat(
-            tenant.caller.organization_id,
+            call.caller.organization_id,
             journey_id,
             session_id,
-            user_id=holder_id(tenant.caller),
+            user_id=holder_id(call.caller),
             cursor=plain(data.cursor),
             viewport=plain(data.viewport),
             selection=data.selection,
@@ -135,10 +135,8 @@ class PresenceController(Controller):
         summary="Leave (idempotent)",
         status_code=HTTP_204_NO_CONTENT,
     )
-    async def leave(
-        self, tenant: Tenant, journey_id: FromPath[str], session_id: FromPath[str]
-    ) -> None:
-        collab = collaboration(tenant)
+    async def leave(self, call: Call, journey_id: FromPath[str], session_id: FromPath[str]) -> None:
+        collab = collaboration(call)
         await collab.presence.leave(
-            tenant.caller.organization_id, journey_id, session_id, user_id=holder_id(tenant.caller)
+            call.caller.organization_id, journey_id, session_id, user_id=holder_id(call.caller)
         )

@@ -18,7 +18,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from msgspec import Meta
 
-from aisle.api.deps import Tenant
+from aisle.api.deps import Call
 from aisle.api.problems import FieldError, Problem
 from aisle.api.roles import ensure_journey_role, ensure_may_manage, ensure_role, grantable
 from aisle.domain.api_token import ApiToken
@@ -122,27 +122,27 @@ class AccessController(Controller):
     tags = ["access"]
 
     @get("/me", summary="Who this token is")
-    async def me(self, tenant: Tenant) -> MeOut:
-        org = await tenant.store.organizations.get(tenant.caller.organization_id)
+    async def me(self, call: Call) -> MeOut:
+        org = await call.store.organizations.get(call.caller.organization_id)
         return MeOut(
             organization_id=org.id,
             organization_slug=org.slug,
-            role=tenant.caller.role,
-            token_id=tenant.caller.token_id,
-            user_id=tenant.caller.user_id,
+            role=call.caller.role,
+            token_id=call.caller.token_id,
+            user_id=call.caller.user_id,
         )
 
     @get("/tokens", summary="List API tokens (not revoked)")
-    async def list_tokens(self, tenant: Tenant) -> TokenList:
-        ensure_role(tenant.caller, "admin", "listing tokens")
-        return TokenList(items=[token_out(t) for t in await tenant.org.tokens.list()])
+    async def list_tokens(self, call: Call) -> TokenList:
+        ensure_role(call.caller, "admin", "listing tokens")
+        return TokenList(items=[token_out(t) for t in await call.scope.tokens.list()])
 
     @post("/tokens", summary="Create an API token (shown once)", status_code=HTTP_201_CREATED)
-    async def create_token(self, tenant: Tenant, data: JSONBody[TokenIn]) -> TokenCreated:
-        ensure_may_manage(tenant.caller, data.role, "creating tokens")
-        user_id = data.user_id if data.user_id is not None else tenant.caller.user_id
+    async def create_token(self, call: Call, data: JSONBody[TokenIn]) -> TokenCreated:
+        ensure_may_manage(call.caller, data.role, "creating tokens")
+        user_id = data.user_id if data.user_id is not None else call.caller.user_id
         if user_id is not None:
-            owner = await tenant.org.users.get(user_id)
+            owner = await call.scope.users.get(user_id)
             if owner.disabled_at is not None or ROLES.index(data.role) > ROLES.index(owner.role):
                 reason = "is disabled" if owner.disabled_at else f"is {owner.role!r}"
                 raise Problem(
@@ -152,17 +152,17 @@ class AccessController(Controller):
                     errors=[FieldError(field="role", message=f"the user {reason}")],
                 )
         expires = (
-            tenant.store.clock.now() + timedelta(days=data.expires_in_days)
+            call.store.clock.now() + timedelta(days=data.expires_in_days)
             if data.expires_in_days
             else None
         )
-        async with tenant.store.transaction():
-            token, plaintext = await tenant.org.tokens.create(
+        async with call.store.transaction():
+            token, plaintext = await call.scope.tokens.create(
                 name=data.name, role=data.role, user_id=user_id, expires_at=expires
             )
-            await tenant.org.log.append(
+            await call.scope.log.append(
                 "token.created",
-                actor=tenant.caller.actor,
+                actor=call.caller.actor,
                 message=f"API token {token.prefix}… ({token.role}) created",
                 data={"token_id": token.id, "role": token.role},
             )
@@ -171,83 +171,81 @@ class AccessController(Controller):
     @delete(
         "/tokens/{token_id:str}", summary="Revoke an API token", status_code=HTTP_204_NO_CONTENT
     )
-    async def revoke_token(self, tenant: Tenant, token_id: FromPath[str]) -> None:
-        token = await tenant.org.tokens.get(token_id)
-        if token.id != tenant.caller.token_id:
-            ensure_may_manage(tenant.caller, token.role, "revoking another token")
-        async with tenant.store.transaction():
-            await tenant.org.tokens.revoke(token.id)
-            await tenant.org.log.append(
+    async def revoke_token(self, call: Call, token_id: FromPath[str]) -> None:
+        token = await call.scope.tokens.get(token_id)
+        if token.id != call.caller.token_id:
+            ensure_may_manage(call.caller, token.role, "revoking another token")
+        async with call.store.transaction():
+            await call.scope.tokens.revoke(token.id)
+            await call.scope.log.append(
                 "token.revoked",
-                actor=tenant.caller.actor,
+                actor=call.caller.actor,
                 message=f"API token {token.prefix}… revoked",
                 data={"token_id": token.id},
             )
 
     @get("/users", summary="List users")
-    async def list_users(self, tenant: Tenant) -> UserList:
-        ensure_role(tenant.caller, "admin", "listing users")
-        return UserList(items=[user_out(u) for u in await tenant.org.users.list()])
+    async def list_users(self, call: Call) -> UserList:
+        ensure_role(call.caller, "admin", "listing users")
+        return UserList(items=[user_out(u) for u in await call.scope.users.list()])
 
     @post("/users", summary="Add a user", status_code=HTTP_201_CREATED)
-    async def create_user(self, tenant: Tenant, data: JSONBody[UserIn]) -> UserOut:
-        ensure_may_manage(tenant.caller, data.role, "adding users")
-        async with tenant.store.transaction():
-            user = await tenant.org.users.create(email=data.email, role=data.role, name=data.name)
-            await tenant.org.log.append(
+    async def create_user(self, call: Call, data: JSONBody[UserIn]) -> UserOut:
+        ensure_may_manage(call.caller, data.role, "adding users")
+        async with call.store.transaction():
+            user = await call.scope.users.create(email=data.email, role=data.role, name=data.name)
+            await call.scope.log.append(
                 "user.created",
-                actor=tenant.caller.actor,
+                actor=call.caller.actor,
                 message=f"user {user.email} added as {user.role}",
                 data={"user_id": user.id, "role": user.role},
             )
         return user_out(user)
 
     @get("/users/{user_id:str}", summary="Read a user")
-    async def get_user(self, tenant: Tenant, user_id: FromPath[str]) -> UserOut:
-        user = await tenant.org.users.get(user_id)
-        if user.id != tenant.caller.user_id:
-            ensure_role(tenant.caller, "admin", "reading other users")
+    async def get_user(self, call: Call, user_id: FromPath[str]) -> UserOut:
+        user = await call.scope.users.get(user_id)
+        if user.id != call.caller.user_id:
+            ensure_role(call.caller, "admin", "reading other users")
         return user_out(user)
 
     @patch("/users/{user_id:str}", summary="Change a user's role")
     async def patch_user(
-        self, tenant: Tenant, user_id: FromPath[str], data: JSONBody[UserPatch]
+        self, call: Call, user_id: FromPath[str], data: JSONBody[UserPatch]
     ) -> UserOut:
-        user = await tenant.org.users.get(user_id)
-        ensure_may_manage(tenant.caller, user.role, "changing roles")
-        grantable(tenant.caller, data.role)
-        async with tenant.store.transaction():
-            changed = await tenant.org.users.set_role(user.id, data.role)
-            await tenant.org.log.append(
+        user = await call.scope.users.get(user_id)
+        ensure_may_manage(call.caller, user.role, "changing roles")
+        grantable(call.caller, data.role)
+        async with call.store.transaction():
+            changed = await call.scope.users.set_role(user.id, data.role)
+            await call.scope.log.append(
                 "user.role_changed",
-                actor=tenant.caller.actor,
+                actor=call.caller.actor,
                 message=f"user {user.email}: {user.role} → {data.role}",
                 data={"user_id": user.id, "old": user.role, "new": data.role},
             )
         return user_out(changed)
 
     @delete("/users/{user_id:str}", summary="Disable a user", status_code=HTTP_204_NO_CONTENT)
-    async def disable_user(self, tenant: Tenant, user_id: FromPath[str]) -> None:
-        user = await tenant.org.users.get(user_id)
-        ensure_may_manage(tenant.caller, user.role, "disabling users")
-        if user.id == tenant.caller.user_id:
+    async def disable_user(self, call: Call, user_id: FromPath[str]) -> None:
+        user = await call.scope.users.get(user_id)
+        ensure_may_manage(call.caller, user.role, "disabling users")
+        if user.id == call.caller.user_id:
             raise Problem(409, "you cannot disable yourself")
-        async with tenant.store.transaction():
+        async with call.store.transaction():
             # Their tokens are revoked and their sessions end in the same transaction.
-            await tenant.org.users.disable(user.id)
-            await tenant.org.log.append(
+            await call.scope.users.disable(user.id)
+            await call.scope.log.append(
                 "user.disabled",
-                actor=tenant.caller.actor,
+                actor=call.caller.actor,
                 message=f"user {user.email} disabled; their tokens revoked, sessions ended",
                 data={"user_id": user.id},
             )
 
     @get("/journeys/{journey_id:str}/collaborators", summary="A journey's collaborators")
-    async def list_collaborators(
-        self, tenant: Tenant, journey_id: FromPath[str]
-    ) -> CollaboratorList:
-        journey = await tenant.org.journeys.get(journey_id)
-        return CollaboratorList(items=await tenant.collaborators.list(journey.id))
+    async def list_collaborators(self, call: Call, journey_id: FromPath[str]) -> CollaboratorList:
+        journey = await call.scope.journeys.get(journey_id)
+        return CollaboratorList(items=await call.collaborators.list(journey.id))
 
     @put(
         "/journeys/{journey_id:str}/collaborators/{user_id:str}",
@@ -255,20 +253,20 @@ class AccessController(Controller):
     )
     async def set_collaborator(
         self,
-        tenant: Tenant,
+        call: Call,
         journey_id: FromPath[str],
         user_id: FromPath[str],
         data: JSONBody[CollaboratorIn],
     ) -> Collaborator:
-        journey = await tenant.org.journeys.get(journey_id)
-        user = await tenant.org.users.get(user_id)
-        await ensure_journey_role(tenant, journey.id, "admin", "managing collaborators")
-        grantable(tenant.caller, data.role)
-        async with tenant.store.transaction():
-            collaborator = await tenant.collaborators.set(journey.id, user.id, data.role)
-            await tenant.org.log.append(
+        journey = await call.scope.journeys.get(journey_id)
+        user = await call.scope.users.get(user_id)
+        await ensure_journey_role(call, journey.id, "admin", "managing collaborators")
+        grantable(call.caller, data.role)
+        async with call.store.transaction():
+            collaborator = await call.collaborators.set(journey.id, user.id, data.role)
+            await call.scope.log.append(
                 "journey.collaborator_set",
-                actor=tenant.caller.actor,
+                actor=call.caller.actor,
                 journey_id=journey.id,
                 message=f"{user.email} is {data.role} on this journey",
                 data={"user_id": user.id, "role": data.role},
@@ -281,15 +279,15 @@ class AccessController(Controller):
         status_code=HTTP_204_NO_CONTENT,
     )
     async def remove_collaborator(
-        self, tenant: Tenant, journey_id: FromPath[str], user_id: FromPath[str]
+        self, call: Call, journey_id: FromPath[str], user_id: FromPath[str]
     ) -> None:
-        journey = await tenant.org.journeys.get(journey_id)
-        await ensure_journey_role(tenant, journey.id, "admin", "managing collaborators")
-        async with tenant.store.transaction():
-            await tenant.collaborators.remove(journey.id, user_id)
-            await tenant.org.log.append(
+        journey = await call.scope.journeys.get(journey_id)
+        await ensure_journey_role(call, journey.id, "admin", "managing collaborators")
+        async with call.store.transaction():
+            await call.collaborators.remove(journey.id, user_id)
+            await call.scope.log.append(
                 "journey.collaborator_removed",
-                actor=tenant.caller.actor,
+                actor=call.caller.actor,
                 journey_id=journey.id,
                 message=f"user {user_id} removed from this journey's collaborators",
                 data={"user_id": user_id},

@@ -11,8 +11,8 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery
 from msgspec import Meta
 
-from aisle.api.context import Scope
-from aisle.api.deps import Tenant
+from aisle.api.context import ApiCall
+from aisle.api.deps import Call
 from aisle.api.pages import Cursor, Limit, QueryId, page_of
 from aisle.api.roles import ensure_role
 from aisle.domain.action_run import ActionRun, ActionRunStatus
@@ -60,7 +60,7 @@ class ActionRunController(Controller):
     @get("/", summary="List action runs (newest first)")
     async def list_runs(
         self,
-        tenant: Tenant,
+        call: Call,
         limit: Limit = 50,
         cursor: Cursor = None,
         status: FromQuery[ActionRunStatus | None] = None,
@@ -69,7 +69,7 @@ class ActionRunController(Controller):
         executor: QueryId = None,
         journey_id: QueryId = None,
     ) -> ActionRunPage:
-        runs = await tenant.org.action_runs.list(
+        runs = await call.scope.action_runs.list(
             status=status,
             contact_id=contact_id,
             enrollment_id=enrollment_id,
@@ -82,24 +82,24 @@ class ActionRunController(Controller):
         return ActionRunPage(items=[run_out(r) for r in page], next_cursor=next_cursor)
 
     @get("/{run_id:str}", summary="Read an action run")
-    async def get_run(self, tenant: Tenant, run_id: FromPath[str]) -> ActionRunOut:
-        return run_out(await tenant.org.action_runs.get(run_id))
+    async def get_run(self, call: Call, run_id: FromPath[str]) -> ActionRunOut:
+        return run_out(await call.scope.action_runs.get(run_id))
 
     @post("/{run_id:str}/retry", summary="Queue a dead or cancelled run again", status_code=200)
-    async def retry(self, tenant: Tenant, run_id: FromPath[str]) -> ActionRunOut:
-        return await _admin_act(tenant, run_id, retry_run, "retrying an action run")
+    async def retry(self, call: Call, run_id: FromPath[str]) -> ActionRunOut:
+        return await _admin_act(call, run_id, retry_run, "retrying an action run")
 
     @post("/{run_id:str}/cancel", summary="Cancel a run that has not finished", status_code=200)
-    async def cancel(self, tenant: Tenant, run_id: FromPath[str]) -> ActionRunOut:
-        return await _admin_act(tenant, run_id, cancel_run, "cancelling an action run")
+    async def cancel(self, call: Call, run_id: FromPath[str]) -> ActionRunOut:
+        return await _admin_act(call, run_id, cancel_run, "cancelling an action run")
 
 
 async def _admin_act(
-    tenant: Scope, run_id: str, act: Callable[..., Awaitable[ActionRun]], what: str
+    call: ApiCall, run_id: str, act: Callable[..., Awaitable[ActionRun]], what: str
 ) -> ActionRunOut:
     """``act`` (retry, cancel) on a run of the caller's organization, as an admin."""
-    run = await tenant.org.action_runs.get(run_id)
-    ensure_role(tenant.caller, "admin", what)
+    run = await call.scope.action_runs.get(run_id)
+    ensure_role(call.caller, "admin", what)
     return run_out(
-        await act(tenant.runtime, tenant.caller.organization_id, run.id, actor=tenant.caller.actor)
+        await act(call.runtime, call.caller.organization_id, run.id, actor=call.caller.actor)
     )

@@ -13,8 +13,8 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from msgspec import UNSET, Meta, UnsetType
 
-from aisle.api.context import Scope
-from aisle.api.deps import Tenant
+from aisle.api.context import ApiCall
+from aisle.api.deps import Call
 from aisle.api.pages import Cursor, Limit, QuerySearch, page_of
 from aisle.api.problems import FieldError, Problem
 from aisle.api.roles import ensure_role
@@ -115,11 +115,11 @@ def _check_timezone(zone: str | None) -> None:
         )
 
 
-async def _normalized(tenant: Scope, contact: Contact, given: set[str] | None = None) -> Contact:
+async def _normalized(call: ApiCall, contact: Contact, given: set[str] | None = None) -> Contact:
     """``contact`` with its emails and phones normalised (E.164); a 422 naming every
     one that is not usable. ``given``: the fields a patch sets (others are not judged)."""
-    org = await tenant.runtime.organization(tenant.caller.organization_id)
-    region = phone_region(org.settings, tenant.ctx.settings.setting("sms_default_region"))
+    org = await call.runtime.organization(call.caller.organization_id)
+    region = phone_region(org.settings, call.ctx.settings.setting("sms_default_region"))
     normalized, problems = normalize_contact(contact, region)
     if given is not None:
         problems = [p for p in problems if p.field.partition("[")[0].partition(".")[0] in given]
@@ -139,9 +139,9 @@ async def _normalized(tenant: Scope, contact: Contact, given: set[str] | None = 
     return normalized
 
 
-async def _check_external_ids(tenant: Scope, ids: dict[str, str], own_id: str | None) -> None:
+async def _check_external_ids(call: ApiCall, ids: dict[str, str], own_id: str | None) -> None:
     for provider, external_id in ids.items():
-        other = await tenant.org.contacts.by_external_id(provider, external_id)
+        other = await call.scope.contacts.by_external_id(provider, external_id)
         if other is not None and other.id != own_id:
             raise Problem(
                 409,
@@ -157,21 +157,21 @@ class ContactController(Controller):
     @get("/", summary="List or search contacts")
     async def list_contacts(
         self,
-        tenant: Tenant,
+        call: Call,
         limit: Limit = 50,
         cursor: Cursor = None,
         q: QuerySearch = None,
     ) -> ContactPage:
         """``q`` matches names, emails, phones and venue (case-insensitive)."""
-        contacts = await tenant.org.contacts.list(limit=limit + 1, after=cursor, search=q or None)
+        contacts = await call.scope.contacts.list(limit=limit + 1, after=cursor, search=q or None)
         page, next_cursor = page_of(contacts, limit, lambda c: c.id)
         return ContactPage(items=[contact_out(c) for c in page], next_cursor=next_cursor)
 
     @post("/", summary="Create a contact (emits contact.created)", status_code=HTTP_201_CREATED)
-    async def create_contact(self, tenant: Tenant, data: JSONBody[ContactIn]) -> ContactOut:
-        ensure_role(tenant.caller, "editor", "creating a contact")
+    async def create_contact(self, call: Call, data: JSONBody[ContactIn]) -> ContactOut:
+        ensure_role(call.caller, "editor", "creating a contact")
         _check_timezone(data.timezone)
-        await _check_external_ids(tenant, data.external_ids, None)
+        await _check_external_ids(call, data.external_ids, None)
         contact = Contact(
             partners=_partners(data.partners),
             email=data.email,
@@ -182,22 +182,22 @@ class ContactController(Controller):
             custom=data.custom,
             external_ids=data.external_ids,
         )
-        contact = await _normalized(tenant, contact)
-        created = await tenant.runtime.create_contact(
-            tenant.caller.organization_id, contact, actor=tenant.caller.actor
+        contact = await _normalized(call, contact)
+        created = await call.runtime.create_contact(
+            call.caller.organization_id, contact, actor=call.caller.actor
         )
         return contact_out(created)
 
     @get("/{contact_id:str}", summary="Read a contact")
-    async def get_contact(self, tenant: Tenant, contact_id: FromPath[str]) -> ContactOut:
-        return contact_out(await tenant.org.contacts.get(contact_id))
+    async def get_contact(self, call: Call, contact_id: FromPath[str]) -> ContactOut:
+        return contact_out(await call.scope.contacts.get(contact_id))
 
     @patch("/{contact_id:str}", summary="Change a contact")
     async def patch_contact(
-        self, tenant: Tenant, contact_id: FromPath[str], data: JSONBody[ContactPatch]
+        self, call: Call, contact_id: FromPath[str], data: JSONBody[ContactPatch]
     ) -> ContactOut:
-        contact = await tenant.org.contacts.get(contact_id)
-        ensure_role(tenant.caller, "editor", "changing a contact")
+        contact = await call.scope.contacts.get(contact_id)
+        ensure_role(call.caller, "editor", "changing a contact")
         changes: dict[str, Any] = {}
         for name in ("email", "phone", "wedding_date", "venue", "timezone"):
             value = getattr(data, name)
@@ -214,25 +214,23 @@ class ContactController(Controller):
                     custom[key] = value
             changes["custom"] = custom
         if data.external_ids is not UNSET:
-            await _check_external_ids(tenant, data.external_ids, contact.id)
+            await _check_external_ids(call, data.external_ids, contact.id)
             changes["external_ids"] = data.external_ids
         _check_timezone(changes.get("timezone"))
-        updated = await _normalized(
-            tenant, msgspec.structs.replace(contact, **changes), set(changes)
-        )
-        saved = await tenant.runtime.update_contact(
-            tenant.caller.organization_id,
+        updated = await _normalized(call, msgspec.structs.replace(contact, **changes), set(changes))
+        saved = await call.runtime.update_contact(
+            call.caller.organization_id,
             updated,
             confirm_date_change=data.confirm_date_change,
-            actor=tenant.caller.actor,
+            actor=call.caller.actor,
         )
         return contact_out(saved)
 
     @delete("/{contact_id:str}", summary="Delete a contact (soft)", status_code=HTTP_204_NO_CONTENT)
-    async def delete_contact(self, tenant: Tenant, contact_id: FromPath[str]) -> None:
-        contact = await tenant.org.contacts.get(contact_id)
-        ensure_role(tenant.caller, "admin", "deleting a contact")
+    async def delete_contact(self, call: Call, contact_id: FromPath[str]) -> None:
+        contact = await call.scope.contacts.get(contact_id)
+        ensure_role(call.caller, "admin", "deleting a contact")
         # Soft: the contact can be restored; their active enrollments are exited (logged).
-        await tenant.runtime.delete_contact(
-            tenant.caller.organization_id, contact.id, actor=tenant.caller.actor
+        await call.runtime.delete_contact(
+            call.caller.organization_id, contact.id, actor=call.caller.actor
         )

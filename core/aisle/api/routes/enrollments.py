@@ -11,8 +11,8 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from msgspec import Meta
 
-from aisle.api.context import Scope
-from aisle.api.deps import Tenant
+from aisle.api.context import ApiCall
+from aisle.api.deps import Call
 from aisle.api.pages import Cursor, Limit, QueryId, QueryVersion, page_of
 from aisle.api.problems import FieldError, Problem
 from aisle.api.roles import ensure_journey_role
@@ -127,7 +127,7 @@ class EnrollmentController(Controller):
     @get("/", summary="List enrollments")
     async def list_enrollments(
         self,
-        tenant: Tenant,
+        call: Call,
         limit: Limit = 50,
         cursor: Cursor = None,
         journey_id: QueryId = None,
@@ -136,7 +136,7 @@ class EnrollmentController(Controller):
         version: QueryVersion = None,
         step_id: QueryId = None,
     ) -> EnrollmentPage:
-        items = await tenant.org.enrollments.list(
+        items = await call.scope.enrollments.list(
             journey_id=journey_id,
             contact_id=contact_id,
             status=status,
@@ -146,58 +146,58 @@ class EnrollmentController(Controller):
             after=cursor,
         )
         page, next_cursor = page_of(items, limit, lambda e: e.id)
-        failures = await tenant.org.action_runs.failures_by_enrollment([e.id for e in page])
+        failures = await call.scope.action_runs.failures_by_enrollment([e.id for e in page])
         return EnrollmentPage(
             items=[enrollment_out(e, failures.get(e.id)) for e in page], next_cursor=next_cursor
         )
 
     @post("/", summary="Enroll a contact in a live journey", status_code=HTTP_201_CREATED)
-    async def enroll(self, tenant: Tenant, data: JSONBody[EnrollIn]) -> EnrollmentOut:
-        contact = await tenant.org.contacts.get(data.contact_id)
-        journey = await tenant.org.journeys.get(data.journey_id)
+    async def enroll(self, call: Call, data: JSONBody[EnrollIn]) -> EnrollmentOut:
+        contact = await call.scope.contacts.get(data.contact_id)
+        journey = await call.scope.journeys.get(data.journey_id)
         await ensure_journey_role(
-            tenant,
+            call,
             journey.id,
             "admin" if data.force else "editor",
             "enrolling" + (" with force" if data.force else ""),
         )
-        enrollment = await tenant.runtime.enroll(
-            tenant.caller.organization_id,
+        enrollment = await call.runtime.enroll(
+            call.caller.organization_id,
             contact_id=contact.id,
             journey_id=journey.id,
-            actor=tenant.caller.actor,
+            actor=call.caller.actor,
             force=data.force,
         )
         return enrollment_out(enrollment)
 
     @get("/{enrollment_id:str}", summary="Read an enrollment")
-    async def get_enrollment(self, tenant: Tenant, enrollment_id: FromPath[str]) -> EnrollmentOut:
-        return await _with_failures(tenant, await tenant.org.enrollments.get(enrollment_id))
+    async def get_enrollment(self, call: Call, enrollment_id: FromPath[str]) -> EnrollmentOut:
+        return await _with_failures(call, await call.scope.enrollments.get(enrollment_id))
 
     @post("/{enrollment_id:str}/exit", summary="Take a client out of the journey", status_code=200)
     async def exit_enrollment(
-        self, tenant: Tenant, enrollment_id: FromPath[str], data: JSONBody[ExitIn]
+        self, call: Call, enrollment_id: FromPath[str], data: JSONBody[ExitIn]
     ) -> EnrollmentOut:
-        enrollment = await tenant.org.enrollments.get(enrollment_id)
-        await ensure_journey_role(tenant, enrollment.journey_id, "editor", "exiting an enrollment")
-        done = await tenant.runtime.exit_enrollment(
-            tenant.caller.organization_id,
+        enrollment = await call.scope.enrollments.get(enrollment_id)
+        await ensure_journey_role(call, enrollment.journey_id, "editor", "exiting an enrollment")
+        done = await call.runtime.exit_enrollment(
+            call.caller.organization_id,
             enrollment.id,
-            actor=tenant.caller.actor,
+            actor=call.caller.actor,
             reason=data.reason,
         )
-        return await _with_failures(tenant, done)
+        return await _with_failures(call, done)
 
     @get("/{enrollment_id:str}/history", summary="An enrollment's automation log (newest first)")
     async def history(
         self,
-        tenant: Tenant,
+        call: Call,
         enrollment_id: FromPath[str],
         limit: Limit = 100,
         cursor: Cursor = None,
     ) -> HistoryPage:
-        enrollment = await tenant.org.enrollments.get(enrollment_id)
-        entries = await tenant.org.log.list(
+        enrollment = await call.scope.enrollments.get(enrollment_id)
+        entries = await call.scope.log.list(
             enrollment_id=enrollment.id, before=cursor, limit=limit + 1
         )
         page, next_cursor = page_of(entries, limit, lambda e: e.id)
@@ -205,10 +205,10 @@ class EnrollmentController(Controller):
 
     @post("/{enrollment_id:str}/trigger", summary="Fire a manual trigger", status_code=200)
     async def trigger(
-        self, tenant: Tenant, enrollment_id: FromPath[str], data: JSONBody[TriggerIn]
+        self, call: Call, enrollment_id: FromPath[str], data: JSONBody[TriggerIn]
     ) -> TriggerOut:
-        enrollment = await tenant.org.enrollments.get(enrollment_id)
-        await ensure_journey_role(tenant, enrollment.journey_id, "editor", "firing a trigger")
+        enrollment = await call.scope.enrollments.get(enrollment_id)
+        await ensure_journey_role(call, enrollment.journey_id, "editor", "firing a trigger")
         if data.edge_id is None and data.step_id is None:
             raise Problem(
                 422,
@@ -222,22 +222,22 @@ class EnrollmentController(Controller):
             "enrollment_id": enrollment.id,
             "edge_id": data.edge_id,
             "step_id": data.step_id,
-            "triggered_by": tenant.caller.actor,
+            "triggered_by": call.caller.actor,
         }
-        record, created = await tenant.runtime.ingest_event(
-            tenant.caller.organization_id,
+        record, created = await call.runtime.ingest_event(
+            call.caller.organization_id,
             type="manual.triggered",
             idempotency_key=data.idempotency_key or f"manual:{enrollment.id}:{new_id()}",
             contact_id=enrollment.contact_id,
             payload=payload,
             source="manual",
         )
-        after = await tenant.org.enrollments.get(enrollment.id)
+        after = await call.scope.enrollments.get(enrollment.id)
         return TriggerOut(
-            event=event_out(record, created), enrollment=await _with_failures(tenant, after)
+            event=event_out(record, created), enrollment=await _with_failures(call, after)
         )
 
 
-async def _with_failures(tenant: Scope, enrollment: Enrollment) -> EnrollmentOut:
-    failures = await tenant.org.action_runs.failures_by_enrollment([enrollment.id])
+async def _with_failures(call: ApiCall, enrollment: Enrollment) -> EnrollmentOut:
+    failures = await call.scope.action_runs.failures_by_enrollment([enrollment.id])
     return enrollment_out(enrollment, failures.get(enrollment.id))

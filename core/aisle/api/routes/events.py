@@ -10,8 +10,8 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 from msgspec import Meta
 
-from aisle.api.context import Scope
-from aisle.api.deps import Tenant
+from aisle.api.context import ApiCall
+from aisle.api.deps import Call
 from aisle.api.problems import FieldError, Problem
 from aisle.api.roles import ensure_role
 from aisle.domain.event_record import EventRecord, EventStatus
@@ -84,12 +84,12 @@ def _check(event: EventIn, where: str) -> None:
         )
 
 
-async def _check_contacts(tenant: Scope, events: list[EventIn]) -> None:
+async def _check_contacts(call: ApiCall, events: list[EventIn]) -> None:
     known: set[str] = set()
     for i, event in enumerate(events):
         if event.contact_id is None or event.contact_id in known:
             continue
-        if await tenant.org.contacts.find(event.contact_id) is None:
+        if await call.scope.contacts.find(event.contact_id) is None:
             raise Problem(
                 404,
                 f"contact {event.contact_id!r} not found",
@@ -103,11 +103,11 @@ class EventController(Controller):
     tags = ["events"]
 
     @post("/", summary="Send one event", status_code=200)
-    async def post_event(self, tenant: Tenant, data: JSONBody[EventIn]) -> EventOut:
-        ensure_role(tenant.caller, "editor", "sending events")
+    async def post_event(self, call: Call, data: JSONBody[EventIn]) -> EventOut:
+        ensure_role(call.caller, "editor", "sending events")
         _check(data, "event")
-        record, created = await tenant.runtime.ingest_event(
-            tenant.caller.organization_id,
+        record, created = await call.runtime.ingest_event(
+            call.caller.organization_id,
             type=data.type,
             idempotency_key=data.idempotency_key,
             contact_id=data.contact_id,
@@ -118,18 +118,18 @@ class EventController(Controller):
         return event_out(record, created)
 
     @post("/batch", summary="Send a batch of events (each idempotent)", status_code=200)
-    async def post_batch(self, tenant: Tenant, data: JSONBody[EventBatchIn]) -> EventBatchOut:
-        ensure_role(tenant.caller, "editor", "sending events")
+    async def post_batch(self, call: Call, data: JSONBody[EventBatchIn]) -> EventBatchOut:
+        ensure_role(call.caller, "editor", "sending events")
         for i, event in enumerate(data.events):
             _check(event, f"events[{i}]")
-        await _check_contacts(tenant, data.events)
-        org_id = tenant.caller.organization_id
+        await _check_contacts(call, data.events)
+        org_id = call.caller.organization_id
         accepted: list[tuple[EventRecord, bool]] = []
         # One commit accepts the whole batch (all or none) before anything is processed.
-        async with tenant.store.transaction():
+        async with call.store.transaction():
             for event in data.events:
                 accepted.append(
-                    await tenant.runtime.ingest_event(
+                    await call.runtime.ingest_event(
                         org_id,
                         type=event.type,
                         idempotency_key=event.idempotency_key,
@@ -146,13 +146,13 @@ class EventController(Controller):
             if record.status == "pending":
                 contacts[record.event.contact_id] = None
         for contact_id in contacts:
-            await tenant.runtime.process_contact_events(org_id, contact_id)
+            await call.runtime.process_contact_events(org_id, contact_id)
         items = []
         for record, created in accepted:
-            fresh = await tenant.org.events.get(record.event.id)
+            fresh = await call.scope.events.get(record.event.id)
             items.append(event_out(fresh, created))
         return EventBatchOut(items=items)
 
     @get("/{event_id:str}", summary="Read an event and its processing status")
-    async def get_event(self, tenant: Tenant, event_id: FromPath[str]) -> EventOut:
-        return event_out(await tenant.org.events.get(event_id), False)
+    async def get_event(self, call: Call, event_id: FromPath[str]) -> EventOut:
+        return event_out(await call.scope.events.get(event_id), False)

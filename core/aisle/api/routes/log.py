@@ -10,7 +10,7 @@ from litestar import Controller, get
 from litestar.params import FromQuery
 from msgspec import Meta
 
-from aisle.api.deps import Tenant
+from aisle.api.deps import Call
 from aisle.api.pages import Cursor, Limit, QueryId, QueryKind, page_of
 from aisle.api.problems import Problem
 from aisle.domain.automation_log import LogEntry
@@ -53,7 +53,7 @@ class LogController(Controller):
     @get("/", summary="Read the automation log (newest first)")
     async def read_log(
         self,
-        tenant: Tenant,
+        call: Call,
         limit: Limit = 100,
         cursor: Cursor = None,
         journey_id: QueryId = None,
@@ -69,7 +69,7 @@ class LogController(Controller):
         for name, value in (("since", since), ("until", until)):
             if value is not None and value.tzinfo is None:
                 raise Problem(422, f"{name} must carry a timezone (e.g. 2026-06-01T00:00:00Z)")
-        entries = await tenant.org.log.list(
+        entries = await call.scope.log.list(
             kind=kind or None,
             journey_id=journey_id,
             contact_id=contact_id,

@@ -16,7 +16,7 @@ import msgspec
 from litestar import Controller, get
 from litestar.params import FromPath, FromQuery
 
-from aisle.api.deps import Tenant
+from aisle.api.deps import Call
 from aisle.api.pages import Cursor, Limit, QueryId, page_of
 from aisle.storage.messages import Message, MessageStatus
 
@@ -91,7 +91,7 @@ class MessageController(Controller):
     @get("/", summary="List captured and sent messages (newest first)")
     async def list_messages(
         self,
-        tenant: Tenant,
+        call: Call,
         limit: Limit = 50,
         cursor: Cursor = None,
         contact_id: QueryId = None,
@@ -100,7 +100,7 @@ class MessageController(Controller):
         channel: FromQuery[Channel | None] = None,
         status: FromQuery[MessageStatus | None] = None,
     ) -> MessagePage:
-        found = await tenant.org.messages.list(
+        found = await call.scope.messages.list(
             contact_id=contact_id,
             journey_id=journey_id,
             action_run_id=action_run_id,
@@ -115,8 +115,8 @@ class MessageController(Controller):
         )
 
     @get("/{message_id:str}", summary="Read a message, rendered (text and HTML)")
-    async def get_message(self, tenant: Tenant, message_id: FromPath[str]) -> MessageOut:
-        message = await tenant.org.messages.get(message_id)
+    async def get_message(self, call: Call, message_id: FromPath[str]) -> MessageOut:
+        message = await call.scope.messages.get(message_id)
         return MessageOut(
             **_summary_fields(message),
             text=message.text,

@@ -19,8 +19,8 @@ from litestar import Controller, get, patch
 from litestar.params import JSONBody
 from msgspec import UNSET, Meta, UnsetType
 
-from aisle.api.context import Scope
-from aisle.api.deps import Tenant
+from aisle.api.context import ApiCall
+from aisle.api.deps import Call
 from aisle.api.problems import FieldError, Problem, config_error
 from aisle.api.roles import ensure_role
 from aisle.domain.organization import (
@@ -187,8 +187,8 @@ def _templates_out(raw: Any) -> dict[str, EmailTemplate]:
         return {}
 
 
-async def settings_out(tenant: Scope, org: Organization) -> StudioSettingsOut:
-    secret = await tenant.org.secrets.describe(WEBHOOK_SECRET)
+async def settings_out(call: ApiCall, org: Organization) -> StudioSettingsOut:
+    secret = await call.scope.secrets.describe(WEBHOOK_SECRET)
     sender = org.settings.get("default_sender")
     return StudioSettingsOut(
         organization_id=org.id,
@@ -209,24 +209,22 @@ class SettingsController(Controller):
     tags = ["settings"]
 
     @get("/", summary="Read the studio's settings")
-    async def get_settings(self, tenant: Tenant) -> StudioSettingsOut:
-        org = await tenant.store.organizations.get(tenant.caller.organization_id)
-        return await settings_out(tenant, org)
+    async def get_settings(self, call: Call) -> StudioSettingsOut:
+        org = await call.store.organizations.get(call.caller.organization_id)
+        return await settings_out(call, org)
 
     @patch("/", summary="Change the studio's settings (owners)")
-    async def patch_settings(
-        self, tenant: Tenant, data: JSONBody[SettingsPatch]
-    ) -> StudioSettingsOut:
-        ensure_role(tenant.caller, "owner", "changing studio settings")
+    async def patch_settings(self, call: Call, data: JSONBody[SettingsPatch]) -> StudioSettingsOut:
+        ensure_role(call.caller, "owner", "changing studio settings")
         errors = _check(data)
         if errors:
             raise _invalid(errors)
-        store = tenant.store
-        org_id = tenant.caller.organization_id
+        store = call.store
+        org_id = call.caller.organization_id
         cipher = None
         if not isinstance(data.webhook_secret, UnsetType):
             try:
-                cipher = CredentialCipher.from_settings(tenant.ctx.settings)
+                cipher = CredentialCipher.from_settings(call.ctx.settings)
             except CredentialError as exc:
                 raise Problem(503, f"webhook_secret cannot be stored: {exc}") from None
         changed = [f for f in SettingsPatch.__struct_fields__ if getattr(data, f) is not UNSET]
@@ -251,17 +249,17 @@ class SettingsController(Controller):
                 settings=settings,
             )
             if cipher is not None and not isinstance(data.webhook_secret, UnsetType):
-                await tenant.org.secrets.put(WEBHOOK_SECRET, data.webhook_secret, cipher)
+                await call.scope.secrets.put(WEBHOOK_SECRET, data.webhook_secret, cipher)
                 org = await store.organizations.get(org_id)
-            await tenant.org.log.append(
+            await call.scope.log.append(
                 "settings.changed",
-                actor=tenant.caller.actor,
+                actor=call.caller.actor,
                 message=f"studio settings changed: {', '.join(changed) or 'nothing'}",
                 data={"fields": changed},
             )
         # This process sees the change at once; other processes' caches expire on their own.
-        tenant.runtime.forget_organization(org_id)
-        return await settings_out(tenant, org)
+        call.runtime.forget_organization(org_id)
+        return await settings_out(call, org)
 
 
 def _window_in(window: SendWindowIn | None) -> dict[str, Any] | None:

@@ -11,7 +11,7 @@ from litestar import Controller, post
 from litestar.params import FromPath, JSONBody
 from msgspec import Meta
 
-from aisle.api.deps import Tenant
+from aisle.api.deps import Call
 from aisle.api.problems import Problem
 from aisle.api.routes.lifecycle import graph_at, runnable
 from aisle.domain.contact import Contact
@@ -67,19 +67,19 @@ class SimulationController(Controller):
 
     @post("/simulate", summary="Simulate a client through the journey", status_code=200)
     async def simulate_journey(
-        self, tenant: Tenant, journey_id: FromPath[str], data: JSONBody[SimulationIn]
+        self, call: Call, journey_id: FromPath[str], data: JSONBody[SimulationIn]
     ) -> SimulationOut:
-        journey = await tenant.org.journeys.get(journey_id)
-        graph = await graph_at(tenant, journey, data.version, "version")
-        org = await tenant.runtime.organization(tenant.caller.organization_id)
+        journey = await call.scope.journeys.get(journey_id)
+        graph = await graph_at(call, journey, data.version, "version")
+        org = await call.runtime.organization(call.caller.organization_id)
         if data.contact_id is not None:
-            contact = await tenant.org.contacts.get(data.contact_id)
+            contact = await call.scope.contacts.get(data.contact_id)
         else:
             contact = data.contact or Contact(id="simulated")
-        conditions = tenant.runtime.conditions
+        conditions = call.runtime.conditions
         compiled = offload(
             runnable(
-                tenant,
+                call,
                 graph,
                 journey.id,
                 journey.live_version or 0,
@@ -87,9 +87,9 @@ class SimulationController(Controller):
                 "cannot simulate",
             ),
             conditions,
-            tenant.caller.organization_id,
+            call.caller.organization_id,
         )
-        start = data.start_at or tenant.store.clock.now()
+        start = data.start_at or call.store.clock.now()
         if start.tzinfo is None:
             raise Problem(422, "start_at must carry a timezone (e.g. 2026-06-01T09:00:00Z)")
         script = [_scripted(e, f"script[{i}]") for i, e in enumerate(data.script)]

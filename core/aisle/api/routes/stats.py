@@ -15,7 +15,7 @@ import msgspec
 from litestar import Controller, get
 from litestar.params import FromPath
 
-from aisle.api.deps import Tenant
+from aisle.api.deps import Call
 from aisle.api.routes.enrollments import FailedActionsOut, failed_actions_out
 from aisle.domain.action_run import ActionRunStatus
 from aisle.domain.enrollment import EnrollmentStatus
@@ -60,15 +60,15 @@ class JourneyStatsController(Controller):
     tags = ["journeys"]
 
     @get("/stats", summary="Enrollments and action outcomes per step, failures included")
-    async def journey_stats(self, tenant: Tenant, journey_id: FromPath[str]) -> JourneyStatsOut:
-        journey = await tenant.org.journeys.get(journey_id)
+    async def journey_stats(self, call: Call, journey_id: FromPath[str]) -> JourneyStatsOut:
+        journey = await call.scope.journeys.get(journey_id)
         graph: Graph = journey.draft
         if journey.live_version is not None:
-            graph = (await tenant.org.journeys.version(journey.id, journey.live_version)).graph
-        enrollment_counts = await tenant.org.enrollments.step_counts(journey.id)
-        run_counts = await tenant.org.action_runs.step_counts(journey.id)
-        failures = await tenant.org.action_runs.failures_by_step(journey.id)
-        with_failed = await tenant.org.enrollments.with_dead_runs(journey.id)
+            graph = (await call.scope.journeys.version(journey.id, journey.live_version)).graph
+        enrollment_counts = await call.scope.enrollments.step_counts(journey.id)
+        run_counts = await call.scope.action_runs.step_counts(journey.id)
+        failures = await call.scope.action_runs.failures_by_step(journey.id)
+        with_failed = await call.scope.enrollments.with_dead_runs(journey.id)
 
         step_ids: list[str | None] = [s.id for s in graph.steps]
         for step_id in [k[1] for k in enrollment_counts] + [k[0] for k in run_counts]:
@@ -92,7 +92,7 @@ class JourneyStatsController(Controller):
             steps[step_id].actions[status] = n
         return JourneyStatsOut(
             journey_id=journey.id,
-            generated_at=tenant.store.clock.now(),
+            generated_at=call.store.clock.now(),
             enrollments=totals,
             with_failed_actions={**_zeros(_ENROLLMENT_STATUSES), **with_failed},
             failed_actions=sum(f.count for f in failures.values()),

@@ -10,7 +10,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta
 
-from aisle.api.deps import Tenant
+from aisle.api.deps import Call
 from aisle.api.pages import Cursor, Limit, QueryId, page_of
 from aisle.api.roles import ensure_role
 from aisle.domain.task import Approval, Task, TaskStatus
@@ -61,30 +61,30 @@ class TaskController(Controller):
     @get("/", summary="List tasks")
     async def list_tasks(
         self,
-        tenant: Tenant,
+        call: Call,
         limit: Limit = 50,
         cursor: Cursor = None,
         status: FromQuery[TaskStatus | None] = None,
         contact_id: QueryId = None,
         assignee: QueryId = None,
     ) -> TaskPage:
-        tasks = await tenant.org.tasks.list(
+        tasks = await call.scope.tasks.list(
             status=status, contact_id=contact_id, assignee=assignee, limit=limit + 1, after=cursor
         )
         page, next_cursor = page_of(tasks, limit, lambda t: t.id)
         return TaskPage(items=[task_out(t) for t in page], next_cursor=next_cursor)
 
     @get("/{task_id:str}", summary="Read a task")
-    async def get_task(self, tenant: Tenant, task_id: FromPath[str]) -> TaskOut:
-        return task_out(await tenant.org.tasks.get(task_id))
+    async def get_task(self, call: Call, task_id: FromPath[str]) -> TaskOut:
+        return task_out(await call.scope.tasks.get(task_id))
 
     @post("/{task_id:str}/complete", summary="Approve or complete a task", status_code=200)
     async def complete_task(
-        self, tenant: Tenant, task_id: FromPath[str], data: JSONBody[CompleteIn]
+        self, call: Call, task_id: FromPath[str], data: JSONBody[CompleteIn]
     ) -> TaskOut:
-        task = await tenant.org.tasks.get(task_id)
-        ensure_role(tenant.caller, "editor", "completing a task")
-        done = await tenant.runtime.complete_task(
-            tenant.caller.organization_id, task.id, by=data.approver or tenant.caller.actor
+        task = await call.scope.tasks.get(task_id)
+        ensure_role(call.caller, "editor", "completing a task")
+        done = await call.runtime.complete_task(
+            call.caller.organization_id, task.id, by=data.approver or call.caller.actor
         )
         return task_out(done)

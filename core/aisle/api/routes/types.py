@@ -7,7 +7,7 @@ from typing import Any, Literal
 import msgspec
 from litestar import Controller, get
 
-from aisle.api.deps import Tenant
+from aisle.api.deps import Call
 from aisle.contracts.nodes import NodeType
 from aisle.contracts.triggers import TriggerType
 
@@ -110,8 +110,8 @@ class TypeRegistryController(Controller):
     tags = ["types"]
 
     @get("/node-types", summary="Every registered node type (built-ins and plugins)")
-    async def node_types(self, tenant: Tenant) -> NodeTypeList:
-        registry = tenant.registry
+    async def node_types(self, call: Call) -> NodeTypeList:
+        registry = call.registry
         return NodeTypeList(
             items=[
                 node_type_out(t, registry.owner(NodeType, name))
@@ -120,8 +120,8 @@ class TypeRegistryController(Controller):
         )
 
     @get("/trigger-types", summary="Every registered trigger (edge) type")
-    async def trigger_types(self, tenant: Tenant) -> TriggerTypeList:
-        registry = tenant.registry
+    async def trigger_types(self, call: Call) -> TriggerTypeList:
+        registry = call.registry
         return TriggerTypeList(
             items=[
                 trigger_type_out(t, registry.owner(TriggerType, name))

@@ -18,8 +18,8 @@ from litestar import Controller, delete, get
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from aisle.api.context import Scope
-from aisle.api.deps import Tenant
+from aisle.api.context import ApiCall
+from aisle.api.deps import Call
 from aisle.api.roles import ensure_role
 from aisle.storage.errors import NotFound
 
@@ -61,8 +61,8 @@ def _endpoint(key: str, value: dict[str, Any], at: datetime | None) -> DisabledE
     )
 
 
-async def _disabled(tenant: Scope) -> list[DisabledEndpoint]:
-    entries = await tenant.org.executor_memory.entries(WEBHOOK_EXECUTOR, DISABLED_PREFIX)
+async def _disabled(call: ApiCall) -> list[DisabledEndpoint]:
+    entries = await call.scope.executor_memory.entries(WEBHOOK_EXECUTOR, DISABLED_PREFIX)
     return [_endpoint(key, value, at) for key, value, at in entries]
 
 
@@ -71,27 +71,27 @@ class WebhookEndpointController(Controller):
     tags = ["action runs"]
 
     @get("/", summary="List webhook endpoints disabled after 410 Gone (admins)")
-    async def list_disabled(self, tenant: Tenant) -> DisabledEndpointList:
-        ensure_role(tenant.caller, "admin", "listing disabled webhook endpoints")
-        return DisabledEndpointList(items=await _disabled(tenant))
+    async def list_disabled(self, call: Call) -> DisabledEndpointList:
+        ensure_role(call.caller, "admin", "listing disabled webhook endpoints")
+        return DisabledEndpointList(items=await _disabled(call))
 
     @delete(
         "/{endpoint_id:str}",
         summary="Re-enable a disabled webhook endpoint (admins)",
         status_code=HTTP_204_NO_CONTENT,
     )
-    async def enable(self, tenant: Tenant, endpoint_id: FromPath[str]) -> None:
-        found = next((e for e in await _disabled(tenant) if e.id == endpoint_id), None)
+    async def enable(self, call: Call, endpoint_id: FromPath[str]) -> None:
+        found = next((e for e in await _disabled(call) if e.id == endpoint_id), None)
         if found is None:
             raise NotFound("disabled webhook endpoint", endpoint_id)
-        ensure_role(tenant.caller, "admin", "re-enabling a webhook endpoint")
-        async with tenant.store.transaction():
-            await tenant.org.executor_memory.remember(
+        ensure_role(call.caller, "admin", "re-enabling a webhook endpoint")
+        async with call.store.transaction():
+            await call.scope.executor_memory.remember(
                 WEBHOOK_EXECUTOR, DISABLED_PREFIX + found.url, None
             )
-            await tenant.org.log.append(
+            await call.scope.log.append(
                 "webhook.endpoint_enabled",
-                actor=tenant.caller.actor,
+                actor=call.caller.actor,
                 message=f"webhook endpoint {found.url} re-enabled (it had answered 410 Gone)",
                 data={"endpoint_id": found.id, "url": found.url, "run_id": found.run_id},
             )
