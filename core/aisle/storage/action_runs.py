@@ -11,7 +11,7 @@ import msgspec
 from aisle.domain.action_run import ActionRun, ActionRunStatus
 from aisle.storage.errors import Conflict, NotFound
 from aisle.storage.ids import new_id
-from aisle.storage.rows import dump, load, utc
+from aisle.storage.rows import dump, from_row, utc
 from aisle.storage.scoped import Scoped
 from aisle.storage.tables import ActionRunTable as T
 
@@ -39,30 +39,7 @@ def _failures(rows: list[dict[str, Any]]) -> Failures:
 
 
 def run_from_row(row: dict[str, Any]) -> ActionRun:
-    return ActionRun(
-        id=row["id"],
-        organization_id=row["organization_id"],
-        executor=row["executor"],
-        config=load(row["config"]) or {},
-        idempotency_key=row["idempotency_key"],
-        status=row["status"],
-        attempts=row["attempts"],
-        max_attempts=row["max_attempts"],
-        next_attempt_at=utc(row["next_attempt_at"]),
-        contact_id=row["contact_id"],
-        enrollment_id=row["enrollment_id"],
-        journey_id=row["journey_id"],
-        journey_version=row["journey_version"],
-        step_id=row["step_id"],
-        result=load(row["result"]),
-        last_error=row["last_error"],
-        claimed_by=row["claimed_by"],
-        claimed_at=utc(row["claimed_at"]),
-        lease_expires_at=utc(row["lease_expires_at"]),
-        created_at=utc(row["created_at"]),
-        updated_at=utc(row["updated_at"]),
-        finished_at=utc(row["finished_at"]),
-    )
+    return from_row(ActionRun, T, row)
 
 
 class ActionRunRepository(Scoped):

@@ -10,7 +10,7 @@ from aisle.domain.action_run import ActionRun
 from aisle.domain.automation_log import LogEntry
 from aisle.domain.enrollment_record import Enrollment
 from aisle.storage.ids import new_id
-from aisle.storage.rows import dump, load, utc
+from aisle.storage.rows import dump, from_row
 from aisle.storage.scoped import Scoped
 from aisle.storage.tables import AutomationLogTable as T
 
@@ -52,18 +52,7 @@ def enrollment_refs(enrollment: Enrollment) -> dict[str, Any]:
 
 
 def log_from_row(row: dict[str, Any]) -> LogEntry:
-    at = utc(row["at"])
-    assert at is not None
-    return LogEntry(
-        id=row["id"],
-        organization_id=row["organization_id"],
-        at=at,
-        kind=row["kind"],
-        message=row["message"],
-        actor=row["actor"],
-        data=load(row["data"]) or {},
-        **{f: row[f] for f in _FIELDS},
-    )
+    return from_row(LogEntry, T, row)
 
 
 class LogRepository(Scoped):

@@ -25,7 +25,7 @@ from aisle.storage.collab_tables import CollabLockTable
 from aisle.storage.database import Database
 from aisle.storage.errors import Conflict, NotFound, StorageError
 from aisle.storage.ids import new_id
-from aisle.storage.rows import dump, utc
+from aisle.storage.rows import dump, from_row
 from aisle.storage.scoped import Scoped
 
 __all__ = [
@@ -186,21 +186,7 @@ def _targets(targets: Iterable[LockTarget]) -> list[LockTarget]:
 
 
 def _lock(row: Mapping[str, Any]) -> Lock:
-    acquired_at = utc(row["acquired_at"])
-    expires_at = utc(row["expires_at"])
-    assert acquired_at is not None and expires_at is not None
-    return Lock(
-        journey_id=row["journey_id"],
-        target_kind=row["target_kind"],
-        target_id=row["target_id"],
-        mode=row["mode"],
-        holder=row["holder"],
-        holder_name=row["holder_name"],
-        session_id=row["session_id"],
-        fencing_token=int(row["fencing_token"]),
-        acquired_at=acquired_at,
-        expires_at=expires_at,
-    )
+    return from_row(Lock, CollabLockTable, row)
 
 
 _COLUMNS = (

@@ -19,7 +19,7 @@ from aisle.domain.presence import PresenceSession
 from aisle.storage.database import Database
 from aisle.storage.errors import NotFound
 from aisle.storage.ids import new_id
-from aisle.storage.rows import dump, load, utc
+from aisle.storage.rows import dump, from_row
 from aisle.storage.scoped import Scoped
 from aisle.storage.tables import PresenceSessionTable
 
@@ -83,19 +83,7 @@ _COLUMNS = (
 
 
 def _session(row: dict[str, Any]) -> PresenceSession:
-    return PresenceSession(
-        id=row["id"],
-        organization_id=row["organization_id"],
-        journey_id=row["journey_id"],
-        user_id=row["user_id"],
-        display_name=row["display_name"],
-        color=row["color"],
-        cursor=load(row["cursor"]),
-        viewport=load(row["viewport"]),
-        selection=tuple(load(row["selection"]) or ()),
-        joined_at=utc(row["joined_at"]),
-        last_seen_at=utc(row["last_seen_at"]),
-    )
+    return from_row(PresenceSession, PresenceSessionTable, row)
 
 
 def _json_or_null(value: Any) -> str | None:

@@ -7,7 +7,7 @@ from typing import Any
 from aisle.domain.conflict import ConflictRecord, ConflictStatus
 from aisle.storage.errors import Conflict, NotFound
 from aisle.storage.ids import new_id
-from aisle.storage.rows import dump, load, utc
+from aisle.storage.rows import dump, from_row
 from aisle.storage.scoped import Scoped
 from aisle.storage.tables import ConflictTable as T
 
@@ -15,24 +15,7 @@ __all__ = ["ConflictRepository", "conflict_from_row"]
 
 
 def conflict_from_row(row: dict[str, Any]) -> ConflictRecord:
-    return ConflictRecord(
-        id=row["id"],
-        organization_id=row["organization_id"],
-        kind=row["kind"],
-        field=row["field"],
-        ours=load(row["ours"]),
-        theirs=load(row["theirs"]),
-        base=load(row["base"]),
-        journey_id=row["journey_id"],
-        contact_id=row["contact_id"],
-        target=row["target"],
-        status=row["status"],
-        detail=load(row["detail"]) or {},
-        created_at=utc(row["created_at"]),
-        resolved_at=utc(row["resolved_at"]),
-        resolved_by=row["resolved_by"],
-        resolution=load(row["resolution"]),
-    )
+    return from_row(ConflictRecord, T, row)
 
 
 class ConflictRepository(Scoped):

@@ -6,10 +6,10 @@ from typing import Any
 
 import msgspec
 
-from aisle.domain.contact import Contact, Partner
+from aisle.domain.contact import Contact
 from aisle.storage.errors import NotFound
 from aisle.storage.ids import new_id
-from aisle.storage.rows import dump, load, load_as
+from aisle.storage.rows import dump, from_row
 from aisle.storage.scoped import Scoped
 from aisle.storage.tables import ContactExternalIdTable as X
 from aisle.storage.tables import ContactTable as T
@@ -18,17 +18,7 @@ __all__ = ["ContactRepository", "contact_from_row"]
 
 
 def contact_from_row(row: dict[str, Any]) -> Contact:
-    return Contact(
-        id=row["id"],
-        partners=load_as(row["partners"], tuple[Partner, ...]),
-        email=row["email"],
-        phone=row["phone"],
-        wedding_date=row["wedding_date"],
-        venue=row["venue"],
-        timezone=row["timezone"],
-        custom=load(row["custom"]) or {},
-        external_ids=load(row["external_ids"]) or {},
-    )
+    return from_row(Contact, T, row)
 
 
 def _columns(contact: Contact) -> dict[str, Any]:

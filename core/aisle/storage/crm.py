@@ -13,7 +13,7 @@ from aisle.domain.crm_connection import CRMConnection, SyncDirection
 from aisle.domain.sync_run import SyncRun, SyncRunStatus
 from aisle.storage.errors import Conflict, NotFound
 from aisle.storage.ids import new_id
-from aisle.storage.rows import dump, load, utc
+from aisle.storage.rows import dump, from_row
 from aisle.storage.scoped import Scoped
 from aisle.storage.tables import CRMConnectionTable as T
 from aisle.storage.tables import SyncRunTable as S
@@ -29,43 +29,11 @@ _DIRECTIONS = ("pull", "push", "both")
 
 
 def connection_from_row(row: dict[str, Any]) -> CRMConnection:
-    return CRMConnection(
-        id=row["id"],
-        organization_id=row["organization_id"],
-        provider=row["provider"],
-        name=row["name"],
-        direction=row["direction"],
-        field_mapping=load(row["field_mapping"]) or {},
-        settings=load(row["settings"]) or {},
-        schedule_seconds=row["schedule_seconds"],
-        cursor=row["cursor"],
-        enabled=bool(row["enabled"]),
-        status=row["status"],
-        last_error=row["last_error"],
-        last_sync_at=utc(row["last_sync_at"]),
-        next_sync_at=utc(row["next_sync_at"]),
-        created_at=utc(row["created_at"]),
-        updated_at=utc(row["updated_at"]),
-    )
+    return from_row(CRMConnection, T, row)
 
 
 def sync_run_from_row(row: dict[str, Any]) -> SyncRun:
-    started_at = utc(row["started_at"])
-    assert started_at is not None
-    return SyncRun(
-        id=row["id"],
-        organization_id=row["organization_id"],
-        connection_id=row["connection_id"],
-        started_at=started_at,
-        trigger=row["trigger"],
-        status=row["status"],
-        finished_at=utc(row["finished_at"]),
-        duration_ms=row["duration_ms"],
-        counts=load(row["counts"]) or {},
-        errors=tuple(load(row["errors"]) or ()),
-        cursor_before=row["cursor_before"],
-        cursor_after=row["cursor_after"],
-    )
+    return from_row(SyncRun, S, row)
 
 
 class CRMConnectionRepository(Scoped):

@@ -9,7 +9,7 @@ from aisle.domain.enrollment import EnrollmentState, EnrollmentStatus
 from aisle.domain.enrollment_record import Enrollment
 from aisle.storage.errors import NotFound
 from aisle.storage.ids import new_id
-from aisle.storage.rows import dump, load, utc
+from aisle.storage.rows import dump, from_row
 from aisle.storage.scoped import Scoped
 from aisle.storage.tables import EnrollmentTable as T
 
@@ -17,27 +17,9 @@ __all__ = ["EnrollmentRepository", "enrollment_from_row"]
 
 
 def enrollment_from_row(row: dict[str, Any]) -> Enrollment:
-    return Enrollment(
-        id=row["id"],
-        organization_id=row["organization_id"],
-        contact_id=row["contact_id"],
-        journey_id=row["journey_id"],
-        version=row["version"],
-        state=EnrollmentState(
-            enrollment_id=row["id"],
-            status=row["status"],
-            step_id=row["step_id"],
-            entered_at=utc(row["entered_at"]),
-            visit=row["visit"],
-            wake_at=utc(row["wake_at"]),
-            variables=load(row["variables"]) or {},
-            outcome=row["outcome"],
-            error=row["error"],
-            rescheduled_at=utc(row.get("rescheduled_at")),
-        ),
-        created_at=utc(row["created_at"]),
-        updated_at=utc(row["updated_at"]),
-    )
+    # The engine's part of an enrollment is a struct of its own, read from the same row.
+    state = from_row(EnrollmentState, T, row, enrollment_id=row["id"])
+    return from_row(Enrollment, T, row, state=state)
 
 
 def _state_columns(state: EnrollmentState) -> dict[Any, Any]:

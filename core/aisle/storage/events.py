@@ -10,7 +10,7 @@ from aisle.domain.event import Event
 from aisle.domain.event_record import EventRecord, EventStatus
 from aisle.storage.errors import NotFound
 from aisle.storage.ids import new_id
-from aisle.storage.rows import dump, load, utc
+from aisle.storage.rows import dump, from_row
 from aisle.storage.scoped import Scoped
 from aisle.storage.tables import EventTable as T
 
@@ -18,25 +18,8 @@ __all__ = ["EventRepository", "event_from_row"]
 
 
 def event_from_row(row: dict[str, Any]) -> EventRecord:
-    occurred_at = utc(row["occurred_at"])
-    assert occurred_at is not None
-    return EventRecord(
-        event=Event(
-            id=row["id"],
-            type=row["type"],
-            contact_id=row["contact_id"],
-            occurred_at=occurred_at,
-            idempotency_key=row["idempotency_key"],
-            payload=load(row["payload"]) or {},
-        ),
-        organization_id=row["organization_id"],
-        status=row["status"],
-        source=row["source"],
-        received_at=utc(row["received_at"]),
-        processed_at=utc(row["processed_at"]),
-        attempts=row["attempts"],
-        error=row["error"],
-    )
+    # The event as the engine sees it is a struct of its own, read from the same row.
+    return from_row(EventRecord, T, row, event=from_row(Event, T, row))
 
 
 class EventRepository(Scoped):

@@ -17,7 +17,7 @@ from aisle.storage.api_tables import FlowOpTable as F
 from aisle.storage.api_tables import JourneyCollaboratorTable as C
 from aisle.storage.errors import NotFound
 from aisle.storage.ids import new_id
-from aisle.storage.rows import dump, load, utc
+from aisle.storage.rows import dump, from_row
 from aisle.storage.scoped import Scoped
 from aisle.storage.tables import JourneyTable as J
 
@@ -46,21 +46,7 @@ class FlowLogEntry(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _entry(row: dict[str, Any]) -> FlowLogEntry:
-    created = utc(row["created_at"])
-    assert created is not None
-    return FlowLogEntry(
-        id=row["id"],
-        journey_id=row["journey_id"],
-        op_id=row["op_id"],
-        revision=row["revision"],
-        status=row["status"],
-        kind=row["kind"],
-        op=load(row["op"]) or {},
-        changes=load(row["changes"]) or [],
-        conflict_ids=load(row["conflict_ids"]) or [],
-        actor=row["actor"],
-        created_at=created,
-    )
+    return from_row(FlowLogEntry, F, row)
 
 
 class FlowLogRepository(Scoped):
@@ -133,12 +119,7 @@ class Collaborator(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _collaborator(row: dict[str, Any]) -> Collaborator:
-    return Collaborator(
-        journey_id=row["journey_id"],
-        user_id=row["user_id"],
-        role=row["role"],
-        created_at=utc(row["created_at"]),
-    )
+    return from_row(Collaborator, C, row)
 
 
 class CollaboratorRepository(Scoped):

@@ -9,7 +9,7 @@ from aisle.domain.journey import Graph
 from aisle.domain.journey_record import Journey, JourneyStatus, JourneyVersion
 from aisle.storage.errors import Conflict, NotFound, RevisionConflict
 from aisle.storage.ids import new_id
-from aisle.storage.rows import dump, load_as, utc
+from aisle.storage.rows import dump, from_row
 from aisle.storage.scoped import Scoped
 from aisle.storage.tables import JourneyTable as T
 from aisle.storage.tables import JourneyVersionTable as V
@@ -20,35 +20,11 @@ _STATUSES = ("draft", "live", "paused")
 
 
 def journey_from_row(row: dict[str, Any]) -> Journey:
-    return Journey(
-        id=row["id"],
-        organization_id=row["organization_id"],
-        name=row["name"],
-        description=row["description"],
-        status=row["status"],
-        draft=load_as(row["draft"], Graph),
-        revision=row["revision"],
-        live_version=row["live_version"],
-        created_at=utc(row["created_at"]),
-        updated_at=utc(row["updated_at"]),
-        deleted_at=utc(row["deleted_at"]),
-    )
+    return from_row(Journey, T, row)
 
 
 def version_from_row(row: dict[str, Any]) -> JourneyVersion:
-    published_at = utc(row["published_at"])
-    assert published_at is not None
-    return JourneyVersion(
-        id=row["id"],
-        organization_id=row["organization_id"],
-        journey_id=row["journey_id"],
-        version=row["version"],
-        graph=load_as(row["graph"], Graph),
-        published_at=published_at,
-        published_by=row["published_by"],
-        note=row["note"],
-        source_version=row["source_version"],
-    )
+    return from_row(JourneyVersion, V, row)
 
 
 class JourneyRepository(Scoped):

@@ -18,7 +18,7 @@ from piccolo.table import Table
 from aisle.storage.database import register_tables
 from aisle.storage.errors import NotFound
 from aisle.storage.ids import new_id
-from aisle.storage.rows import dump, load, utc
+from aisle.storage.rows import dump, from_row
 from aisle.storage.scoped import Scoped
 
 __all__ = ["Message", "MessageRepository", "MessageStatus", "MessageTable"]
@@ -75,27 +75,7 @@ class Message(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _message(row: dict[str, Any]) -> Message:
-    created = utc(row["created_at"])
-    assert created is not None
-    return Message(
-        id=row["id"],
-        channel=row["channel"],
-        status=row["status"],
-        executor=row["executor"],
-        action_run_id=row["action_run_id"],
-        key=row["key"],
-        to=load(row["recipients"]) or [],
-        sender=row["sender"],
-        subject=row["subject"],
-        text=row["text"],
-        html=row["html"],
-        detail=load(row["detail"]) or {},
-        created_at=created,
-        contact_id=row["contact_id"],
-        enrollment_id=row["enrollment_id"],
-        journey_id=row["journey_id"],
-        step_id=row["step_id"],
-    )
+    return from_row(Message, T, row, rename={"recipients": "to"})
 
 
 class MessageRepository(Scoped):

@@ -20,7 +20,7 @@ from aisle.clock import Clock
 from aisle.storage.database import Database, register_tables
 from aisle.storage.errors import NotFound
 from aisle.storage.ids import new_id
-from aisle.storage.rows import utc
+from aisle.storage.rows import from_row
 from aisle.storage.tokens import hash_token
 
 __all__ = [
@@ -62,14 +62,7 @@ class OperatorToken(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _token(row: dict[str, Any]) -> OperatorToken:
-    return OperatorToken(
-        id=row["id"],
-        name=row["name"],
-        prefix=row["prefix"],
-        created_at=utc(row["created_at"]),
-        last_used_at=utc(row["last_used_at"]),
-        revoked_at=utc(row["revoked_at"]),
-    )
+    return from_row(OperatorToken, T, row)
 
 
 _SHOWN = (T.id, T.name, T.prefix, T.created_at, T.last_used_at, T.revoked_at)

@@ -12,7 +12,7 @@ from aisle.storage.automation_log import LogRepository
 from aisle.storage.database import Database
 from aisle.storage.errors import Conflict, NotFound
 from aisle.storage.ids import new_id
-from aisle.storage.rows import dump, load, utc
+from aisle.storage.rows import dump, from_row
 from aisle.storage.tables import OrganizationTable as T
 from aisle.storage.tokens import TokenRepository
 
@@ -32,14 +32,7 @@ class NewStudio:
 
 
 def _organization(row: dict[str, Any]) -> Organization:
-    return Organization(
-        id=row["id"],
-        slug=row["slug"],
-        name=row["name"],
-        timezone=row["timezone"],
-        settings=load(row["settings"]) or {},
-        created_at=utc(row["created_at"]),
-    )
+    return from_row(Organization, T, row)
 
 
 class OrganizationRepository:

@@ -11,7 +11,7 @@ import msgspec
 from aisle.domain.task import Approval, Task, TaskStatus
 from aisle.storage.errors import Conflict, NotFound
 from aisle.storage.ids import new_id
-from aisle.storage.rows import dump, load, load_as, utc
+from aisle.storage.rows import dump, from_row
 from aisle.storage.scoped import Scoped
 from aisle.storage.tables import TaskTable as T
 
@@ -19,23 +19,7 @@ __all__ = ["TaskRepository", "task_from_row"]
 
 
 def task_from_row(row: dict[str, Any]) -> Task:
-    return Task(
-        id=row["id"],
-        organization_id=row["organization_id"],
-        title=row["title"],
-        assignee=row["assignee"],
-        status=row["status"],
-        contact_id=row["contact_id"],
-        enrollment_id=row["enrollment_id"],
-        action_run_id=row["action_run_id"],
-        step_id=row["step_id"],
-        due_at=utc(row["due_at"]),
-        required_approvals=row["required_approvals"],
-        approvals=load_as(row["approvals"], tuple[Approval, ...]),
-        details=load(row["details"]) or {},
-        created_at=utc(row["created_at"]),
-        completed_at=utc(row["completed_at"]),
-    )
+    return from_row(Task, T, row)
 
 
 class TaskRepository(Scoped):

@@ -20,7 +20,7 @@ from aisle.domain.user import ROLES, Role
 from aisle.storage.database import Database
 from aisle.storage.errors import NotFound
 from aisle.storage.ids import new_id
-from aisle.storage.rows import utc
+from aisle.storage.rows import from_row
 from aisle.storage.scoped import Scoped
 from aisle.storage.sessions import SessionTable, lower_role
 from aisle.storage.tables import ApiTokenTable as T
@@ -44,18 +44,7 @@ def hash_token(plaintext: str) -> str:
 
 
 def token_from_row(row: dict[str, Any]) -> ApiToken:
-    return ApiToken(
-        id=row["id"],
-        organization_id=row["organization_id"],
-        name=row["name"],
-        role=row["role"],
-        prefix=row["prefix"],
-        user_id=row["user_id"],
-        created_at=utc(row["created_at"]),
-        last_used_at=utc(row["last_used_at"]),
-        expires_at=utc(row["expires_at"]),
-        revoked_at=utc(row["revoked_at"]),
-    )
+    return from_row(ApiToken, T, row)
 
 
 _AUTHENTICATE = (

@@ -12,7 +12,7 @@ from typing import Any
 from aisle.domain.user import ROLES, Role, User
 from aisle.storage.errors import Conflict, NotFound
 from aisle.storage.ids import new_id
-from aisle.storage.rows import utc
+from aisle.storage.rows import from_row
 from aisle.storage.scoped import Scoped
 from aisle.storage.sessions import SessionTable
 from aisle.storage.tables import ApiTokenTable
@@ -22,15 +22,7 @@ __all__ = ["UserRepository"]
 
 
 def _user(row: dict[str, Any]) -> User:
-    return User(
-        id=row["id"],
-        organization_id=row["organization_id"],
-        email=row["email"],
-        name=row["name"],
-        role=row["role"],
-        created_at=utc(row["created_at"]),
-        disabled_at=utc(row["disabled_at"]),
-    )
+    return from_row(User, T, row)
 
 
 def _check_role(role: str) -> None:
