@@ -159,6 +159,7 @@ async def test_the_scheduler_sweep_is_announced_through_redis(
         queue_namespace=redis_namespace,
         secret_key=SECRET,
     )
+    runtime = Runtime(store, registry, settings)
     locks = LockRepository(studio.org.id, store.db, store.clock)
     await locks.acquire(
         studio.journey.id,
@@ -171,9 +172,9 @@ async def test_the_scheduler_sweep_is_announced_through_redis(
     async with (
         LiveHub.over_redis(redis_url, namespace=redis_namespace) as api_process,
         api_process.subscribe(studio.journey.id) as subscription,
-        scheduler_sweeper(settings),
+        scheduler_sweeper(settings, runtime),
     ):
-        report = await scheduler_pass(Runtime(store, registry, settings))
+        report = await scheduler_pass(runtime)
         assert report.swept["collaboration"] == 1
         async with asyncio.timeout(5):
             async for item in subscription:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from aisle.api import create_app
 from aisle.clock import TestClock
 from aisle.domain import Contact, Edge, Graph, JourneySettings, Step
 from aisle.domain.journey import EntryCriteria
 from aisle.jobs import drain
-from aisle.jobs.scheduler import fire_due_wakeups, register_sweeper
+from aisle.jobs.scheduler import fire_due_wakeups, scheduler_pass
 from aisle.runtime import Runtime
+from aisle.settings import Settings
 from aisle.storage.store import Store
 
 WAIT_THEN_MAIL = Graph(
@@ -62,12 +64,22 @@ async def test_sweepers_run_every_pass(runtime: Runtime) -> None:
         calls.append(store)
         return 2
 
-    register_sweeper("test-sweeper", sweep)
-    try:
-        report = await drain(runtime)
-    finally:
-        from aisle.jobs import scheduler
-
-        scheduler._sweepers.pop("test-sweeper")
+    runtime.sweepers["test-sweeper"] = sweep
+    report = await drain(runtime)
     assert calls == [runtime.store]
     assert report.rounds == 1
+
+
+async def test_an_apps_sweep_runs_only_on_its_runtime_and_only_while_it_runs(
+    store: Store, registry: Any
+) -> None:
+    # The collaboration sweep announces on the app's hub: once the app has stopped (its
+    # hub closed), or in another app's process, it must not run.
+    settings = Settings(database_url=store.db.url)
+    runtime = Runtime(store, registry, settings)
+    app = create_app(settings, registry, store=store, runtime=runtime)
+    async with app.lifespan():
+        assert "collaboration" in (await scheduler_pass(runtime)).swept
+        other = Runtime(store, registry, settings)
+        assert (await scheduler_pass(other)).swept == {}
+    assert (await scheduler_pass(runtime)).swept == {}

@@ -10,7 +10,7 @@ from aisle.jobs.embedded import DrainReport, EmbeddedJobs, drain
 from aisle.jobs.execute import Outcome, execute_run
 from aisle.jobs.processes import run_scheduler, run_scheduler_async, run_worker
 from aisle.jobs.relay import relay_once
-from aisle.jobs.scheduler import register_sweeper, scheduler_pass
+from aisle.jobs.scheduler import scheduler_pass
 
 __all__ = [
     "DrainReport",
@@ -19,7 +19,6 @@ __all__ = [
     "cancel_run",
     "drain",
     "execute_run",
-    "register_sweeper",
     "relay_once",
     "retry_run",
     "run_scheduler",

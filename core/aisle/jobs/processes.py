@@ -126,7 +126,7 @@ async def run_scheduler_async(
     try:
         # Expired locks and silent presence sessions are swept each pass and announced
         # to the API processes' live streams through Redis.
-        async with bounded.held(), scheduler_sweeper(settings):
+        async with bounded.held(), scheduler_sweeper(settings, runtime):
             while not stop.is_set():
                 busy = False
                 try:

@@ -23,21 +23,14 @@ __all__ = [
     "expire_claims",
     "fire_due_wakeups",
     "recover_events",
-    "register_sweeper",
     "scheduler_pass",
 ]
 
 log = logging.getLogger(__name__)
 
 Sweeper = Callable[[Store], Awaitable[int]]
-"""A periodic clean-up (expired node locks, stale presence); returns rows swept."""
-
-_sweepers: dict[str, Sweeper] = {}
-
-
-def register_sweeper(name: str, sweeper: Sweeper) -> None:
-    """Have every scheduler pass call ``sweeper(store)`` (idempotent by ``name``)."""
-    _sweepers[name] = sweeper
+"""A periodic clean-up (expired node locks, stale presence); returns rows swept.
+A pass runs the ones in ``Runtime.sweepers``."""
 
 
 @dataclass
@@ -123,7 +116,7 @@ async def scheduler_pass(runtime: Runtime, *, event_grace: float = 5.0) -> PassR
     report.expired_claims = await expire_claims(runtime)
     report.wakeups = await fire_due_wakeups(runtime)
     report.events = await recover_events(runtime, older_than=event_grace)
-    for name, sweeper in list(_sweepers.items()):
+    for name, sweeper in list(runtime.sweepers.items()):
         try:
             report.swept[name] = await sweeper(runtime.store)
         except Exception:

@@ -2,7 +2,8 @@
 
 :data:`COLLAB_HANDLERS` are mounted under ``/api/v1``; :func:`collab_lifespan` starts
 the live hub (Redis when ``AISLE_REDIS_URL`` is set) and the collaboration service
-(``ApiContext.collab``) with the app, and installs the scheduler's sweep on that hub.
+(``ApiContext.collab``) with the app, and puts the scheduler's sweep on the app's
+runtime for as long as that hub is open.
 The canvas write paths call :mod:`aisle.api.collab.hooks`.
 """
 
@@ -26,7 +27,7 @@ from aisle.api.collab.locks import FENCED_WRITE_RESPONSE, LockController
 from aisle.api.collab.presence import PresenceController
 from aisle.api.context import ApiContext
 from aisle.collab import CollabConfig, Collaboration, LiveHub
-from aisle.collab.sweeper import install_sweeper
+from aisle.collab.sweeper import sweeping
 
 __all__ = [
     "COLLAB_HANDLERS",
@@ -57,11 +58,12 @@ def collab_lifespan(
         async with live:
             collab = Collaboration(store.db, store.clock, live, config)
             ctx.collab = collab
-            install_sweeper(live, config)
-            try:
-                yield
-            finally:
-                await collab.presence.drain()
-                ctx.collab = None
+            # The sweep announces on this hub, so it runs only while the hub is open.
+            with sweeping(ctx.require_runtime(), live, config):
+                try:
+                    yield
+                finally:
+                    await collab.presence.drain()
+                    ctx.collab = None
 
     return lifespan
