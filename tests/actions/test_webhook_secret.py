@@ -125,7 +125,9 @@ async def test_a_secret_the_key_cannot_decrypt_kills_the_run_naming_it(
     [
         (CheckContext(), ["secret"]),
         (CheckContext(studio={"webhook_secret_fingerprint": True}), []),
-        (CheckContext(studio={"webhook_secret": True}), []),
+        # The secret itself is never a studio setting (runs read the encrypted store),
+        # so a setting of that name must not pass for one.
+        (CheckContext(studio={"webhook_secret": True}), ["secret"]),
         (CheckContext(environ={"AISLE_WEBHOOK_SECRET": SECRET}), []),
     ],
 )

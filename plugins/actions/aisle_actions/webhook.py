@@ -52,6 +52,7 @@ __all__ = [
 
 NAME = "webhook"
 STUDIO_SECRET = "webhook_secret"  # noqa: S105 (the name of the studio secret, not one)
+# What the studio's settings hold of its secret: storage mirrors only the fingerprint.
 _STUDIO_SECRET_SET = "webhook_secret_fingerprint"  # noqa: S105 (a studio setting's name)
 USER_AGENT = "Aisle-Webhooks/0.1"
 _RESERVED = frozenset(
@@ -129,7 +130,7 @@ def check(config: Any, context: CheckContext) -> list[ConfigProblem]:
     """Publishing refuses a webhook step no run could sign (the problem names
     ``secret``: the signing secret the step needs, which the studio provides)."""
     studio = context.studio
-    if studio.get(STUDIO_SECRET) or studio.get(_STUDIO_SECRET_SET):
+    if studio.get(_STUDIO_SECRET_SET):
         return []
     if context.setting("webhook_secret"):
         return []
