@@ -24,6 +24,7 @@ from aisle.canvas.flow_ops import FlowOp, OpBatch
 from aisle.canvas.graph_paths import Change, diff_graphs
 from aisle.canvas.merge import ConflictItem, MergeError, RejectedOp, merge_ops
 from aisle.canvas.reactflow import FlowDecodeError, FlowDocument, flow_to_graph, graph_to_flow
+from aisle.contracts.log import LogKind
 from aisle.contracts.registry import Registry
 from aisle.domain.journey import Graph, JourneySettings
 from aisle.domain.journey_record import Journey, JourneyStatus
@@ -333,7 +334,7 @@ class CanvasService:
                 ],
             )
             await self.scope.log.append(
-                "journey.created",
+                LogKind.JOURNEY_CREATED,
                 actor=self.actor.actor,
                 journey_id=journey.id,
                 message=f"journey {journey.name!r} created",
@@ -392,7 +393,7 @@ class CanvasService:
             if changes.status is not None and changes.status != journey.status:
                 journey = await self.scope.journeys.set_status(journey.id, changes.status)
             await self.scope.log.append(
-                "journey.updated",
+                LogKind.JOURNEY_UPDATED,
                 actor=self.actor.actor,
                 journey_id=journey.id,
                 message="journey updated",
@@ -409,7 +410,7 @@ class CanvasService:
             )
             await self.scope.journeys.soft_delete(journey.id)
             await self.scope.log.append(
-                "journey.deleted",
+                LogKind.JOURNEY_DELETED,
                 actor=self.actor.actor,
                 journey_id=journey.id,
                 message=f"journey {journey.name!r} deleted (soft; restorable)"
@@ -463,7 +464,7 @@ class CanvasService:
             ]
             await self.flow_log.record(journey.id, logged)
             await self.scope.log.append(
-                "journey.flow_replaced",
+                LogKind.JOURNEY_FLOW_REPLACED,
                 actor=self.actor.actor,
                 journey_id=journey.id,
                 message=f"flow replaced: revision {saved.revision}, {len(changes)} changes",
@@ -602,7 +603,7 @@ class CanvasService:
                 )
             await self.flow_log.record(journey.id, entries)
             await self.scope.log.append(
-                "journey.ops_applied" if not refused else "journey.ops_conflicted",
+                LogKind.JOURNEY_OPS_APPLIED if not refused else LogKind.JOURNEY_OPS_CONFLICTED,
                 actor=self.actor.actor,
                 journey_id=journey.id,
                 message=f"{len(result.applied)} operations applied, {len(refused)} refused "

@@ -14,6 +14,7 @@ import click
 import msgspec
 
 from aisle.cli.options import data_dir_option, load_settings
+from aisle.contracts.log import LogKind
 from aisle.domain.api_token import ApiToken
 from aisle.domain.organization import Organization
 from aisle.domain.user import ROLES, Role
@@ -108,7 +109,7 @@ async def _revoke(settings: Settings, token_id: str, org_slug: str | None) -> Ap
             async with store.transaction():
                 revoked = await scope.tokens.revoke(token.id)
                 await scope.log.append(
-                    "token.revoked",
+                    LogKind.TOKEN_REVOKED,
                     actor="operator:cli",
                     message=f"API token {token.prefix}… revoked",
                     data={"token_id": token.id},

@@ -32,6 +32,7 @@ from typing import Any
 import msgspec
 
 from aisle.contracts.events import EventView
+from aisle.contracts.log import LogKind
 from aisle.contracts.nodes import ActionRequest, Advance, Complete, Fail, NodeContext, Stay
 from aisle.contracts.registry import Registry
 from aisle.contracts.triggers import Fire, FireAt, NotYet, TriggerContext
@@ -123,7 +124,7 @@ def start(
     """Enroll: enter the start step and chain immediate transitions."""
     run = _Run(journey, EnrollmentState(enrollment_id=enrollment_id), contact, now, event)
     run.record(
-        "enrollment.started",
+        LogKind.ENROLLMENT_STARTED,
         message=f"enrolled in {journey.journey_id} v{journey.version}",
         data={
             "journey_id": journey.journey_id,
@@ -210,7 +211,7 @@ class _Run:
 
     def record(
         self,
-        kind: str,
+        kind: LogKind,
         *,
         step_id: str | None = None,
         edge_id: str | None = None,
@@ -231,7 +232,7 @@ class _Run:
     def report_condition_errors(self, step_id: str | None, edge_id: str | None = None) -> None:
         for error in self.scope.errors[self._reported_errors :]:
             self.record(
-                "condition.error",
+                LogKind.CONDITION_ERROR,
                 step_id=step_id,
                 edge_id=edge_id,
                 message=f"condition {error.expression!r} counted as false: {error.error}",
@@ -251,9 +252,9 @@ class _Run:
     ) -> None:
         self.state = _replace(self.state, status=status, wake_at=None, outcome=outcome, error=error)
         kind = {
-            "completed": "enrollment.completed",
-            "exited": "enrollment.exited",
-            "failed": "enrollment.failed",
+            "completed": LogKind.ENROLLMENT_COMPLETED,
+            "exited": LogKind.ENROLLMENT_EXITED,
+            "failed": LogKind.ENROLLMENT_FAILED,
         }[status]
         message = error or (f"{status} ({outcome})" if outcome else status)
         self.record(
@@ -294,7 +295,7 @@ class _Run:
         )
         self.path.append(step_id)
         self.record(
-            "step.entered",
+            LogKind.STEP_ENTERED,
             step_id=step_id,
             message=f"entered {step.step.label or step_id} ({step.type.name})",
             data={"visit": self.state.visit, "node_type": step.type.name},
@@ -319,7 +320,7 @@ class _Run:
                 self.finish("completed", outcome="completed")
                 return None
             self.record(
-                "step.dead_end",
+                LogKind.STEP_DEAD_END,
                 step_id=step_id,
                 message=f"step {step_id!r} has no outgoing edge",
             )
@@ -393,7 +394,7 @@ class _Run:
         for action, request in zip(planned, requests, strict=True):
             self.actions.append(action)
             self.record(
-                "action.planned",
+                LogKind.ACTION_PLANNED,
                 step_id=step.id,
                 message=f"{action.executor} action planned",
                 data={
@@ -417,7 +418,7 @@ class _Run:
             data["event_id"] = self.event.id
             data["event_type"] = self.event.type
         self.record(
-            "edge.taken",
+            LogKind.EDGE_TAKEN,
             step_id=edge.edge.source,
             edge_id=edge.id,
             message=f"{edge.edge.source} → {edge.edge.target} ({reason})",
@@ -444,18 +445,18 @@ class _Run:
         fired, wake, _ = self._evaluate(step, step.outgoing, None)
         if fired is not None:
             return self._take(fired, reason=fired.type.name)
-        self._schedule(wake, "wake.scheduled")
+        self._schedule(wake, LogKind.WAKE_SCHEDULED)
         return None
 
-    def _schedule(self, wake: datetime | None, kind: str) -> None:
+    def _schedule(self, wake: datetime | None, kind: LogKind) -> None:
         previous = self.state.wake_at
         self.state = _replace(self.state, wake_at=wake)
         if wake is not None and wake != previous:
             data: dict[str, Any] = {"wake_at": wake.isoformat()}
-            if kind == "wake.rescheduled":
+            if kind == LogKind.WAKE_RESCHEDULED:
                 data["previous"] = previous.isoformat() if previous else None
             self.record(kind, step_id=self.state.step_id, message=f"wake at {wake}", data=data)
-        elif wake is None and previous is not None and kind == "wake.rescheduled":
+        elif wake is None and previous is not None and kind == LogKind.WAKE_RESCHEDULED:
             self.record(
                 kind,
                 step_id=self.state.step_id,
@@ -540,7 +541,7 @@ class _Run:
                 continue
             name = criteria.name or f"exit {index}"
             self.record(
-                "exit.matched",
+                LogKind.EXIT_MATCHED,
                 step_id=self.state.step_id,
                 message=f"{name}: {event.type}",
                 data={"exit": name, "goal": criteria.goal, "event_id": event.id},
@@ -557,7 +558,7 @@ class _Run:
         fired, _, reasons = self._evaluate(step, listening, event)
         if fired is None:
             self.record(
-                "event.ignored",
+                LogKind.EVENT_IGNORED,
                 step_id=step.id,
                 message=f"{event.type} moved nobody on from {step.id!r}",
                 data={
@@ -574,7 +575,7 @@ class _Run:
         step = self.current()
         fired, wake, _ = self._evaluate(step, step.outgoing, None)
         if fired is None:
-            self._schedule(wake, "wake.scheduled")
+            self._schedule(wake, LogKind.WAKE_SCHEDULED)
             return
         self.enter(self._take(fired, reason=fired.type.name))
 
@@ -584,4 +585,4 @@ class _Run:
             return
         _, wake, _ = self._evaluate(step, step.outgoing, None, rescheduled_at=self.now, fire=False)
         self.state = _replace(self.state, rescheduled_at=self.now)
-        self._schedule(wake, "wake.rescheduled")
+        self._schedule(wake, LogKind.WAKE_RESCHEDULED)

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from aisle.contracts.log import LogKind
 from aisle.domain.enrollment import EnrollmentState
 
 __all__ = ["LogRecord", "PlannedAction", "Transition"]
@@ -29,12 +30,11 @@ class PlannedAction(msgspec.Struct, frozen=True, kw_only=True):
 class LogRecord(msgspec.Struct, frozen=True, kw_only=True):
     """One line of the automation log (append-only audit).
 
-    ``kind`` is a dotted name: ``enrollment.started``, ``step.entered``,
-    ``edge.taken``, ``action.planned``, ``enrollment.completed``, ``enrollment.exited``,
-    ``enrollment.failed``, ``wake.scheduled``, …
+    ``kind`` is one of the engine's :class:`~aisle.contracts.log.LogKind` members
+    (``enrollment.started``, ``step.entered``, ``edge.taken``, ``wake.scheduled``, …).
     """
 
-    kind: str
+    kind: LogKind
     at: datetime
     step_id: str | None = None
     edge_id: str | None = None

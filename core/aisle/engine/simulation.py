@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from aisle.contracts.log import LogKind
 from aisle.domain.contact import Contact
 from aisle.domain.enrollment import EnrollmentState
 from aisle.domain.event import Event
@@ -48,17 +49,17 @@ TimelineKind = Literal[
 ]
 
 _KINDS: Mapping[str, TimelineKind] = {
-    "enrollment.started": "started",
-    "step.entered": "entered",
-    "action.planned": "action",
-    "edge.taken": "edge",
-    "wake.scheduled": "wait",
-    "wake.rescheduled": "wait",
-    "event.ignored": "ignored",
-    "condition.error": "warning",
-    "enrollment.completed": "completed",
-    "enrollment.exited": "exited",
-    "enrollment.failed": "failed",
+    LogKind.ENROLLMENT_STARTED: "started",
+    LogKind.STEP_ENTERED: "entered",
+    LogKind.ACTION_PLANNED: "action",
+    LogKind.EDGE_TAKEN: "edge",
+    LogKind.WAKE_SCHEDULED: "wait",
+    LogKind.WAKE_RESCHEDULED: "wait",
+    LogKind.EVENT_IGNORED: "ignored",
+    LogKind.CONDITION_ERROR: "warning",
+    LogKind.ENROLLMENT_COMPLETED: "completed",
+    LogKind.ENROLLMENT_EXITED: "exited",
+    LogKind.ENROLLMENT_FAILED: "failed",
 }
 
 MAX_ITERATIONS = 10_000

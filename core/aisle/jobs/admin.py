@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aisle.contracts.log import LogKind
 from aisle.domain.action_run import ActionRun
 from aisle.storage.automation_log import run_refs
 
@@ -24,7 +25,7 @@ async def retry_run(
     async with runtime.store.transaction():
         run = await scope.action_runs.reschedule(run_id, max_attempts=run.attempts + budget)
         await scope.log.append(
-            "action.retried",
+            LogKind.ACTION_RETRIED,
             message=f"{run.executor} queued again by {actor} (up to {budget} more attempts)",
             actor=actor,
             **run_refs(run),
@@ -42,7 +43,7 @@ async def cancel_run(
     async with runtime.store.transaction():
         run = await scope.action_runs.cancel(run_id)
         await scope.log.append(
-            "action.cancelled",
+            LogKind.ACTION_CANCELLED,
             message=f"{run.executor} cancelled by {actor}",
             actor=actor,
             **run_refs(run),

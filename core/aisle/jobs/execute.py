@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from aisle.contracts.actions import ActionContext, ActionExecutor, ActionResult, PermanentError
+from aisle.contracts.log import LogKind
 from aisle.domain.action_run import ActionRun
 from aisle.domain.organization import Organization
 from aisle.jobs.backoff import is_retryable, retry_delay
@@ -69,7 +70,7 @@ async def execute_run(runtime: Runtime, run_id: str, *, worker: str) -> Outcome:
         if opens is not None and opens > now:
             if await store.outbox.defer(run.id, opens):
                 await runtime.for_org(run.organization_id).log.append(
-                    "action.deferred",
+                    LogKind.ACTION_DEFERRED,
                     message=f"{run.executor} held until the send window opens at {opens}",
                     **run_refs(run),
                     data={"until": opens.isoformat()},
@@ -202,7 +203,7 @@ async def _record(
         message += " (result discarded: the run was cancelled or taken over meanwhile)"
         data["discarded"] = True
     await scope.log.append(
-        "action.attempt" if status in ("succeeded", "failed") else "action.dead",
+        LogKind.ACTION_ATTEMPT if status in ("succeeded", "failed") else LogKind.ACTION_DEAD,
         message=message,
         **run_refs(run),
         data=data,

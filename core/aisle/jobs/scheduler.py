@@ -7,19 +7,17 @@ Several schedulers may run against one PostgreSQL database: wake-ups are taken w
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from aisle.contracts.log import LogKind
 from aisle.storage.automation_log import run_refs
-from aisle.storage.store import Store
 
 if TYPE_CHECKING:
     from aisle.runtime.service import Runtime
 
 __all__ = [
     "PassReport",
-    "Sweeper",
     "expire_claims",
     "fire_due_wakeups",
     "recover_events",
@@ -27,10 +25,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-Sweeper = Callable[[Store], Awaitable[int]]
-"""A periodic clean-up (expired node locks, stale presence); returns rows swept.
-A pass runs the ones in ``Runtime.sweepers``."""
 
 
 @dataclass
@@ -51,7 +45,7 @@ async def expire_claims(runtime: Runtime) -> int:
     for claim in expired:
         run = await runtime.for_org(claim.organization_id).action_runs.get(claim.run_id)
         await runtime.for_org(claim.organization_id).log.append(
-            "action.lost",
+            LogKind.ACTION_LOST,
             message=f"{run.executor} attempt {claim.attempt}: worker {claim.claimed_by} "
             f"stopped answering (lease expired); run is now {claim.new_status}",
             **run_refs(run),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from aisle.contracts.actions import CRMAccess, OutgoingMessage, PermanentError, captures
+from aisle.contracts.log import LogKind
 from aisle.domain.action_run import ActionRun
 from aisle.storage.automation_log import run_refs
 from aisle.storage.credentials import CredentialCipher, CredentialError
@@ -53,7 +54,7 @@ class RunServices:
         )
         if created:
             await self.scope.log.append(
-                "task.created",
+                LogKind.TASK_CREATED,
                 message=f"task {title!r} for {assignee}",
                 data={"task_id": task.id},
                 **{**run_refs(self.run), "step_id": task.step_id},
@@ -123,7 +124,7 @@ class RunServices:
         if created and message.status == "captured":
             # The log says plainly that nothing left the building.
             await self.scope.log.append(
-                "message.captured",
+                LogKind.MESSAGE_CAPTURED,
                 message=f"{message.channel} to {', '.join(message.to)} captured, not sent "
                 "(no provider configured; see GET /api/v1/messages)",
                 data={"message_id": stored.id, "channel": message.channel},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aisle.contracts.log import LogKind
 from aisle.contracts.registry import Registry
 from aisle.domain.enrollment_record import Enrollment
 from aisle.engine.effects import Transition
@@ -59,7 +60,7 @@ async def write_transition(
         if queued:
             log.append(
                 dict(
-                    kind="action.queued",
+                    kind=LogKind.ACTION_QUEUED,
                     message=f"{action.executor} queued"
                     + ("" if executor is not None else " (no such executor installed)"),
                     action_run_id=run.id,

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
 
 from aisle import bounded
 from aisle.builtins.triggers import DateReachedConfig
+from aisle.contracts.log import LogKind
 from aisle.contracts.registry import Registry
 from aisle.domain.contact import Contact
 from aisle.domain.enrollment_record import Enrollment
@@ -43,10 +44,7 @@ from aisle.storage.enrollment_moves import EnrollmentMoves
 from aisle.storage.errors import NotFound
 from aisle.storage.store import OrgScope, Store
 
-if TYPE_CHECKING:
-    from aisle.jobs.scheduler import Sweeper
-
-__all__ = ["MAX_EVENT_ATTEMPTS", "Runtime"]
+__all__ = ["MAX_EVENT_ATTEMPTS", "Runtime", "Sweeper"]
 
 
 class _AlreadyProcessed(Exception):
@@ -62,6 +60,11 @@ MAX_EVENT_ATTEMPTS = 5
 """An event whose processing raises this many times is marked ``failed`` (and logged)."""
 
 _UTC = ZoneInfo("UTC")
+
+
+Sweeper = Callable[[Store], Awaitable[int]]
+"""A periodic clean-up (expired node locks, stale presence) every scheduler pass on a
+runtime runs (:attr:`Runtime.sweepers`); returns the rows it swept."""
 
 
 class Runtime:
@@ -217,7 +220,7 @@ class Runtime:
             final = current.attempts + 1 >= MAX_EVENT_ATTEMPTS
             await scope.events.mark_failed(event_id, f"{type(exc).__name__}: {exc}", final=final)
             await scope.log.append(
-                "event.failed" if final else "event.error",
+                LogKind.EVENT_FAILED if final else LogKind.EVENT_ERROR,
                 message=f"processing {record.event.type} failed"
                 + (" for good" if final else ", will retry")
                 + f": {type(exc).__name__}: {exc}",
@@ -357,7 +360,7 @@ class Runtime:
             )
             assert created is not None
             await scope.log.append(
-                "enrollment.manual",
+                LogKind.ENROLLMENT_MANUAL,
                 message=f"enrolled by hand by {actor}",
                 actor=actor,
                 contact_id=contact_id,
@@ -384,7 +387,7 @@ class Runtime:
             await _stop(
                 scope,
                 enrollment,
-                "enrollment.exited",
+                LogKind.ENROLLMENT_EXITED,
                 f"taken out by {actor}" + (f": {reason}" if reason else ""),
                 actor=actor,
                 status="exited",
@@ -432,7 +435,7 @@ class Runtime:
                 actor=actor,
             )
             await scope.log.append(
-                "enrollment.migrated",
+                LogKind.ENROLLMENT_MIGRATED,
                 actor=actor,
                 contact_id=enrollment.contact_id,
                 enrollment_id=enrollment.id,
@@ -471,7 +474,7 @@ class Runtime:
                 log=(
                     *transition.log,
                     LogRecord(
-                        kind="wake.deferred",
+                        kind=LogKind.WAKE_DEFERRED,
                         at=now,
                         step_id=state.step_id,
                         message=f"due but no trigger fired; looking again at {retry_at}",
@@ -491,7 +494,7 @@ class Runtime:
             await _stop(
                 scope,
                 enrollment,
-                "enrollment.failed",
+                LogKind.ENROLLMENT_FAILED,
                 error[:2000],
                 status="failed",
                 error=error[:2000],
@@ -507,7 +510,10 @@ class Runtime:
         async with self.store.transaction():
             contact = await scope.contacts.create(contact)
             await scope.log.append(
-                "contact.created", message="contact created", actor=actor, contact_id=contact.id
+                LogKind.CONTACT_CREATED,
+                message="contact created",
+                actor=actor,
+                contact_id=contact.id,
             )
         await self.ingest_event(
             org_id,
@@ -570,7 +576,7 @@ class Runtime:
                 f for f in contact.__struct_fields__ if getattr(old, f) != getattr(contact, f)
             )
             await scope.log.append(
-                "contact.updated",
+                LogKind.CONTACT_UPDATED,
                 message=f"changed {', '.join(changed) or 'nothing'}",
                 actor=actor,
                 contact_id=contact.id,
@@ -578,7 +584,7 @@ class Runtime:
             )
             if date_moved:
                 await scope.log.append(
-                    "contact.wedding_date_changed",
+                    LogKind.CONTACT_WEDDING_DATE_CHANGED,
                     message=f"wedding date moved from {old.wedding_date} to "
                     f"{contact.wedding_date} (confirmed by {actor})",
                     actor=actor,
@@ -591,7 +597,7 @@ class Runtime:
             for name in dates_moved:
                 before, after = old.custom.get(name), contact.custom.get(name)
                 await scope.log.append(
-                    "contact.date_field_changed",
+                    LogKind.CONTACT_DATE_FIELD_CHANGED,
                     message=f"custom.{name} moved from {before} to {after} (confirmed by {actor})",
                     actor=actor,
                     contact_id=contact.id,
@@ -608,7 +614,7 @@ class Runtime:
                 if not always_log and transition.state.wake_at == enrollment.state.wake_at:
                     continue
                 await scope.log.append(
-                    "enrollment.recomputed",
+                    LogKind.ENROLLMENT_RECOMPUTED,
                     message=f"wake-up recomputed after the contact changed: "
                     f"{enrollment.state.wake_at} -> {transition.state.wake_at}",
                     actor=actor,
@@ -639,7 +645,7 @@ class Runtime:
                 await _stop(
                     scope,
                     enrollment,
-                    "enrollment.exited",
+                    LogKind.ENROLLMENT_EXITED,
                     f"the contact was deleted by {actor}",
                     actor=actor,
                     status="exited",
@@ -648,7 +654,7 @@ class Runtime:
                 exited += 1
             await scope.contacts.soft_delete(contact_id)
             await scope.log.append(
-                "contact.deleted",
+                LogKind.CONTACT_DELETED,
                 message=f"deleted by {actor}; {exited} enrollment(s) exited",
                 actor=actor,
                 contact_id=contact_id,
@@ -673,7 +679,7 @@ class Runtime:
                 if run.step_id == task.step_id:
                     visit = run.step_visit()
             await scope.log.append(
-                "task.completed" if task.status == "completed" else "task.approved",
+                LogKind.TASK_COMPLETED if task.status == "completed" else LogKind.TASK_APPROVED,
                 message=f"{task.title!r} approved by {by}",
                 actor=by,
                 contact_id=task.contact_id,
@@ -739,7 +745,7 @@ class Runtime:
 async def _stop(
     scope: OrgScope,
     enrollment: Enrollment,
-    kind: str,
+    kind: LogKind,
     message: str,
     *,
     actor: str = "system",
@@ -771,7 +777,7 @@ async def _complete_tasks_left(
         (
             r
             for r in transition.log
-            if r.kind == "edge.taken"
+            if r.kind == LogKind.EDGE_TAKEN
             and r.step_id == before.step_id
             and r.data.get("event_id") == event.id
         ),
@@ -796,7 +802,7 @@ async def _complete_tasks_left(
         if closed is None:
             continue
         await scope.log.append(
-            "task.completed",
+            LogKind.TASK_COMPLETED,
             message=f"{task.title!r} completed: {event.type} moved the client on from "
             f"{before.step_id!r}",
             contact_id=task.contact_id,

@@ -14,6 +14,7 @@ from typing import Protocol
 
 import msgspec
 
+from aisle.contracts.log import LogKind
 from aisle.contracts.registry import Registry
 from aisle.domain.journey import Graph
 from aisle.domain.journey_record import Journey, JourneyVersion
@@ -165,7 +166,7 @@ class Lifecycle:
                 journey.id, journey.draft, published_by=self.actor.actor, note=note
             )
             await self.scope.log.append(
-                "journey.published",
+                LogKind.JOURNEY_PUBLISHED,
                 actor=self.actor.actor,
                 journey_id=journey.id,
                 journey_version=version.version,
@@ -197,7 +198,7 @@ class Lifecycle:
                 source_version=old.version,
             )
             await self.scope.log.append(
-                "journey.rolled_back",
+                LogKind.JOURNEY_ROLLED_BACK,
                 actor=self.actor.actor,
                 journey_id=journey.id,
                 journey_version=published.version,

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from aisle.contracts.log import LogKind
 from aisle.domain.action_run import ActionRun
 from aisle.domain.automation_log import LogEntry
 from aisle.domain.enrollment_record import Enrollment
@@ -63,7 +64,7 @@ class LogRepository(Scoped):
 
     async def append(
         self,
-        kind: str,
+        kind: LogKind,
         *,
         message: str = "",
         actor: str = "system",
@@ -71,7 +72,10 @@ class LogRepository(Scoped):
         data: dict[str, Any] | None = None,
         **refs: Any,
     ) -> str:
-        """Write one entry; ``refs`` are the ids it concerns (``contact_id=…`` etc.)."""
+        """Write one entry; ``refs`` are the ids it concerns (``contact_id=…`` etc.).
+
+        ``kind`` is typed so that every writer names a :class:`LogKind`; what is read back
+        stays text (entries of a retired kind must still read)."""
         ids = await self.append_many(
             [dict(kind=kind, message=message, actor=actor, at=at, data=data or {}, **refs)]
         )

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from aisle.contracts.log import LogKind
 from aisle.storage.automation_log import LogRepository
 from aisle.storage.collab_tables import CollabLockTable
 from aisle.storage.database import Database
@@ -393,7 +394,7 @@ class LockRepository(Scoped):
             log = LogRepository(self.org_id, self.db, self.clock)
             for lock in live:
                 await log.append(
-                    "lock.force_released",
+                    LogKind.LOCK_FORCE_RELEASED,
                     message=(
                         f"{lock.mode} lock on {lock.target.describe()} held by "
                         f"{lock.describe_holder()} force-released"

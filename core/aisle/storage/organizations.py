@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aisle.clock import Clock
+from aisle.contracts.log import LogKind
 from aisle.domain.api_token import ApiToken
 from aisle.domain.organization import Organization
 from aisle.storage.automation_log import LogRepository
@@ -81,7 +82,7 @@ class OrganizationRepository:
                 name="first owner", role="owner"
             )
             await LogRepository(org.id, self.db, self.clock).append(
-                "organization.created",
+                LogKind.ORGANIZATION_CREATED,
                 actor=actor,
                 message=f"studio {slug!r} opened with owner token {token.prefix}…",
                 data={"token_id": token.id},

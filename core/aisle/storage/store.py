@@ -4,7 +4,7 @@ store = await Store.open(settings)
 scope = store.for_org(org_id)
 async with store.transaction():
     contact = await scope.contacts.create(Contact(email="a@b.c"))
-    await scope.log.append("contact.created", contact_id=contact.id)
+    await scope.log.append(LogKind.CONTACT_CREATED, contact_id=contact.id)
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from msgspec import Meta
 from aisle.api.deps import Call
 from aisle.api.problems import FieldError, Problem
 from aisle.api.roles import ensure_journey_role, ensure_may_manage, ensure_role, grantable
+from aisle.contracts.log import LogKind
 from aisle.domain.api_token import ApiToken
 from aisle.domain.user import ROLES, Role, User
 from aisle.storage.flow_log import Collaborator
@@ -161,7 +162,7 @@ class AccessController(Controller):
                 name=data.name, role=data.role, user_id=user_id, expires_at=expires
             )
             await call.scope.log.append(
-                "token.created",
+                LogKind.TOKEN_CREATED,
                 actor=call.caller.actor,
                 message=f"API token {token.prefix}… ({token.role}) created",
                 data={"token_id": token.id, "role": token.role},
@@ -178,7 +179,7 @@ class AccessController(Controller):
         async with call.store.transaction():
             await call.scope.tokens.revoke(token.id)
             await call.scope.log.append(
-                "token.revoked",
+                LogKind.TOKEN_REVOKED,
                 actor=call.caller.actor,
                 message=f"API token {token.prefix}… revoked",
                 data={"token_id": token.id},
@@ -195,7 +196,7 @@ class AccessController(Controller):
         async with call.store.transaction():
             user = await call.scope.users.create(email=data.email, role=data.role, name=data.name)
             await call.scope.log.append(
-                "user.created",
+                LogKind.USER_CREATED,
                 actor=call.caller.actor,
                 message=f"user {user.email} added as {user.role}",
                 data={"user_id": user.id, "role": user.role},
@@ -219,7 +220,7 @@ class AccessController(Controller):
         async with call.store.transaction():
             changed = await call.scope.users.set_role(user.id, data.role)
             await call.scope.log.append(
-                "user.role_changed",
+                LogKind.USER_ROLE_CHANGED,
                 actor=call.caller.actor,
                 message=f"user {user.email}: {user.role} → {data.role}",
                 data={"user_id": user.id, "old": user.role, "new": data.role},
@@ -236,7 +237,7 @@ class AccessController(Controller):
             # Their tokens are revoked and their sessions end in the same transaction.
             await call.scope.users.disable(user.id)
             await call.scope.log.append(
-                "user.disabled",
+                LogKind.USER_DISABLED,
                 actor=call.caller.actor,
                 message=f"user {user.email} disabled; their tokens revoked, sessions ended",
                 data={"user_id": user.id},
@@ -265,7 +266,7 @@ class AccessController(Controller):
         async with call.store.transaction():
             collaborator = await call.collaborators.set(journey.id, user.id, data.role)
             await call.scope.log.append(
-                "journey.collaborator_set",
+                LogKind.JOURNEY_COLLABORATOR_SET,
                 actor=call.caller.actor,
                 journey_id=journey.id,
                 message=f"{user.email} is {data.role} on this journey",
@@ -286,7 +287,7 @@ class AccessController(Controller):
         async with call.store.transaction():
             await call.collaborators.remove(journey.id, user_id)
             await call.scope.log.append(
-                "journey.collaborator_removed",
+                LogKind.JOURNEY_COLLABORATOR_REMOVED,
                 actor=call.caller.actor,
                 journey_id=journey.id,
                 message=f"user {user_id} removed from this journey's collaborators",

@@ -18,6 +18,7 @@ from aisle.api.problems import Problem
 from aisle.api.roles import ensure_journey_role, ensure_role
 from aisle.canvas.flow_ops import FlowOp, OpBatch
 from aisle.canvas.service import OpsOutcome
+from aisle.contracts.log import LogKind
 from aisle.domain.conflict import ConflictRecord, ConflictStatus
 
 __all__ = ["ConflictController"]
@@ -144,7 +145,7 @@ class ConflictController(Controller):
             },
         )
         await call.scope.log.append(
-            "conflict.resolved",
+            LogKind.CONFLICT_RESOLVED,
             actor=call.caller.actor,
             journey_id=record.journey_id,
             contact_id=record.contact_id,

@@ -23,6 +23,7 @@ from aisle.api.context import ApiCall
 from aisle.api.deps import Call
 from aisle.api.problems import FieldError, Problem, config_error
 from aisle.api.roles import ensure_role
+from aisle.contracts.log import LogKind
 from aisle.domain.organization import (
     WEBHOOK_SECRET,
     EmailTemplate,
@@ -252,7 +253,7 @@ class SettingsController(Controller):
                 await call.scope.secrets.put(WEBHOOK_SECRET, data.webhook_secret, cipher)
                 org = await store.organizations.get(org_id)
             await call.scope.log.append(
-                "settings.changed",
+                LogKind.SETTINGS_CHANGED,
                 actor=call.caller.actor,
                 message=f"studio settings changed: {', '.join(changed) or 'nothing'}",
                 data={"fields": changed},

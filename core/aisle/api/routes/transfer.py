@@ -17,6 +17,7 @@ from aisle.api.problems import FieldError, Problem
 from aisle.api.roles import ensure_role
 from aisle.api.routes.journeys import JourneyOut, journey_out
 from aisle.canvas.admission import check_graph, condition_errors
+from aisle.contracts.log import LogKind
 from aisle.domain.journey import Graph
 from aisle.domain.journey_record import JourneyStatus
 from aisle.engine.validation import validate
@@ -159,7 +160,7 @@ class TransferController(Controller):
                 ],
             )
             await call.scope.log.append(
-                "journey.imported",
+                LogKind.JOURNEY_IMPORTED,
                 actor=call.caller.actor,
                 journey_id=journey.id,
                 message=f"imported {data.name!r} with {len(versions)} version(s)"

@@ -21,6 +21,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from aisle.api.context import ApiCall
 from aisle.api.deps import Call
 from aisle.api.roles import ensure_role
+from aisle.contracts.log import LogKind
 from aisle.storage.errors import NotFound
 
 __all__ = ["DISABLED_PREFIX", "WEBHOOK_EXECUTOR", "WebhookEndpointController"]
@@ -90,7 +91,7 @@ class WebhookEndpointController(Controller):
                 WEBHOOK_EXECUTOR, DISABLED_PREFIX + found.url, None
             )
             await call.scope.log.append(
-                "webhook.endpoint_enabled",
+                LogKind.WEBHOOK_ENDPOINT_ENABLED,
                 actor=call.caller.actor,
                 message=f"webhook endpoint {found.url} re-enabled (it had answered 410 Gone)",
                 data={"endpoint_id": found.id, "url": found.url, "run_id": found.run_id},
