@@ -1,10 +1,12 @@
-"""What the overview page shows: each journey with its status and enrollment counts."""
+"""What the overview page shows: each journey with its status, enrollment counts and
+failures, as :class:`~aisle.services.stats.JourneyStatistics` counts them for the API."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from aisle.storage.store import OrgScope
+from aisle.services.stats import JourneySummary
 
 __all__ = ["JourneyRow", "journey_rows"]
 
@@ -18,24 +20,24 @@ class JourneyRow:
     active: int
     completed: int
     total: int
+    completed_with_failures: int
+    """Of the completed, those with a dead action run: they did not do everything."""
+    failed_actions: int
 
 
-async def journey_rows(scope: OrgScope) -> list[JourneyRow]:
-    """Every journey of the organization, by name, with enrollments counted by status."""
-    rows = []
-    for journey in await scope.journeys.list():
-        by_status: dict[str, int] = {}
-        for (_, _, status), n in (await scope.enrollments.step_counts(journey.id)).items():
-            by_status[status] = by_status.get(status, 0) + n
-        rows.append(
-            JourneyRow(
-                id=journey.id,
-                name=journey.name,
-                status=journey.status,
-                version=journey.live_version,
-                active=by_status.get("active", 0),
-                completed=by_status.get("completed", 0),
-                total=sum(by_status.values()),
-            )
+def journey_rows(summaries: Iterable[JourneySummary]) -> list[JourneyRow]:
+    """One row per journey, in the order given (the service's: by name)."""
+    return [
+        JourneyRow(
+            id=s.id,
+            name=s.name,
+            status=s.status,
+            version=s.version,
+            active=s.outcomes.enrollments["active"],
+            completed=s.outcomes.enrollments["completed"],
+            total=sum(s.outcomes.enrollments.values()),
+            completed_with_failures=s.outcomes.with_failed_actions["completed"],
+            failed_actions=s.outcomes.failed_actions,
         )
-    return sorted(rows, key=lambda r: r.name.casefold())
+        for s in summaries
+    ]

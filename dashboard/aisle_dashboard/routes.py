@@ -20,10 +20,8 @@ from litestar.static_files import create_static_files_router
 
 from aisle.api.auth import auth_throttle
 from aisle.api.context import ApiContext
-from aisle.domain.organization import Organization
-from aisle.storage.errors import NotFound
-from aisle.storage.sessions import SessionRepository, SignedIn
-from aisle.storage.store import Store
+from aisle.services.sessions import Session, SignIns
+from aisle.services.stats import JourneyStatistics
 from aisle_dashboard.csrf import DashboardCSRF
 from aisle_dashboard.overview import journey_rows
 from aisle_dashboard.paths import BASE
@@ -45,24 +43,18 @@ class LoginForm(msgspec.Struct):
     token: str = ""
 
 
-def _context(request: Request[Any, Any, Any]) -> tuple[ApiContext, Store]:
+def _context(request: Request[Any, Any, Any]) -> ApiContext:
     ctx: ApiContext = request.app.state.aisle
-    return ctx, ctx.require_store()
+    return ctx
 
 
-async def _signed_in(
-    request: Request[Any, Any, Any],
-) -> tuple[Store, Organization, SignedIn] | None:
-    """The live session and its organization, or ``None`` when signed out or ended."""
-    _, store = _context(request)
-    session = await store.system.session(request.cookies.get(COOKIE_NAME, ""))
-    if session is None:
-        return None
-    try:
-        organization = await store.organizations.get(session.organization_id)
-    except NotFound:
-        return None
-    return store, organization, session
+def _sign_ins(request: Request[Any, Any, Any]) -> SignIns:
+    return _context(request).sign_ins
+
+
+async def _signed_in(request: Request[Any, Any, Any]) -> Session | None:
+    """The live session, or ``None`` when signed out or ended."""
+    return await _sign_ins(request).find(request.cookies.get(COOKIE_NAME, ""))
 
 
 @get("/", name="dashboard:overview")
@@ -70,14 +62,14 @@ async def overview(request: Request[Any, Any, Any]) -> Response[Any]:
     signed_in = await _signed_in(request)
     if signed_in is None:
         return _NOT_SIGNED_IN
-    store, organization, session = signed_in
+    summaries = await JourneyStatistics(signed_in.scope).summaries()
     return page(
         request,
         "overview.html",
-        organization=organization,
-        role=session.role,
+        organization=signed_in.organization,
+        role=signed_in.role,
         active="overview",
-        journeys=await journey_rows(store.for_org(organization)),
+        journeys=journey_rows(summaries),
     )
 
 
@@ -91,7 +83,7 @@ async def login(
     request: Request[Any, Any, Any],
     data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[Any]:
-    ctx, store = _context(request)
+    ctx = _context(request)
     address = request.client.host if request.client else None
     throttle = auth_throttle(ctx)
     retry_after = await throttle.retry_after(address)
@@ -104,21 +96,19 @@ async def login(
         )
         refused.headers["Retry-After"] = str(retry_after)
         return refused
-    token = await store.system.authenticate(data.token.strip())
-    if token is None:
+    # A session carried into the sign-in is not reused (no fixation): it ends there.
+    secret = await ctx.sign_ins.sign_in(
+        data.token.strip(),
+        lifetime=SESSION_LIFETIME,
+        replacing=request.cookies.get(COOKIE_NAME, ""),
+    )
+    if secret is None:
         await throttle.failed(address)
         return page(
             request,
             "login.html",
             status_code=401,
             error="That token is unknown, revoked or expired.",
-        )
-    # A session carried into the sign-in is not reused (no fixation): it ends here.
-    await store.system.end_session(request.cookies.get(COOKIE_NAME, ""))
-    async with store.transaction():
-        sessions = SessionRepository(token.organization_id, store.db, store.clock)
-        _, secret = await sessions.start(
-            lifetime=SESSION_LIFETIME, token_id=token.id, user_id=token.user_id
         )
     response: Response[Any] = Redirect(f"{BASE}/", status_code=303)
     set_session_cookie(response, secret, secure=request.url.scheme == "https")
@@ -128,8 +118,7 @@ async def login(
 @post("/logout", status_code=303)
 async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
     """Sign out: the session ends server-side, so a copy of the cookie stops working."""
-    _, store = _context(request)
-    await store.system.end_session(request.cookies.get(COOKIE_NAME, ""))
+    await _sign_ins(request).end(request.cookies.get(COOKIE_NAME, ""))
     response: Response[Any] = Redirect(f"{BASE}/login", status_code=303)
     clear_session_cookie(response)
     return response

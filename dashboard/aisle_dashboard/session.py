@@ -2,7 +2,7 @@
 
 The cookie carries only the secret; the session itself (its token or user, its
 organization, when it ends) lives in the ``sessions`` table, which keeps only the
-secret's hash (:mod:`aisle.storage.sessions`). Each request re-reads it, so signing
+secret's hash (:mod:`aisle.services.sessions`). Each request re-reads it, so signing
 out, revoking the token, disabling the user or changing their role ends it at once,
 and a copy of the cookie dies with it.
 """

@@ -24,14 +24,15 @@ async def _studio(store: Store, slug: str) -> tuple[OrgScope, str]:
     return scope, token
 
 
-async def _enroll(scope: OrgScope, journey_id: str, status: str) -> None:
-    contact = await scope.contacts.create(Contact(email=f"{status}@example.com"))
+async def _enroll(scope: OrgScope, journey_id: str, status: str, n: int = 0) -> str:
+    contact = await scope.contacts.create(Contact(email=f"{status}{n}@example.com"))
     state = EnrollmentState(
         enrollment_id=scope.enrollments.new_id(), status=status, step_id="send_brochure"
     )
     await scope.enrollments.create(
         contact_id=contact.id, journey_id=journey_id, version=1, state=state
     )
+    return state.enrollment_id
 
 
 async def test_signed_out_pages_redirect_to_the_login_form(browser: httpx.AsyncClient) -> None:
@@ -110,7 +111,40 @@ async def test_signing_in_sets_a_signed_httponly_session_and_shows_the_overview(
     assert "Album upsell" in album and "status-draft" in album
     assert DEMO_JOURNEY_NAME in demo and "status-live" in demo
     cells = [c.split(">", 1)[1].split("<", 1)[0] for c in demo.split("<td")[1:]]
-    assert cells[1:] == ["1", "2", "1", "4"]  # version, active, completed, all
+    assert cells[1:] == ["1", "2", "1", "4", "0"]  # version, active, completed, all, failed
+
+
+async def test_the_overview_tells_completed_from_completed_with_failed_actions(
+    store: Store, browser: httpx.AsyncClient
+) -> None:
+    scope, token = await _studio(store, "failing")
+    journey = await scope.journeys.create(name=DEMO_JOURNEY_NAME, draft=demo_journey())
+    await scope.journeys.publish(journey.id, demo_journey())
+    await _enroll(scope, journey.id, "completed", 1)
+    failed = await _enroll(scope, journey.id, "completed", 2)
+    run, _ = await scope.action_runs.create(
+        executor="webhook",
+        config={},
+        idempotency_key="dead-run",
+        enrollment_id=failed,
+        journey_id=journey.id,
+        journey_version=1,
+        step_id="send_brochure",
+    )
+    claimed = await store.outbox.claim(
+        run.id, worker="w", lease_until=store.clock.now() + timedelta(minutes=1)
+    )
+    assert claimed is not None
+    assert await store.outbox.finish(claimed, status="dead", error="the receiver answered 401")
+
+    await sign_in(browser, token)
+    html = (await browser.get("/dashboard/")).text
+    row = html.split("<tbody>")[1].split("</tbody>")[0]
+    cells = [" ".join(c.split(">", 1)[1].split("</td>")[0].split()) for c in row.split("<td")[1:]]
+    # version, active, completed (and how many of those with failed actions), all, failed
+    assert cells[1:3] == ["1", "0"]
+    assert cells[3].startswith("2") and "(1 with failed actions)" in cells[3]
+    assert cells[4:] == ["2", "1"]
 
 
 async def test_the_overview_shows_only_the_signed_in_organization(

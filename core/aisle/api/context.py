@@ -15,6 +15,7 @@ from aisle.contracts.registry import Registry
 from aisle.domain.user import Role
 from aisle.engine.validation import Issue
 from aisle.runtime import Runtime
+from aisle.services.sessions import SignIns
 from aisle.settings import Settings
 from aisle.storage.flow_log import CollaboratorRepository, FlowLogRepository
 from aisle.storage.store import OrgScope, Store
@@ -53,6 +54,11 @@ class ApiContext:
         if self.store is None:
             raise RuntimeError("the API's store is not open (app start-up did not run)")
         return self.store
+
+    @property
+    def sign_ins(self) -> SignIns:
+        """Sign-in sessions (the dashboard's cookie), over the app's store."""
+        return SignIns(self.require_store())
 
 
 class Caller(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,0 +1,132 @@
+"""What a journey's enrollments and actions came to, failures included: the API's
+``GET /journeys/{id}/stats`` and the dashboard's overview read the same counts.
+
+A ``completed`` count alone reads as success; these counts also give the enrollments
+that completed with dead action runs, and the dead runs themselves, so no reader can
+mistake a failure for success.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import get_args
+
+from aisle.domain.action_run import ActionRunStatus
+from aisle.domain.enrollment import EnrollmentStatus
+from aisle.domain.journey import Graph
+from aisle.domain.journey_record import Journey
+from aisle.storage.action_runs import Failures
+from aisle.storage.store import OrgScope
+
+__all__ = [
+    "ENROLLMENT_STATUSES",
+    "RUN_STATUSES",
+    "JourneyStatistics",
+    "JourneyStats",
+    "JourneySummary",
+    "Outcomes",
+    "zeros",
+]
+
+ENROLLMENT_STATUSES: tuple[str, ...] = get_args(EnrollmentStatus)
+RUN_STATUSES: tuple[str, ...] = get_args(ActionRunStatus)
+
+
+def zeros(statuses: tuple[str, ...]) -> dict[str, int]:
+    """Every status counted at 0, so a reader sees the statuses nothing reached."""
+    return dict.fromkeys(statuses, 0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcomes:
+    """A journey's enrollments by status (every status present) and its failures."""
+
+    enrollments: dict[str, int]
+    with_failed_actions: dict[str, int]
+    """Of those, the enrollments with at least one dead action run, by status."""
+    failed_actions: int
+    """Dead action runs (out of attempts or a permanent error) in all."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class JourneyStats:
+    """One journey's outcomes and what they are made of, step by step."""
+
+    journey: Journey
+    graph: Graph
+    """The live version's graph (the draft while nothing is published)."""
+    outcomes: Outcomes
+    enrollments_by_step: dict[tuple[int, str | None, str], int]
+    """Enrollments per (version, current or last step, status)."""
+    runs_by_step: dict[tuple[str | None, str], int]
+    """Action runs per (step, status)."""
+    failures_by_step: dict[str | None, Failures]
+
+
+@dataclass(frozen=True, kw_only=True)
+class JourneySummary:
+    """A line of the overview: a journey, its published version and its outcomes."""
+
+    id: str
+    name: str
+    status: str
+    version: int | None
+    outcomes: Outcomes
+
+
+class JourneyStatistics:
+    """Read-only counts over one organization's journeys."""
+
+    def __init__(self, scope: OrgScope) -> None:
+        self.scope = scope
+
+    async def journey(self, journey_id: str) -> JourneyStats:
+        """One journey's statistics (``NotFound`` when the organization has no such one)."""
+        scope = self.scope
+        journey = await scope.journeys.get(journey_id)
+        graph: Graph = journey.draft
+        if journey.live_version is not None:
+            graph = (await scope.journeys.version(journey.id, journey.live_version)).graph
+        by_step = await scope.enrollments.step_counts(journey.id)
+        failures = await scope.action_runs.failures_by_step(journey.id)
+        return JourneyStats(
+            journey=journey,
+            graph=graph,
+            outcomes=await self._outcomes(journey.id, by_step, failures),
+            enrollments_by_step=by_step,
+            runs_by_step=await scope.action_runs.step_counts(journey.id),
+            failures_by_step=failures,
+        )
+
+    async def summaries(self) -> list[JourneySummary]:
+        """Every journey of the organization with its outcomes, by name."""
+        summaries = []
+        for journey in await self.scope.journeys.list():
+            by_step = await self.scope.enrollments.step_counts(journey.id)
+            failures = await self.scope.action_runs.failures_by_step(journey.id)
+            summaries.append(
+                JourneySummary(
+                    id=journey.id,
+                    name=journey.name,
+                    status=journey.status,
+                    version=journey.live_version,
+                    outcomes=await self._outcomes(journey.id, by_step, failures),
+                )
+            )
+        return sorted(summaries, key=lambda s: s.name.casefold())
+
+    async def _outcomes(
+        self,
+        journey_id: str,
+        by_step: dict[tuple[int, str | None, str], int],
+        failures: dict[str | None, Failures],
+    ) -> Outcomes:
+        totals = zeros(ENROLLMENT_STATUSES)
+        for (_version, _step_id, status), n in by_step.items():
+            totals[status] = totals.get(status, 0) + n
+        with_failed = await self.scope.enrollments.with_dead_runs(journey_id)
+        return Outcomes(
+            enrollments=totals,
+            with_failed_actions={**zeros(ENROLLMENT_STATUSES), **with_failed},
+            failed_actions=sum(f.count for f in failures.values()),
+        )
