@@ -19,10 +19,11 @@ from aisle.contracts.actions import (
     RetryableError,
 )
 from aisle.contracts.hooks import hookimpl
-from aisle.jobs import cancel_run, drain, execute_run, retry_run
+from aisle.jobs import drain, execute_run
 from aisle.jobs.backoff import retry_delay
 from aisle.plugins.manager import load_registry
 from aisle.runtime import Runtime
+from aisle.services.run_admin import cancel_run, retry_run
 from aisle.storage.store import OrgScope
 
 

@@ -74,3 +74,15 @@ def webhook_secret_key(secret: str) -> bytes:
 def secret_fingerprint(secret: str) -> str:
     """A short, non-reversible name for a secret, to tell which one is set."""
     return "sha256:" + hashlib.sha256(secret.strip().encode()).hexdigest()[:16]
+
+
+def studio_view(org: Organization) -> dict[str, Any]:
+    """The organization as executors and templates see it (``studio.*``)."""
+    settings = dict(org.settings)
+    return {
+        **settings,
+        "id": org.id,
+        "slug": org.slug,
+        "name": settings.get("studio_name") or org.name,
+        "timezone": org.timezone,
+    }

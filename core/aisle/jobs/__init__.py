@@ -5,7 +5,6 @@ Production: :func:`run_worker` (``aisle worker``) and :func:`run_scheduler`
 (``aisle scheduler``). Tests: :func:`drain` with a test clock.
 """
 
-from aisle.jobs.admin import cancel_run, retry_run
 from aisle.jobs.embedded import DrainReport, EmbeddedJobs, drain
 from aisle.jobs.execute import Outcome, execute_run
 from aisle.jobs.processes import run_scheduler, run_scheduler_async, run_worker
@@ -16,11 +15,9 @@ __all__ = [
     "DrainReport",
     "EmbeddedJobs",
     "Outcome",
-    "cancel_run",
     "drain",
     "execute_run",
     "relay_once",
-    "retry_run",
     "run_scheduler",
     "run_scheduler_async",
     "run_worker",

@@ -22,8 +22,9 @@ import msgspec
 
 from aisle.contracts.actions import ActionContext, ActionExecutor, ActionResult, PermanentError
 from aisle.contracts.log import LogKind
+from aisle.contracts.runs import ActionRunStatus
 from aisle.domain.action_run import ActionRun
-from aisle.domain.organization import Organization
+from aisle.domain.organization import Organization, studio_view
 from aisle.jobs.backoff import is_retryable, retry_delay
 from aisle.jobs.services import RunServices
 from aisle.storage.automation_log import run_refs
@@ -58,7 +59,7 @@ async def execute_run(runtime: Runtime, run_id: str, *, worker: str) -> Outcome:
     store = runtime.store
     clock = store.clock
     run = await store.outbox.get(run_id)
-    if run is None or run.status not in ("pending", "failed"):
+    if run is None or run.status not in (ActionRunStatus.PENDING, ActionRunStatus.FAILED):
         return Outcome(run_id, "skipped")
     now = clock.now()
     if run.next_attempt_at is not None and run.next_attempt_at > now:
@@ -137,18 +138,6 @@ async def _context(
     )
 
 
-def studio_view(org: Organization) -> dict[str, Any]:
-    """The organization as executors and templates see it (``studio.*``)."""
-    settings = dict(org.settings)
-    return {
-        **settings,
-        "id": org.id,
-        "slug": org.slug,
-        "name": settings.get("studio_name") or org.name,
-        "timezone": org.timezone,
-    }
-
-
 async def _record(
     runtime: Runtime,
     run: ActionRun,
@@ -166,7 +155,7 @@ async def _record(
     next_at: datetime | None = None
     if error is None:
         assert result is not None
-        status = "succeeded"
+        status = ActionRunStatus.SUCCEEDED
         stored = await outbox.finish(run, status=status, result=msgspec.to_builtins(result.detail))
         message = f"{run.executor} attempt {run.attempts} succeeded in {duration_ms} ms"
     else:
@@ -183,14 +172,14 @@ async def _record(
                 retry_after=getattr(error, "retry_after", None),
             )
             next_at = now + timedelta(seconds=delay)
-            status = "failed"
+            status = ActionRunStatus.FAILED
             data["next_attempt_at"] = next_at.isoformat()
             message = (
                 f"{run.executor} attempt {run.attempts} of {run.max_attempts} failed after "
                 f"{duration_ms} ms: {text}; retrying at {next_at.isoformat()}"
             )
         else:
-            status = "dead"
+            status = ActionRunStatus.DEAD
             why = "out of attempts" if is_retryable(error, classify) else "not retryable"
             message = (
                 f"{run.executor} attempt {run.attempts} failed after {duration_ms} ms: {text}; "
@@ -203,12 +192,14 @@ async def _record(
         message += " (result discarded: the run was cancelled or taken over meanwhile)"
         data["discarded"] = True
     await scope.log.append(
-        LogKind.ACTION_ATTEMPT if status in ("succeeded", "failed") else LogKind.ACTION_DEAD,
+        LogKind.ACTION_ATTEMPT
+        if status in (ActionRunStatus.SUCCEEDED, ActionRunStatus.FAILED)
+        else LogKind.ACTION_DEAD,
         message=message,
         **run_refs(run),
         data=data,
     )
-    if error is not None and status == "dead":
+    if error is not None and status == ActionRunStatus.DEAD:
         log.warning("action run %s is dead: %s", run.id, data.get("error"))
     return Outcome(run.id, status if stored else "skipped", run.attempts, next_at)
 

@@ -23,12 +23,11 @@ import msgspec
 from aisle.contracts.actions import CheckContext
 from aisle.contracts.registry import Registry
 from aisle.domain.contact import Contact, Partner
-from aisle.domain.organization import Organization
+from aisle.domain.organization import Organization, studio_view
 from aisle.engine.compiled import CompiledJourney
 from aisle.engine.core import start
 from aisle.engine.effects import PlannedAction
 from aisle.engine.validation import Issue
-from aisle.jobs.execute import studio_view
 from aisle.services.errors import FieldError, Refused, config_error
 from aisle.settings import Settings
 

@@ -16,7 +16,7 @@ from aisle.api.deps import Call
 from aisle.api.pages import Cursor, Limit, QueryId, page_of
 from aisle.api.roles import ensure_role
 from aisle.domain.action_run import ActionRun, ActionRunStatus
-from aisle.jobs.admin import cancel_run, retry_run
+from aisle.services.run_admin import cancel_run, retry_run
 
 __all__ = ["ActionRunController"]
 

@@ -22,7 +22,7 @@ from aisle.api.problems import Problem, problem_spec
 from aisle.api.routes.lifecycle import graph_at, runnable
 from aisle.domain.contact import Contact
 from aisle.domain.journey_record import Journey
-from aisle.jobs.execute import studio_view
+from aisle.domain.organization import studio_view
 from aisle.services.readiness import sample_couple, step_actions
 
 __all__ = ["ExecutorPreviewController", "StepPreviewController"]
