@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
+from aisle.contracts.runs import FINISHED_RUN_STATUSES, ActionRunStatus
+
 __all__ = ["FINISHED_RUN_STATUSES", "ActionRun", "ActionRunStatus"]
-
-ActionRunStatus = Literal["pending", "running", "succeeded", "failed", "dead", "cancelled"]
-"""``pending``: due at ``next_attempt_at``; ``running``: claimed by a worker until
-``lease_expires_at``; ``failed``: the last attempt failed and a retry is due at
-``next_attempt_at``; ``dead``: out of attempts or a permanent error (retry by hand)."""
-
-FINISHED_RUN_STATUSES: frozenset[str] = frozenset({"succeeded", "dead", "cancelled"})
 
 
 class ActionRun(msgspec.Struct, frozen=True, kw_only=True):
@@ -29,7 +24,7 @@ class ActionRun(msgspec.Struct, frozen=True, kw_only=True):
     executor: str
     config: dict[str, Any]
     idempotency_key: str
-    status: ActionRunStatus = "pending"
+    status: ActionRunStatus = ActionRunStatus.PENDING
     attempts: int = 0
     max_attempts: int = 5
     next_attempt_at: datetime | None = None

@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 ENROLLMENT_STATUSES: tuple[str, ...] = get_args(EnrollmentStatus)
-RUN_STATUSES: tuple[str, ...] = get_args(ActionRunStatus)
+RUN_STATUSES: tuple[str, ...] = tuple(ActionRunStatus)
 
 
 def zeros(statuses: tuple[str, ...]) -> dict[str, int]:

@@ -8,7 +8,8 @@ from typing import Any
 
 import msgspec
 
-from aisle.domain.action_run import ActionRun, ActionRunStatus
+from aisle.contracts.runs import ActionRunStatus
+from aisle.domain.action_run import ActionRun
 from aisle.storage.errors import Conflict, NotFound
 from aisle.storage.ids import new_id
 from aisle.storage.rows import dump, from_row, utc
@@ -73,7 +74,7 @@ class ActionRunRepository(Scoped):
                     executor=executor,
                     config=dump(config),
                     idempotency_key=idempotency_key,
-                    status="pending",
+                    status=ActionRunStatus.PENDING,
                     attempts=0,
                     max_attempts=max_attempts,
                     next_attempt_at=not_before or now,
@@ -131,13 +132,15 @@ class ActionRunRepository(Scoped):
         """Stop a run that has not finished. A running attempt's result is then discarded."""
         rows = await self._update(
             {
-                T.status: "cancelled",
+                T.status: ActionRunStatus.CANCELLED,
                 T.finished_at: self.clock.now(),
                 T.updated_at: self.clock.now(),
                 T.lease_expires_at: None,
             },
             T.id == run_id,
-            T.status.is_in(["pending", "running", "failed"]),
+            T.status.is_in(
+                [ActionRunStatus.PENDING, ActionRunStatus.RUNNING, ActionRunStatus.FAILED]
+            ),
         ).returning(*T.all_columns())
         if rows:
             return run_from_row(rows[0])
@@ -151,7 +154,7 @@ class ActionRunRepository(Scoped):
         now = self.clock.now()
         rows = await self._update(
             {
-                T.status: "pending",
+                T.status: ActionRunStatus.PENDING,
                 T.next_attempt_at: now,
                 T.dispatched_at: None,
                 T.max_attempts: max_attempts,
@@ -162,7 +165,7 @@ class ActionRunRepository(Scoped):
                 T.lease_expires_at: None,
             },
             T.id == run_id,
-            T.status.is_in(["dead", "cancelled"]),
+            T.status.is_in([ActionRunStatus.DEAD, ActionRunStatus.CANCELLED]),
         ).returning(*T.all_columns())
         if rows:
             return run_from_row(rows[0])
@@ -189,7 +192,7 @@ class ActionRunRepository(Scoped):
         counts = await self.step_counts(journey_id)
         found: dict[str | None, Failures] = {}
         for (step_id, status), n in counts.items():
-            if status != "dead":
+            if status != ActionRunStatus.DEAD:
                 continue
             step = T.step_id == step_id if step_id is not None else T.step_id.is_null()
             latest = await self._dead(T.journey_id == journey_id, step, limit=1)
@@ -202,7 +205,7 @@ class ActionRunRepository(Scoped):
         """Dead runs matching ``conditions``, the latest to fail first."""
         query = (
             T.select(T.enrollment_id, T.step_id, T.last_error, T.finished_at, T.updated_at)
-            .where(self._where(T.status == "dead", *conditions))
+            .where(self._where(T.status == ActionRunStatus.DEAD, *conditions))
             .order_by(T.finished_at, ascending=False)
             .order_by(T.id, ascending=False)
         )

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aisle.clock import Clock
+from aisle.contracts.runs import ActionRunStatus
 from aisle.domain.action_run import ActionRun
 from aisle.storage.action_runs import run_from_row
 from aisle.storage.database import Database
@@ -20,7 +21,7 @@ from aisle.storage.tables import ActionRunTable as T
 
 __all__ = ["ExpiredClaim", "Outbox"]
 
-_WAITING = ("pending", "failed")
+_WAITING = (ActionRunStatus.PENDING, ActionRunStatus.FAILED)
 """Statuses of a run waiting for its next attempt: never tried (or deferred), or the
 last attempt failed and a retry is scheduled at ``next_attempt_at``."""
 
@@ -92,7 +93,7 @@ class Outbox:
         rows = (
             await T.update(
                 {
-                    T.status: "running",
+                    T.status: ActionRunStatus.RUNNING,
                     T.attempts: T.attempts + 1,
                     T.claimed_by: worker,
                     T.claimed_at: now,
@@ -153,7 +154,7 @@ class Outbox:
             await T.update(values)
             .where(
                 (T.id == run.id)
-                & (T.status == "running")
+                & (T.status == ActionRunStatus.RUNNING)
                 & (T.attempts == run.attempts)
                 & (T.claimed_by == run.claimed_by)
             )
@@ -173,14 +174,14 @@ class Outbox:
         async with self.db.transaction():
             query = (
                 T.select(T.id, T.organization_id, T.attempts, T.max_attempts, T.claimed_by)
-                .where((T.status == "running") & (T.lease_expires_at < now))
+                .where((T.status == ActionRunStatus.RUNNING) & (T.lease_expires_at < now))
                 .limit(limit)
             )
             if self.db.is_postgres:
                 query = query.lock_rows("UPDATE", skip_locked=True)
             for row in await query:
                 dead = row["attempts"] >= row["max_attempts"]
-                new_status = "dead" if dead else "failed"
+                new_status = ActionRunStatus.DEAD if dead else ActionRunStatus.FAILED
                 values: dict[Any, Any] = {
                     T.status: new_status,
                     T.lease_expires_at: None,
@@ -193,7 +194,9 @@ class Outbox:
                 else:
                     values[T.next_attempt_at] = now
                     values[T.dispatched_at] = None
-                await T.update(values).where((T.id == row["id"]) & (T.status == "running"))
+                await T.update(values).where(
+                    (T.id == row["id"]) & (T.status == ActionRunStatus.RUNNING)
+                )
                 expired.append(
                     ExpiredClaim(
                         run_id=row["id"],
