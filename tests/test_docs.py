@@ -8,8 +8,11 @@ says what it is.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import inspect
+import pkgutil
 import re
+import tomllib
 import types
 from pathlib import Path
 
@@ -103,3 +106,64 @@ def test_the_complete_example_loads_as_a_plugin() -> None:
     assert not registry.errors, registry.errors
     assert "gallery_ready" in registry.trigger_types
     assert "gallery_link" in registry.node_types
+
+
+# -- docs/architecture.md ------------------------------------------------------------
+
+ROOT = GUIDE_PATH.parent.parent
+ARCHITECTURE = (ROOT / "docs" / "architecture.md").read_text()
+
+
+def _architecture_section(title: str) -> str:
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", ARCHITECTURE, re.S | re.M)
+    assert match, f"docs/architecture.md has no section '## {title}'"
+    return match.group(1)
+
+
+def _resolve(dotted: str) -> object:
+    """The object ``dotted`` names: the longest importable module, then attributes."""
+    parts = dotted.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            found: object = importlib.import_module(".".join(parts[:split]))
+        except ModuleNotFoundError:
+            continue
+        for name in parts[split:]:
+            found = getattr(found, name)
+        return found
+    raise ModuleNotFoundError(dotted)
+
+
+EVENT_PATH = re.findall(r"`(aisle\w*(?:\.\w+)+)`", _architecture_section("The path of one event"))
+
+
+def test_the_event_path_is_followed_through_every_layer() -> None:
+    packages = {name.split(".")[1] for name in EVENT_PATH if name.startswith("aisle.")}
+    assert {"api", "runtime", "engine", "storage", "jobs", "http"} <= packages
+    assert any(name.startswith("aisle_actions.") for name in EVENT_PATH)
+
+
+@pytest.mark.parametrize("dotted", sorted(set(EVENT_PATH)))
+def test_every_function_on_the_event_path_exists(dotted: str) -> None:
+    try:
+        found = _resolve(dotted)
+    except (ImportError, AttributeError) as exc:
+        pytest.fail(f"docs/architecture.md names {dotted}, which does not exist: {exc}")
+    assert callable(found), f"docs/architecture.md names {dotted}, which is not a function"
+
+
+def test_the_picture_shows_every_layer_lint_imports_checks() -> None:
+    [picture] = re.findall(r"```mermaid\n(.*?)```", ARCHITECTURE, re.S)
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    [layers] = [c for c in config["contracts"] if c["type"] == "layers"]
+    names = {name for layer in layers["layers"] for name in re.findall(r"\w+", layer)}
+    missing = sorted(name for name in names if not re.search(rf"\b{name}\b", picture))
+    assert not missing, f"the layer picture in docs/architecture.md does not show {missing}"
+
+
+def test_every_package_of_aisle_has_an_owner() -> None:
+    table = _architecture_section("Who owns what")
+    owned = set(re.findall(r"`(aisle(?:\.\w+)?)`", table))
+    modules = {f"aisle.{m.name}" for m in pkgutil.iter_modules(aisle.__path__)}
+    missing = sorted(modules - owned)
+    assert not missing, f"docs/architecture.md's ownership table has no row for {missing}"
