@@ -278,7 +278,7 @@ def demo_contacts(today: date) -> list[Contact]:
         Contact(
             partners=couple("Amira", "Tom", "Okafor"),
             email="amira@example.com",
-            phone="+447700900123",
+            phone="+447911123456",
             wedding_date=today + timedelta(days=45),
             venue="Kew Gardens, London",
             timezone="Europe/London",

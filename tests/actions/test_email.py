@@ -247,6 +247,22 @@ async def test_saved_studio_template(
         await mail.execute(make_context(missing, "run-missing-template"))
 
 
+async def test_the_studio_default_sender_comes_before_the_operators(
+    make_context: MakeContext,
+    action_settings: dict[str, str],
+    config: Any,
+    studio: dict[str, Any],
+) -> None:
+    # Set through PATCH /api/v1/settings; executors see studio settings at the top level.
+    studio["default_sender"] = "Golden Hour Studio <studio@goldenhour.example>"
+    with smtp_server() as box:
+        action_settings.update(box.settings())
+        await mail.execute(make_context(config, "run-studio-sender"))
+    (received,) = box.messages
+    assert received.sender == "studio@goldenhour.example"
+    assert received.message["From"] == "Golden Hour Studio <studio@goldenhour.example>"
+
+
 def test_preview_renders_without_sending(contact: dict[str, Any], studio: dict[str, Any]) -> None:
     from aisle.plugins.manager import load_registry
 

@@ -22,7 +22,7 @@ def sample_contact() -> Contact:
             Partner(first_name="Charles", last_name="Babbage", email="charles@example.com"),
         ),
         email="ada@example.com",
-        phone="+447700900123",
+        phone="+447911123456",
         wedding_date=date(2026, 9, 12),
         venue="The Assembly Rooms, Bath",
         timezone="Europe/London",

@@ -327,10 +327,14 @@ def check(config: Any, context: CheckContext) -> list[ConfigProblem]:
                 code="no_smtp_host",
             )
         )
-    sender = decoded.from_address or context.setting("smtp_from")
+    sender = decoded.from_address or default_sender(context.studio, context.setting("smtp_from"))
     if not sender:
         problems.append(
-            ConfigProblem(message="no sender address: set AISLE_SMTP_FROM", code="no_sender")
+            ConfigProblem(
+                message="no sender address: set the studio's default_sender "
+                "(PATCH /api/v1/settings) or AISLE_SMTP_FROM",
+                code="no_sender",
+            )
         )
     elif "\r" in sender or "\n" in sender or not _ADDRESS.match(_bare(sender)):
         where = "from_address" if decoded.from_address else None
@@ -345,6 +349,15 @@ def check(config: Any, context: CheckContext) -> list[ConfigProblem]:
     return problems
 
 
+def default_sender(studio: Mapping[str, Any], operator_default: str | None) -> str | None:
+    """A step without ``from_address`` sends as the studio (its ``default_sender``
+    setting), and only failing that as the operator's ``AISLE_SMTP_FROM``."""
+    own = studio.get("default_sender")
+    if isinstance(own, str) and own.strip():
+        return own.strip()
+    return operator_default or None
+
+
 async def _capture(ctx: ActionContext, config: EmailConfig) -> ActionResult:
     """Keep the message, rendered as it would have been sent, instead of sending it."""
     rendered = await run_bounded(
@@ -353,7 +366,7 @@ async def _capture(ctx: ActionContext, config: EmailConfig) -> ActionResult:
         ctx.contact,
         ctx.studio,
         ctx.now,
-        default_from=ctx.services.setting("smtp_from") or None,
+        default_from=default_sender(ctx.studio, ctx.services.setting("smtp_from")),
         organization=ctx.organization_id,
         returns=Rendered,
     )
@@ -401,12 +414,15 @@ async def execute(ctx: ActionContext) -> ActionResult:
         ctx.contact,
         ctx.studio,
         ctx.now,
-        default_from=smtp.sender,
+        default_from=default_sender(ctx.studio, smtp.sender),
         organization=ctx.organization_id,
         returns=Rendered,
     )
     if not rendered.from_address:
-        raise PermanentError("email: no sender; set AISLE_SMTP_FROM or the config's from_address")
+        raise PermanentError(
+            "email: no sender; set the config's from_address, the studio's default_sender "
+            "or AISLE_SMTP_FROM"
+        )
     _check_sender(rendered.from_address, "from_address" if config.from_address else None)
     message = build_message(
         rendered, sender=rendered.from_address, idempotency_key=ctx.idempotency_key, now=ctx.now
