@@ -97,11 +97,6 @@ class TestSms(ActionExecutorSuite):
             yield receiver
 
     @pytest.fixture
-    def contact(self, contact: Mapping[str, Any]) -> Mapping[str, Any]:
-        # The sample's +44 7700 900xxx is Ofcom's drama range, not a textable number.
-        return {**contact, "phone": "+447911123456"}
-
-    @pytest.fixture
     def settings(self, provider: HTTPReceiver) -> Mapping[str, str]:
         return {
             **LOCAL,

@@ -24,13 +24,6 @@ CREATED = Reply(
 
 
 @pytest.fixture
-def contact(contact: dict[str, Any]) -> dict[str, Any]:
-    # The sample's +44 7700 900xxx is Ofcom's range for drama: not a number one can text.
-    contact["phone"] = "+447911123456"
-    return contact
-
-
-@pytest.fixture
 def provider(http_receiver: HTTPReceiver, action_settings: dict[str, str]) -> HTTPReceiver:
     http_receiver.default = CREATED
     action_settings.update(
