@@ -27,7 +27,7 @@ from aisle.api.openapi import (
     answer_options_truthfully,
     declare_problems,
 )
-from aisle.api.problems import exception_handlers
+from aisle.api.problems import exception_handlers, problem_details
 from aisle.api.query_params import refuse_unknown_query
 from aisle.api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from aisle.api.routes import API_CONTROLLERS
@@ -175,7 +175,7 @@ def create_app(
         ),
         request_max_body_size=config.max_body_bytes,
         request_class=ApiRequest,
-        plugins=[StrictStructSchemaPlugin()],
+        plugins=[StrictStructSchemaPlugin(), problem_details],
         debug=False,
     )
     declare_problems(app, API_PREFIX)

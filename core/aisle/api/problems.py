@@ -1,8 +1,10 @@
 """RFC 9457 problem details: the one error shape every API response uses.
 
 Every error leaving the API is ``application/problem+json`` with ``type``, ``title``,
-``status`` and ``detail``; validation errors add ``errors`` (each naming the field path,
-node or edge at fault). Unexpected exceptions become a 500 problem without internals.
+``status``, ``detail`` and ``instance``; validation errors add ``errors`` (each naming
+the field path, node or edge at fault). Unexpected exceptions become a 500 problem
+without internals. Litestar's problem-details plugin renders them; this module holds
+what is Aisle's: the problem types, and which of our errors is which problem.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
 from litestar.types import ExceptionHandlersMap
 
 from aisle.runtime.errors import DateChangeNotConfirmed, RuntimeRefusal
@@ -43,6 +50,7 @@ __all__ = [
     "body_error",
     "config_error",
     "exception_handlers",
+    "problem_details",
     "problem_response",
     "problem_spec",
 ]
@@ -51,6 +59,7 @@ log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _TYPE_BASE = "https://aisle.dev/problems/"
+_RFC_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
 
 _TITLES: Mapping[int, str] = {
     400: "Bad request",
@@ -112,11 +121,12 @@ def problem_spec(description: str, body: type[ProblemBody] = ProblemBody) -> Res
     )
 
 
-class Problem(HTTPException):
+class Problem(ProblemDetailsException):
     """An error a handler raises on purpose; rendered as a problem details document.
 
-    ``slug`` names the problem type (``https://aisle.dev/problems/<slug>``); ``extra``
-    adds members (a conflict's both values, a lock holder, …).
+    ``slug`` names the problem type (``https://aisle.dev/problems/<slug>``); ``errors``
+    locate what is wrong; ``extra`` adds members (a conflict's both values, a lock
+    holder, …) but never replaces an RFC 9457 one. ``instance`` is the request's path.
     """
 
     def __init__(
@@ -130,36 +140,36 @@ class Problem(HTTPException):
         extra: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(detail=detail, status_code=status, headers=dict(headers or {}))
         self.slug = slug or _SLUGS.get(status, "error")
-        self.title = title or _TITLES.get(status, "Error")
         self.errors = list(errors)
         self.members = dict(extra or {})
+        body: dict[str, Any] = {}
+        if self.errors:
+            body["errors"] = [msgspec.to_builtins(e) for e in self.errors]
+        for key, value in self.members.items():
+            if key not in _RFC_MEMBERS:
+                body.setdefault(key, value)
+        super().__init__(
+            detail=detail,
+            status_code=status,
+            headers=dict(headers or {}),
+            extra=body,
+            type_=_TYPE_BASE + self.slug,
+            title=title or _TITLES.get(status, "Error"),
+        )
+
+    def to_response(self, request: Request[Any, Any, Any] | None) -> Response[dict[str, Any]]:
+        """The ``application/problem+json`` response; without a ``request`` (a problem
+        returned rather than raised) the document has no ``instance``."""
+        self.instance = request.url.path if request is not None else None
+        return super().to_response(request)  # type: ignore[arg-type]
 
 
 def problem_response(
     request: Request[Any, Any, Any] | None, problem: Problem
 ) -> Response[dict[str, Any]]:
-    """The ``application/problem+json`` response for ``problem`` (the handler of a
-    raised one; ``request`` names the ``instance``)."""
-    body: dict[str, Any] = {
-        "type": _TYPE_BASE + problem.slug,
-        "title": problem.title,
-        "status": problem.status_code,
-        "detail": problem.detail,
-    }
-    if request is not None:
-        body["instance"] = request.url.path
-    if problem.errors:
-        body["errors"] = [msgspec.to_builtins(e) for e in problem.errors]
-    for key, value in problem.members.items():
-        body.setdefault(key, value)
-    return Response(
-        content=body,
-        status_code=problem.status_code,
-        media_type=PROBLEM_MEDIA_TYPE,
-        headers=dict(problem.headers or {}),
-    )
+    """The response for ``problem`` (for a handler that returns one with its headers)."""
+    return problem.to_response(request)
 
 
 def _validation_errors(extra: Any) -> list[FieldError]:
@@ -190,14 +200,112 @@ def _validation_errors(extra: Any) -> list[FieldError]:
     return errors
 
 
-def _validation_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+# -- our errors as problems: what the plugin's handlers render ------------------------
+
+
+def _invalid_request(exc: ValidationException) -> Problem:
     errors = _validation_errors(exc.extra)
     detail = exc.detail or "the request is not valid"
     if errors and detail.startswith("Validation failed for"):
         detail = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in errors)
-    return problem_response(
-        request, Problem(400, detail, slug="validation", title="Invalid request", errors=errors)
+    return Problem(400, detail, slug="validation", title="Invalid request", errors=errors)
+
+
+def _not_found(exc: NotFound) -> Problem:
+    # Rows of other organizations do not exist for the caller: same answer as absent.
+    return Problem(404, str(exc), extra={"resource": exc.kind})
+
+
+def _stale_revision(exc: RevisionConflict) -> Problem:
+    return Problem(412, str(exc), extra={"revision": exc.current}, slug="precondition-failed")
+
+
+def _about(exc: Conflict | RuntimeRefusal) -> list[FieldError]:
+    return [FieldError(message=str(exc), field=exc.field)] if exc.field else []
+
+
+def _conflict(exc: Conflict) -> Problem:
+    return Problem(409, str(exc), errors=_about(exc))
+
+
+def body_error(exc: msgspec.ValidationError) -> Problem:
+    """The 400 for a JSON body that does not match its operation's schema, naming the
+    field (the same document Litestar's own validation answers with)."""
+    message, field = located(str(exc))
+    named = NAMED_FIELD.match(message)
+    if named:  # an unknown or missing key of the object at ``field``
+        field = f"{field}.{named.group(1)}" if field else named.group(1)
+    return Problem(
+        400,
+        f"{field}: {message}" if field else message,
+        slug="validation",
+        title="Invalid request",
+        errors=[FieldError(message=message, field=field)],
     )
+
+
+def _invalid_value(exc: msgspec.ValidationError) -> Problem:
+    # A value a handler converted (not the request body, which gets a 400) did not fit.
+    message, field = located(str(exc))
+    return Problem(
+        422,
+        f"{field}: {message}" if field else message,
+        slug="validation",
+        title="Invalid request",
+        errors=[FieldError(message=message, field=field)],
+    )
+
+
+def _date_change(exc: DateChangeNotConfirmed) -> Problem:
+    return Problem(
+        409,
+        str(exc),
+        slug="confirmation-required",
+        title="Confirmation required",
+        errors=[FieldError(message="needs confirm_date_change: true", field=exc.field)],
+        extra={
+            "requires_confirmation": "confirm_date_change",
+            "old": exc.old.isoformat() if exc.old else None,
+            "new": exc.new.isoformat() if exc.new else None,
+        },
+    )
+
+
+def _runtime_refusal(exc: RuntimeRefusal) -> Problem:
+    return Problem(409, str(exc), errors=_about(exc), slug="refused")
+
+
+def _refused(exc: Refused) -> Problem:
+    return Problem(
+        exc.status,
+        exc.detail,
+        slug=exc.slug,
+        title=exc.title,
+        errors=exc.errors,
+        extra=exc.extra,
+        headers=exc.headers,
+    )
+
+
+problem_details = ProblemDetailsPlugin(
+    ProblemDetailsConfig(
+        exception_to_problem_detail_map={
+            Refused: _refused,
+            NotFound: _not_found,
+            RevisionConflict: _stale_revision,
+            Conflict: _conflict,
+            msgspec.ValidationError: _invalid_value,
+            DateChangeNotConfirmed: _date_change,
+            RuntimeRefusal: _runtime_refusal,
+            ValidationException: _invalid_request,
+        },
+    )
+)
+"""Litestar's problem-details plugin with Aisle's errors mapped onto it (list it in the
+app's ``plugins``); a raised :class:`Problem` renders itself."""
+
+
+# -- what needs the request: Litestar's own HTTP errors, races, the unexpected --------
 
 
 def _caused_by_bad_json(exc: BaseException) -> bool:
@@ -226,128 +334,27 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     if status >= 500:
         log.error("HTTP %s on %s %s: %s", status, request.method, request.url.path, detail)
         detail = _TITLES.get(status, "Error")
-    return problem_response(request, Problem(status, detail, headers=headers))
-
-
-def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem_response(
-        request, Problem(500, "an unexpected error occurred; it has been logged", slug="internal")
-    )
-
-
-def _not_found_handler(request: Request[Any, Any, Any], exc: NotFound) -> Response[Any]:
-    # Rows of other organizations do not exist for the caller: same answer as absent.
-    return problem_response(request, Problem(404, str(exc), extra={"resource": exc.kind}))
-
-
-def _revision_handler(request: Request[Any, Any, Any], exc: RevisionConflict) -> Response[Any]:
-    return problem_response(
-        request,
-        Problem(412, str(exc), extra={"revision": exc.current}, slug="precondition-failed"),
-    )
-
-
-def _about(exc: Conflict | RuntimeRefusal) -> list[FieldError]:
-    return [FieldError(message=str(exc), field=exc.field)] if exc.field else []
-
-
-def _conflict_handler(request: Request[Any, Any, Any], exc: Conflict) -> Response[Any]:
-    return problem_response(request, Problem(409, str(exc), errors=_about(exc)))
-
-
-def body_error(exc: msgspec.ValidationError) -> Problem:
-    """The 400 for a JSON body that does not match its operation's schema, naming the
-    field (the same document Litestar's own validation answers with)."""
-    message, field = located(str(exc))
-    named = NAMED_FIELD.match(message)
-    if named:  # an unknown or missing key of the object at ``field``
-        field = f"{field}.{named.group(1)}" if field else named.group(1)
-    return Problem(
-        400,
-        f"{field}: {message}" if field else message,
-        slug="validation",
-        title="Invalid request",
-        errors=[FieldError(message=message, field=field)],
-    )
-
-
-def _msgspec_handler(
-    request: Request[Any, Any, Any], exc: msgspec.ValidationError
-) -> Response[Any]:
-    message, field = located(str(exc))
-    return problem_response(
-        request,
-        Problem(
-            422,
-            f"{field}: {message}" if field else message,
-            slug="validation",
-            title="Invalid request",
-            errors=[FieldError(message=message, field=field)],
-        ),
-    )
-
-
-def _date_change_handler(
-    request: Request[Any, Any, Any], exc: DateChangeNotConfirmed
-) -> Response[Any]:
-    return problem_response(
-        request,
-        Problem(
-            409,
-            str(exc),
-            slug="confirmation-required",
-            title="Confirmation required",
-            errors=[FieldError(message="needs confirm_date_change: true", field=exc.field)],
-            extra={
-                "requires_confirmation": "confirm_date_change",
-                "old": exc.old.isoformat() if exc.old else None,
-                "new": exc.new.isoformat() if exc.new else None,
-            },
-        ),
-    )
-
-
-def _refusal_handler(request: Request[Any, Any, Any], exc: RuntimeRefusal) -> Response[Any]:
-    return problem_response(request, Problem(409, str(exc), errors=_about(exc), slug="refused"))
-
-
-def _refused_handler(request: Request[Any, Any, Any], exc: Refused) -> Response[Any]:
-    return problem_response(
-        request,
-        Problem(
-            exc.status,
-            exc.detail,
-            slug=exc.slug,
-            title=exc.title,
-            errors=exc.errors,
-            extra=exc.extra,
-            headers=exc.headers,
-        ),
-    )
+    return Problem(status, detail, headers=headers).to_response(request)
 
 
 def _integrity_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # A unique constraint caught a race the checks before it could not see.
     log.info("integrity error on %s %s: %s", request.method, request.url.path, exc)
-    return problem_response(
-        request, Problem(409, "the change conflicts with an existing record; read it and retry")
-    )
+    problem = Problem(409, "the change conflicts with an existing record; read it and retry")
+    return problem.to_response(request)
+
+
+def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    problem = Problem(500, "an unexpected error occurred; it has been logged", slug="internal")
+    return problem.to_response(request)
 
 
 exception_handlers: ExceptionHandlersMap = {
-    Problem: problem_response,
-    Refused: _refused_handler,
-    NotFound: _not_found_handler,
-    RevisionConflict: _revision_handler,
-    Conflict: _conflict_handler,
-    msgspec.ValidationError: _msgspec_handler,
-    DateChangeNotConfirmed: _date_change_handler,
-    RuntimeRefusal: _refusal_handler,
     sqlite3.IntegrityError: _integrity_handler,
     asyncpg.exceptions.IntegrityConstraintViolationError: _integrity_handler,
-    ValidationException: _validation_handler,
     HTTPException: _http_handler,
     Exception: _unexpected_handler,
 }
-"""Handlers for every exception an API request can raise (most specific wins)."""
+"""The handlers that need the request, beside :data:`problem_details` (most specific
+exception wins)."""
