@@ -19,7 +19,7 @@ from piccolo.table import Table
 from aisle.domain.organization import secret_fingerprint
 from aisle.storage.credentials import CredentialCipher
 from aisle.storage.database import register_tables
-from aisle.storage.rows import dump, load, utc
+from aisle.storage.rows import dump, from_row, load
 from aisle.storage.scoped import Scoped
 from aisle.storage.tables import OrganizationTable
 
@@ -60,9 +60,7 @@ class StudioSecretRepository(Scoped):
         row = await self._select(T.name == name).first()
         if row is None:
             return None
-        return StudioSecret(
-            name=row["name"], fingerprint=row["fingerprint"], updated_at=utc(row["updated_at"])
-        )
+        return from_row(StudioSecret, T, row)
 
     async def put(self, name: str, value: str | None, cipher: CredentialCipher) -> None:
         """Encrypt and store secret ``name``; ``None`` removes it. One transaction with
