@@ -79,8 +79,13 @@ def create_app(
     endpoints call (``aisle serve`` passes the one its embedded jobs listen to); by
     default one is built on the store.
     """
-    if settings is None:
-        settings = Settings() if store is not None else Settings.from_env()
+    if settings is None and store is None:
+        # The process's own configuration (``uvicorn --factory aisle.api:create_app``):
+        # its template and condition workers take their bounds from it too.
+        settings = Settings.from_env()
+        bounded.configure(settings.environ)
+    elif settings is None:
+        settings = Settings()
     registry = registry if registry is not None else load_registry()
     config = config if config is not None else ApiConfig.from_environ(settings.environ)
     if limiter is None:
