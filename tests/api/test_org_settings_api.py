@@ -222,6 +222,8 @@ async def test_a_studio_sets_itself_up_and_its_secret_is_never_echoed(
         ({"default_sender": "a@b.example\r\nBcc: x@y.example"}, 422, "default_sender"),
         ({"webhook_secret": "whsec_c2hvcnQ="}, 422, "webhook_secret"),
         ({"webhook_secret": "hunter2 hunter2"}, 422, "webhook_secret"),
+        ({"country": "XX"}, 422, "country"),
+        ({"country": "gb"}, 400, "country"),
         ({"colour": "pink"}, 400, "colour"),
     ],
 )

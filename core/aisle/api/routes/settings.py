@@ -18,6 +18,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from litestar import Controller, get, patch
 from litestar.params import JSONBody
 from msgspec import UNSET, Meta, UnsetType
+from phonenumbers import SUPPORTED_REGIONS
 
 from aisle.api.context import ApiCall
 from aisle.api.deps import Call
@@ -54,6 +55,11 @@ _TEXT = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
 _HTML = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, autoescape=True)
 
 
+Country = Annotated[
+    str, Meta(pattern=r"^[A-Z]{2}$", description="An ISO 3166 country code (GB, US, …).")
+]
+
+
 class SendWindowIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Quiet hours: messages go out from ``start`` to ``end`` (local time) on ``days``.
 
@@ -81,6 +87,9 @@ class SettingsPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ) = UNSET
     """Each an :class:`~aisle.domain.organization.EmailTemplate`: subject, text, html."""
     default_sender: Annotated[str, Meta(max_length=320)] | UnsetType | None = UNSET
+    country: Country | UnsetType | None = UNSET
+    """Where the studio works (ISO 3166 code): phone numbers written without a country
+    code are read as this country's."""
     webhook_secret: Annotated[str, Meta(max_length=200)] | UnsetType | None = UNSET
     """A Standard Webhooks secret (``whsec_`` + base64 of at least 16 bytes); write-only."""
 
@@ -93,6 +102,7 @@ class StudioSettingsOut(msgspec.Struct, kw_only=True):
     send_window: SendWindowIn | None
     email_templates: dict[str, EmailTemplate]
     default_sender: str | None
+    country: str | None
     webhook_secret_set: bool
     webhook_secret_fingerprint: str | None
     """A short hash telling which secret is set (``sha256:…``); never the secret."""
@@ -163,6 +173,13 @@ def _check(data: SettingsPatch) -> list[FieldError]:
                 field="default_sender",
             )
         )
+    if isinstance(data.country, str) and data.country not in SUPPORTED_REGIONS:
+        errors.append(
+            FieldError(
+                message=f"{data.country!r} is not a country phone numbers are known for",
+                field="country",
+            )
+        )
     if isinstance(data.webhook_secret, str):
         try:
             webhook_secret_key(data.webhook_secret)
@@ -191,6 +208,7 @@ def _templates_out(raw: Any) -> dict[str, EmailTemplate]:
 async def settings_out(call: ApiCall, org: Organization) -> StudioSettingsOut:
     secret = await call.scope.secrets.describe(WEBHOOK_SECRET)
     sender = org.settings.get("default_sender")
+    country = org.settings.get("country")
     return StudioSettingsOut(
         organization_id=org.id,
         slug=org.slug,
@@ -199,6 +217,7 @@ async def settings_out(call: ApiCall, org: Organization) -> StudioSettingsOut:
         send_window=_window_out(org.settings.get("send_window")),
         email_templates=_templates_out(org.settings.get("email_templates")),
         default_sender=sender if isinstance(sender, str) else None,
+        country=country if isinstance(country, str) else None,
         webhook_secret_set=secret is not None,
         webhook_secret_fingerprint=secret.fingerprint if secret else None,
         webhook_secret_updated_at=secret.updated_at if secret else None,
@@ -243,6 +262,8 @@ class SettingsController(Controller):
                     "default_sender",
                     data.default_sender.strip() if data.default_sender else None,
                 )
+            if not isinstance(data.country, UnsetType):
+                _put(settings, "country", data.country)
             org = await store.organizations.update(
                 org_id,
                 name=None if isinstance(data.name, UnsetType) else data.name,
