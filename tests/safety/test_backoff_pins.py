@@ -100,3 +100,15 @@ async def test_a_run_told_retry_after_zero_is_due_again_after_the_floor(
     clock.advance(seconds=MIN_DELAY)
     await drain(runtime)
     assert (await scope.action_runs.get(run.id)).status == "succeeded"
+
+
+def test_the_executor_classifies_the_error_itself() -> None:
+    seen: list[BaseException] = []
+
+    def classify(error: BaseException) -> bool:
+        seen.append(error)
+        return isinstance(error, LookupError)
+
+    error = KeyError("rate")
+    assert is_retryable(error, classify) is True
+    assert seen == [error]

@@ -100,3 +100,57 @@ async def test_a_renewal_with_an_older_token_loses_the_lease(
         tokens={WAIT: second.granted[0].fencing_token},
     )
     assert [lock.target for lock in fresh.renewed] == [WAIT] and fresh.lost == []
+
+
+async def test_every_written_target_is_checked_and_each_refusal_says_what_and_who(
+    place: tuple[LockRepository, str], clock: TestClock
+) -> None:
+    locks, journey = place
+    mine = await locks.acquire(journey, [WAIT], mode="edit", holder="pia", lease=EDIT)
+    await locks.acquire(
+        journey, [DECIDE], mode="edit", holder="phil", holder_name="Phil", lease=EDIT
+    )
+    token = mine.granted[0].fencing_token
+    # The first target (decide) is someone else's; the one after it must still be checked.
+    gone = LockTarget("node", "zz-gone")
+    with pytest.raises(FenceRefused) as refused:
+        await locks.check_fences(
+            journey, [WAIT, DECIDE, gone], holder="pia", tokens={WAIT: token, gone: 7}
+        )
+    by_target = {r.target: r for r in refused.value.refusals}
+    assert set(by_target) == {DECIDE, gone}
+    other = by_target[DECIDE]
+    assert other.reason == "locked" and other.presented_token is None
+    assert other.message.startswith("node 'decide' is locked for editing by Phil until ")
+    lapsed = by_target[gone]
+    assert lapsed.reason == "not_held" and lapsed.presented_token == 7
+    assert lapsed.message == (
+        "fencing token 7 for node 'zz-gone' is no longer valid: the lease expired or was "
+        "released; acquire the lock again and refetch"
+    )
+    with pytest.raises(FenceRefused) as stale:
+        await locks.check_fences(journey, [WAIT], holder="pia", tokens={WAIT: token + 5})
+    [refusal] = stale.value.refusals
+    assert refusal.presented_token == token + 5 and refusal.holder is not None
+
+
+async def test_a_renewal_names_who_holds_what_it_lost(
+    place: tuple[LockRepository, str], clock: TestClock
+) -> None:
+    locks, journey = place
+    first = await locks.acquire(journey, [WAIT], mode="edit", holder="pia", lease=EDIT)
+    clock.advance(EDIT)
+    second = await locks.acquire(journey, [WAIT], mode="edit", holder="pia", lease=EDIT)
+    old, new = first.granted[0].fencing_token, second.granted[0].fencing_token
+    # A stale tab of the same person lost the lease to the newer one: it is named.
+    stale = await locks.renew(
+        journey, [WAIT], mode="edit", holder="pia", lease=EDIT, tokens={WAIT: old}
+    )
+    assert [(h.holder, h.fencing_token) for h in stale.holders] == [("pia", new)]
+    # A view lease renewed with the current edit token: lost, but nobody else holds it.
+    viewing = await locks.renew(
+        journey, [WAIT], mode="view", holder="pia", lease=EDIT, tokens={WAIT: new}
+    )
+    assert viewing.lost == [WAIT] and viewing.holders == []
+    untokened = await locks.renew(journey, [WAIT], mode="view", holder="pia", lease=EDIT)
+    assert untokened.lost == [WAIT] and untokened.holders == []
