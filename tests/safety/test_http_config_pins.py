@@ -206,3 +206,16 @@ async def test_a_hosts_resolver_hands_unknown_names_to_its_fallback() -> None:
     assert await resolver.resolve("PINNED.test.", 443) == ["10.0.0.1"]
     assert await resolver.resolve("other.test", 8443) == ["192.0.2.7"]
     assert fallback.asked == [("other.test", 8443)]
+
+
+async def test_the_guarded_backend_refuses_unix_sockets_and_sleeps_as_asked() -> None:
+    async with http.client(allow="", hosts="") as client:
+        backend = _pool(client)._network_backend  # type: ignore[attr-defined]
+        with pytest.raises(DestinationRefused) as refused:
+            await backend.connect_unix_socket("/run/docker.sock")
+        assert refused.value.host == "/run/docker.sock"
+        assert refused.value.reason == "unix sockets are not an outbound destination"
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        await backend.sleep(0.05)
+        assert loop.time() - began >= 0.04

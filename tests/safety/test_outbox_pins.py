@@ -198,3 +198,18 @@ async def holding(store: Store) -> AsyncIterator[Any]:
         yield connection
     finally:
         await connection.close()
+
+
+async def test_the_next_due_time_is_the_earliest_waiting_run(
+    store: Store, clock: TestClock
+) -> None:
+    assert await store.outbox.next_due_at() is None
+    scope = await _scope(store)
+    later = await _run(scope, key="later")
+    sooner = await _run(scope, key="sooner")
+    running = await _run(scope, key="running")
+    await store.outbox.defer(later, clock.now() + timedelta(hours=2))
+    await store.outbox.defer(sooner, clock.now() + timedelta(hours=1))
+    await store.outbox.claim(running, worker="w", lease_until=clock.now() + LEASE)
+    # The running one is no longer waiting: the earliest waiting run decides.
+    assert await store.outbox.next_due_at() == clock.now() + timedelta(hours=1)
