@@ -26,6 +26,7 @@ from aisle.demo import (
 )
 from aisle.domain.organization import Organization
 from aisle.runtime import Runtime
+from aisle.services.access import Access
 from aisle.services.errors import Refused
 from aisle.services.lifecycle import Lifecycle
 from aisle.services.roles import Operator
@@ -62,9 +63,9 @@ async def ensure_demo(runtime: Runtime) -> DemoSeed:
         timezone=DEMO_ORG_TIMEZONE,
         settings=dict(DEMO_ORG_SETTINGS),
     )
-    scope = store.for_org(org)
-    async with store.transaction():
-        _, token = await scope.tokens.create(name="owner (created by aisle serve)", role="owner")
+    _, token = await Access(store, store.for_org(org), OPERATOR).create_token(
+        name="owner (created by aisle serve)", role="owner"
+    )
     journey_id, contacts = await _seed_journey_and_couples(runtime, org)
     return DemoSeed(
         organization=org,
@@ -146,7 +147,7 @@ async def _seed_journey_and_couples(runtime: Runtime, org: Organization) -> tupl
     for couple in couples:
         contact = await runtime.create_contact(org.id, couple, actor=ACTOR, source="demo")
         await runtime.ingest_event(
-            org.id,
+            runtime.for_org(org.id),
             type="form.submitted",
             idempotency_key=f"demo:enquiry:{journey.id}:{contact.id}",
             contact_id=contact.id,

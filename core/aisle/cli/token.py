@@ -7,22 +7,25 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import click
 import msgspec
 
 from aisle.cli.options import data_dir_option, load_settings
-from aisle.contracts.log import LogKind
 from aisle.domain.api_token import ApiToken
 from aisle.domain.organization import Organization
 from aisle.domain.user import ROLES, Role
+from aisle.services.access import Access
+from aisle.services.roles import Operator
 from aisle.settings import Settings
 from aisle.storage.errors import NotFound
 from aisle.storage.store import Store
 
 __all__ = ["command", "create_token"]
+
+OPERATOR = Operator(actor="operator:cli")
 
 
 async def _organization(store: Store, org_slug: str) -> Organization:
@@ -44,13 +47,9 @@ async def create_token(
     store = await Store.open(settings)
     try:
         org = await _organization(store, org_slug)
-        expires_at = (
-            store.clock.now() + timedelta(days=expires_in_days) if expires_in_days else None
+        _, plaintext = await Access(store, store.for_org(org), OPERATOR).create_token(
+            name=name, role=role, expires_in_days=expires_in_days
         )
-        async with store.transaction():
-            _, plaintext = await store.for_org(org).tokens.create(
-                name=name, role=role, expires_at=expires_at
-            )
         return plaintext
     finally:
         await store.close()
@@ -106,15 +105,7 @@ async def _revoke(settings: Settings, token_id: str, org_slug: str | None) -> Ap
                 continue
             if token.revoked_at is not None:
                 return token
-            async with store.transaction():
-                revoked = await scope.tokens.revoke(token.id)
-                await scope.log.append(
-                    LogKind.TOKEN_REVOKED,
-                    actor="operator:cli",
-                    message=f"API token {token.prefix}… revoked",
-                    data={"token_id": token.id},
-                )
-            return revoked
+            return await Access(store, scope, OPERATOR).revoke_token(token.id)
         raise click.BadParameter(
             f"no API token {token_id!r} (see `aisle token list --org SLUG`)", param_hint="ID"
         )

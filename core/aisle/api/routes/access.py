@@ -9,7 +9,7 @@ standing of whoever made it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -18,12 +18,12 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from msgspec import Meta
 
+from aisle.api.context import ApiCall
 from aisle.api.deps import Call
-from aisle.api.problems import FieldError, Problem
-from aisle.api.roles import ensure_journey_role, ensure_may_manage, ensure_role, grantable
-from aisle.contracts.log import LogKind
+from aisle.api.roles import ensure_role
 from aisle.domain.api_token import ApiToken
-from aisle.domain.user import ROLES, Role, User
+from aisle.domain.user import Role, User
+from aisle.services.access import Access
 from aisle.storage.flow_log import Collaborator
 
 __all__ = ["AccessController"]
@@ -110,6 +110,11 @@ class MeOut(msgspec.Struct, kw_only=True):
     user_id: str | None
 
 
+def access_for(call: ApiCall) -> Access:
+    """Managing the caller's studio's access, as the caller."""
+    return Access(call.store, call.scope, call.caller, token_id=call.caller.token_id)
+
+
 def token_out(token: ApiToken) -> TokenOut:
     return TokenOut(**{f: getattr(token, f) for f in TokenOut.__struct_fields__})
 
@@ -140,50 +145,19 @@ class AccessController(Controller):
 
     @post("/tokens", summary="Create an API token (shown once)", status_code=HTTP_201_CREATED)
     async def create_token(self, call: Call, data: JSONBody[TokenIn]) -> TokenCreated:
-        ensure_may_manage(call.caller, data.role, "creating tokens")
-        user_id = data.user_id if data.user_id is not None else call.caller.user_id
-        if user_id is not None:
-            owner = await call.scope.users.get(user_id)
-            if owner.disabled_at is not None or ROLES.index(data.role) > ROLES.index(owner.role):
-                reason = "is disabled" if owner.disabled_at else f"is {owner.role!r}"
-                raise Problem(
-                    422,
-                    f"a token of user {owner.email} cannot have the {data.role!r} role: "
-                    f"the user {reason}",
-                    errors=[FieldError(field="role", message=f"the user {reason}")],
-                )
-        expires = (
-            call.store.clock.now() + timedelta(days=data.expires_in_days)
-            if data.expires_in_days
-            else None
+        token, plaintext = await access_for(call).create_token(
+            name=data.name,
+            role=data.role,
+            user_id=data.user_id,
+            expires_in_days=data.expires_in_days,
         )
-        async with call.store.transaction():
-            token, plaintext = await call.scope.tokens.create(
-                name=data.name, role=data.role, user_id=user_id, expires_at=expires
-            )
-            await call.scope.log.append(
-                LogKind.TOKEN_CREATED,
-                actor=call.caller.actor,
-                message=f"API token {token.prefix}… ({token.role}) created",
-                data={"token_id": token.id, "role": token.role},
-            )
         return TokenCreated(**msgspec.structs.asdict(token_out(token)), token=plaintext)
 
     @delete(
         "/tokens/{token_id:str}", summary="Revoke an API token", status_code=HTTP_204_NO_CONTENT
     )
     async def revoke_token(self, call: Call, token_id: FromPath[str]) -> None:
-        token = await call.scope.tokens.get(token_id)
-        if token.id != call.caller.token_id:
-            ensure_may_manage(call.caller, token.role, "revoking another token")
-        async with call.store.transaction():
-            await call.scope.tokens.revoke(token.id)
-            await call.scope.log.append(
-                LogKind.TOKEN_REVOKED,
-                actor=call.caller.actor,
-                message=f"API token {token.prefix}… revoked",
-                data={"token_id": token.id},
-            )
+        await access_for(call).revoke_token(token_id)
 
     @get("/users", summary="List users")
     async def list_users(self, call: Call) -> UserList:
@@ -192,15 +166,7 @@ class AccessController(Controller):
 
     @post("/users", summary="Add a user", status_code=HTTP_201_CREATED)
     async def create_user(self, call: Call, data: JSONBody[UserIn]) -> UserOut:
-        ensure_may_manage(call.caller, data.role, "adding users")
-        async with call.store.transaction():
-            user = await call.scope.users.create(email=data.email, role=data.role, name=data.name)
-            await call.scope.log.append(
-                LogKind.USER_CREATED,
-                actor=call.caller.actor,
-                message=f"user {user.email} added as {user.role}",
-                data={"user_id": user.id, "role": user.role},
-            )
+        user = await access_for(call).create_user(email=data.email, role=data.role, name=data.name)
         return user_out(user)
 
     @get("/users/{user_id:str}", summary="Read a user")
@@ -214,34 +180,11 @@ class AccessController(Controller):
     async def patch_user(
         self, call: Call, user_id: FromPath[str], data: JSONBody[UserPatch]
     ) -> UserOut:
-        user = await call.scope.users.get(user_id)
-        ensure_may_manage(call.caller, user.role, "changing roles")
-        grantable(call.caller, data.role)
-        async with call.store.transaction():
-            changed = await call.scope.users.set_role(user.id, data.role)
-            await call.scope.log.append(
-                LogKind.USER_ROLE_CHANGED,
-                actor=call.caller.actor,
-                message=f"user {user.email}: {user.role} → {data.role}",
-                data={"user_id": user.id, "old": user.role, "new": data.role},
-            )
-        return user_out(changed)
+        return user_out(await access_for(call).set_role(user_id, data.role))
 
     @delete("/users/{user_id:str}", summary="Disable a user", status_code=HTTP_204_NO_CONTENT)
     async def disable_user(self, call: Call, user_id: FromPath[str]) -> None:
-        user = await call.scope.users.get(user_id)
-        ensure_may_manage(call.caller, user.role, "disabling users")
-        if user.id == call.caller.user_id:
-            raise Problem(409, "you cannot disable yourself")
-        async with call.store.transaction():
-            # Their tokens are revoked and their sessions end in the same transaction.
-            await call.scope.users.disable(user.id)
-            await call.scope.log.append(
-                LogKind.USER_DISABLED,
-                actor=call.caller.actor,
-                message=f"user {user.email} disabled; their tokens revoked, sessions ended",
-                data={"user_id": user.id},
-            )
+        await access_for(call).disable_user(user_id)
 
     @get("/journeys/{journey_id:str}/collaborators", summary="A journey's collaborators")
     async def list_collaborators(self, call: Call, journey_id: FromPath[str]) -> CollaboratorList:
@@ -259,20 +202,7 @@ class AccessController(Controller):
         user_id: FromPath[str],
         data: JSONBody[CollaboratorIn],
     ) -> Collaborator:
-        journey = await call.scope.journeys.get(journey_id)
-        user = await call.scope.users.get(user_id)
-        await ensure_journey_role(call, journey.id, "admin", "managing collaborators")
-        grantable(call.caller, data.role)
-        async with call.store.transaction():
-            collaborator = await call.collaborators.set(journey.id, user.id, data.role)
-            await call.scope.log.append(
-                LogKind.JOURNEY_COLLABORATOR_SET,
-                actor=call.caller.actor,
-                journey_id=journey.id,
-                message=f"{user.email} is {data.role} on this journey",
-                data={"user_id": user.id, "role": data.role},
-            )
-        return collaborator
+        return await access_for(call).set_collaborator(journey_id, user_id, data.role)
 
     @delete(
         "/journeys/{journey_id:str}/collaborators/{user_id:str}",
@@ -282,14 +212,4 @@ class AccessController(Controller):
     async def remove_collaborator(
         self, call: Call, journey_id: FromPath[str], user_id: FromPath[str]
     ) -> None:
-        journey = await call.scope.journeys.get(journey_id)
-        await ensure_journey_role(call, journey.id, "admin", "managing collaborators")
-        async with call.store.transaction():
-            await call.collaborators.remove(journey.id, user_id)
-            await call.scope.log.append(
-                LogKind.JOURNEY_COLLABORATOR_REMOVED,
-                actor=call.caller.actor,
-                journey_id=journey.id,
-                message=f"user {user_id} removed from this journey's collaborators",
-                data={"user_id": user_id},
-            )
+        await access_for(call).remove_collaborator(journey_id, user_id)
