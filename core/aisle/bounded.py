@@ -37,7 +37,6 @@ import concurrent.futures
 import contextlib
 import importlib.util
 import logging
-import math
 import os
 import pickle
 import signal
@@ -54,6 +53,7 @@ import msgspec
 from aisle import _bounded_worker
 from aisle._bounded_worker import Lost, Overrun, working_on, write_frame
 from aisle.contracts.actions import ActionError, PermanentError, RetryableError
+from aisle.env import env_number
 
 __all__ = [
     "CONDITIONS",
@@ -136,20 +136,20 @@ class BoundedConfig:
         """The template pool's bounds: ``AISLE_TEMPLATE_WORKERS``, ``…_WORKERS_PER_ORG``,
         ``…_TIMEOUT_SECONDS``, ``…_MAX_MEMORY_MB`` and ``…_MAX_OUTPUT_BYTES``.
 
-        :raises ValueError: naming the variable that is not a positive number.
+        :raises aisle.env.SettingsError: naming the variable that is not a positive number.
         """
         env = env or {}
-        workers = int(_positive(env, "AISLE_TEMPLATE_WORKERS", cls.workers))
+        workers = env_number(env, "AISLE_TEMPLATE_WORKERS", cls.workers)
         return cls(
             workers=workers,
             per_organization=min(
                 workers,
-                int(_positive(env, "AISLE_TEMPLATE_WORKERS_PER_ORG", max(1, workers // 2))),
+                env_number(env, "AISLE_TEMPLATE_WORKERS_PER_ORG", max(1, workers // 2)),
             ),
-            timeout_seconds=_positive(env, "AISLE_TEMPLATE_TIMEOUT_SECONDS", cls.timeout_seconds),
-            max_memory_mb=int(_positive(env, "AISLE_TEMPLATE_MAX_MEMORY_MB", cls.max_memory_mb)),
-            max_output_bytes=int(
-                _positive(env, "AISLE_TEMPLATE_MAX_OUTPUT_BYTES", cls.max_output_bytes)
+            timeout_seconds=env_number(env, "AISLE_TEMPLATE_TIMEOUT_SECONDS", cls.timeout_seconds),
+            max_memory_mb=env_number(env, "AISLE_TEMPLATE_MAX_MEMORY_MB", cls.max_memory_mb),
+            max_output_bytes=env_number(
+                env, "AISLE_TEMPLATE_MAX_OUTPUT_BYTES", cls.max_output_bytes
             ),
         )
 
@@ -159,15 +159,15 @@ class BoundedConfig:
         ``AISLE_CEL_WORKERS`` (2; an organization holds at most half of them) and
         ``AISLE_CEL_WORKER_MEMORY_MB`` (512).
 
-        :raises ValueError: naming the variable that is not a positive number.
+        :raises aisle.env.SettingsError: naming the variable that is not a positive number.
         """
         env = env or {}
-        workers = int(_positive(env, "AISLE_CEL_WORKERS", 2))
+        workers = env_number(env, "AISLE_CEL_WORKERS", 2)
         return cls(
             workers=workers,
             per_organization=max(1, workers // 2),
-            timeout_seconds=_positive(env, "AISLE_CEL_TIME_BUDGET_MS", 250) / 1000,
-            max_memory_mb=int(_positive(env, "AISLE_CEL_WORKER_MEMORY_MB", 512)),
+            timeout_seconds=env_number(env, "AISLE_CEL_TIME_BUDGET_MS", 250.0) / 1000,
+            max_memory_mb=env_number(env, "AISLE_CEL_WORKER_MEMORY_MB", 512),
             max_output_bytes=64 * 1024,
             what="condition",
             timeout_setting="AISLE_CEL_TIME_BUDGET_MS",
@@ -175,19 +175,6 @@ class BoundedConfig:
             output_setting="",
             standalone=("aisle.runtime.cel_eval",),
         )
-
-
-def _positive(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value > 0 or not math.isfinite(value):
-        raise ValueError(f"{name} must be a positive number, got {raw!r}")
-    return value
 
 
 class _Job:
@@ -586,7 +573,7 @@ _shared_lock = threading.Lock()
 def configure(env: Mapping[str, str]) -> None:
     """Set the process's pools' bounds from ``AISLE_TEMPLATE_*`` and ``AISLE_CEL_*``.
 
-    :raises ValueError: naming a malformed setting.
+    :raises aisle.env.SettingsError: naming a malformed setting.
     """
     templates, conditions = BoundedConfig.templates(env), BoundedConfig.conditions(env)
     configure_pool(TEMPLATES, templates)

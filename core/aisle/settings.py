@@ -17,14 +17,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 
+from aisle.env import SettingsError, env_number
+
 __all__ = ["SECRET_KEY_FILE", "Settings", "SettingsError", "redact_url"]
 
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 (a file name, not a secret)
 """Name of the generated credential key inside the data directory (embedded mode)."""
-
-
-class SettingsError(ValueError):
-    """A setting is missing or malformed; the message names the variable."""
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -134,18 +132,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             redis_url=redis_url,
             secret_key=secret_key,
             previous_secret_keys=previous,
-            db_pool_min=_int(env, "AISLE_DB_POOL_MIN", 1),
-            db_pool_max=_int(env, "AISLE_DB_POOL_MAX", 10),
-            sqlite_busy_timeout_seconds=_float(env, "AISLE_SQLITE_BUSY_TIMEOUT", 30.0),
+            db_pool_min=env_number(env, "AISLE_DB_POOL_MIN", 1, bound="any"),
+            db_pool_max=env_number(env, "AISLE_DB_POOL_MAX", 10, bound="any"),
+            sqlite_busy_timeout_seconds=env_number(
+                env, "AISLE_SQLITE_BUSY_TIMEOUT", 30.0, bound="any"
+            ),
             queue_namespace=env.get("AISLE_QUEUE_NAMESPACE") or "aisle",
-            worker_threads=_int(env, "AISLE_WORKER_THREADS", 8),
-            lease_grace_seconds=_float(env, "AISLE_LEASE_GRACE_SECONDS", 60.0),
-            redispatch_seconds=_float(env, "AISLE_REDISPATCH_SECONDS", 300.0),
-            retry_base_seconds=_float(env, "AISLE_RETRY_BASE_SECONDS", 10.0),
-            retry_cap_seconds=_float(env, "AISLE_RETRY_CAP_SECONDS", 3600.0),
-            poll_interval_seconds=_float(env, "AISLE_POLL_INTERVAL_SECONDS", 1.0),
-            batch_size=_int(env, "AISLE_BATCH_SIZE", 100),
-            broker_heartbeat_seconds=_float(env, "AISLE_BROKER_HEARTBEAT_SECONDS", 60.0),
+            worker_threads=env_number(env, "AISLE_WORKER_THREADS", 8, bound="any"),
+            lease_grace_seconds=env_number(env, "AISLE_LEASE_GRACE_SECONDS", 60.0, bound="any"),
+            redispatch_seconds=env_number(env, "AISLE_REDISPATCH_SECONDS", 300.0, bound="any"),
+            retry_base_seconds=env_number(env, "AISLE_RETRY_BASE_SECONDS", 10.0, bound="any"),
+            retry_cap_seconds=env_number(env, "AISLE_RETRY_CAP_SECONDS", 3600.0, bound="any"),
+            poll_interval_seconds=env_number(env, "AISLE_POLL_INTERVAL_SECONDS", 1.0, bound="any"),
+            batch_size=env_number(env, "AISLE_BATCH_SIZE", 100, bound="any"),
+            broker_heartbeat_seconds=env_number(
+                env, "AISLE_BROKER_HEARTBEAT_SECONDS", 60.0, bound="any"
+            ),
             environ=aisle_env,
         )
 
@@ -191,23 +193,3 @@ def load_or_create_secret_key(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")
     return key
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None

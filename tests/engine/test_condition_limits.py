@@ -21,7 +21,6 @@ from aisle.domain import EntryCriteria, ExitCriteria
 from aisle.engine.condition_limits import (
     DEFAULT_LIMITS,
     ConditionLimits,
-    LimitsError,
     configure,
     limit_violation,
     measure,
@@ -34,6 +33,7 @@ from aisle.engine.conditions import (
     compile_condition,
 )
 from aisle.engine.validation import condition_limit_issues, validate
+from aisle.env import SettingsError
 
 from .graphs import T0, contact, edge, graph, step
 
@@ -134,7 +134,7 @@ def test_limits_from_the_environment(limits: None):
     configure(configured)
     with pytest.raises(ConditionTooComplex, match="deeper than 8"):
         compile_condition("contact" + ".a" * 9)
-    with pytest.raises(LimitsError, match="AISLE_CEL_MAX_DEPTH"):
+    with pytest.raises(SettingsError, match="AISLE_CEL_MAX_DEPTH"):
         ConditionLimits.from_environ({"AISLE_CEL_MAX_DEPTH": "0"})
 
 

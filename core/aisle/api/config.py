@@ -21,14 +21,11 @@ from collections.abc import Mapping
 import msgspec
 
 from aisle.canvas.admission import GraphLimits
+from aisle.env import SettingsError, env_number
 
-__all__ = ["ApiConfig", "ApiConfigError"]
+__all__ = ["ApiConfig"]
 
 _UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-
-
-class ApiConfigError(ValueError):
-    """An API setting is malformed; the message names the variable."""
 
 
 class ApiConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,10 +53,10 @@ class ApiConfig(msgspec.Struct, frozen=True, kw_only=True):
             rate_window_seconds=window,
             auth_failure_limit=failures,
             auth_failure_window_seconds=failure_window,
-            max_body_bytes=_positive(env, "AISLE_MAX_BODY_BYTES", 5_000_000),
+            max_body_bytes=env_number(env, "AISLE_MAX_BODY_BYTES", 5_000_000),
             graph_limits=GraphLimits(
-                max_nodes=_positive(env, "AISLE_MAX_GRAPH_NODES", 2000),
-                max_edges=_positive(env, "AISLE_MAX_GRAPH_EDGES", 5000),
+                max_nodes=env_number(env, "AISLE_MAX_GRAPH_NODES", 2000),
+                max_edges=env_number(env, "AISLE_MAX_GRAPH_EDGES", 5000),
             ),
         )
 
@@ -75,21 +72,8 @@ def _rate(env: Mapping[str, str], name: str, default: str) -> tuple[int, int]:
     if limit == 0 and not unit:
         return 0, 60
     if limit < 0 or unit.strip() not in _UNITS:
-        raise ApiConfigError(
+        raise SettingsError(
             f"{name} must look like {default} (units: {', '.join(_UNITS)}) or 0 for off, "
             f"got {raw!r}"
         )
     return limit, _UNITS[unit.strip()]
-
-
-def _positive(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise ApiConfigError(f"{name} must be a positive integer, got {raw!r}")
-    return value

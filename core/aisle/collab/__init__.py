@@ -10,7 +10,7 @@ The atomic lock and presence rules live in :mod:`aisle.storage.collab_locks` and
 :mod:`aisle.api.collab`.
 """
 
-from aisle.collab.config import CollabConfig, CollabConfigError
+from aisle.collab.config import CollabConfig
 from aisle.collab.events import LiveEvent, decode_event, encode_event
 from aisle.collab.hub import HubUnavailable, LiveHub, Subscription, channel_for
 from aisle.collab.locks import Holder, LockService
@@ -31,7 +31,6 @@ from aisle.storage.collab_locks import (
 __all__ = [
     "Acquired",
     "CollabConfig",
-    "CollabConfigError",
     "Collaboration",
     "FenceRefused",
     "Holder",

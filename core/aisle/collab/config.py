@@ -20,11 +20,9 @@ from datetime import timedelta
 
 import msgspec
 
-__all__ = ["CollabConfig", "CollabConfigError"]
+from aisle.env import env_number
 
-
-class CollabConfigError(ValueError):
-    """A collaboration setting is malformed; the message names the variable."""
+__all__ = ["CollabConfig"]
 
 
 class CollabConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -41,31 +39,17 @@ class CollabConfig(msgspec.Struct, frozen=True, kw_only=True):
     @classmethod
     def from_environ(cls, env: Mapping[str, str]) -> CollabConfig:
         return cls(
-            edit_lease=timedelta(seconds=_positive(env, "AISLE_LOCK_EDIT_LEASE_SECONDS", 300)),
-            view_lease=timedelta(seconds=_positive(env, "AISLE_LOCK_VIEW_LEASE_SECONDS", 30)),
+            edit_lease=timedelta(seconds=env_number(env, "AISLE_LOCK_EDIT_LEASE_SECONDS", 300.0)),
+            view_lease=timedelta(seconds=env_number(env, "AISLE_LOCK_VIEW_LEASE_SECONDS", 30.0)),
             presence_timeout=timedelta(
-                seconds=_positive(env, "AISLE_PRESENCE_TIMEOUT_SECONDS", 30)
+                seconds=env_number(env, "AISLE_PRESENCE_TIMEOUT_SECONDS", 30.0)
             ),
             broadcast_interval=timedelta(
-                milliseconds=_positive(env, "AISLE_PRESENCE_BROADCAST_MS", 50, allow_zero=True)
+                milliseconds=env_number(
+                    env, "AISLE_PRESENCE_BROADCAST_MS", 50.0, bound="non-negative"
+                )
             ),
             persist_interval=timedelta(
-                seconds=_positive(env, "AISLE_PRESENCE_PERSIST_SECONDS", 5, allow_zero=True)
+                seconds=env_number(env, "AISLE_PRESENCE_PERSIST_SECONDS", 5.0, bound="non-negative")
             ),
         )
-
-
-def _positive(
-    env: Mapping[str, str], name: str, default: float, *, allow_zero: bool = False
-) -> float:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if value < 0 or (value == 0 and not allow_zero):
-        kind = "a number ≥ 0" if allow_zero else "a positive number"
-        raise CollabConfigError(f"{name} must be {kind} (seconds/ms), got {raw!r}")
-    return value

@@ -25,11 +25,12 @@ from collections.abc import Mapping
 
 import msgspec
 
+from aisle.env import env_number
+
 __all__ = [
     "DEFAULT_LIMITS",
     "ConditionLimits",
     "ConditionShape",
-    "LimitsError",
     "configure",
     "current_limits",
     "limit_violation",
@@ -37,10 +38,6 @@ __all__ = [
 ]
 
 COMPREHENSIONS = frozenset({"all", "exists", "exists_one", "map", "filter"})
-
-
-class LimitsError(ValueError):
-    """A condition limit setting is malformed; the message names the variable."""
 
 
 class ConditionLimits(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,11 +53,14 @@ class ConditionLimits(msgspec.Struct, frozen=True, kw_only=True):
     @classmethod
     def from_environ(cls, env: Mapping[str, str]) -> ConditionLimits:
         """The limits an operator set (``AISLE_CEL_MAX_LENGTH``, ``AISLE_CEL_MAX_DEPTH``,
-        ``AISLE_CEL_MAX_COMPREHENSION_DEPTH``), defaults for the rest."""
+        ``AISLE_CEL_MAX_COMPREHENSION_DEPTH``), defaults for the rest.
+
+        :raises aisle.env.SettingsError: naming a setting that is not a positive integer.
+        """
         return cls(
-            max_length=_positive(env, "AISLE_CEL_MAX_LENGTH", DEFAULT_LIMITS.max_length),
-            max_depth=_positive(env, "AISLE_CEL_MAX_DEPTH", DEFAULT_LIMITS.max_depth),
-            max_comprehension_depth=_positive(
+            max_length=env_number(env, "AISLE_CEL_MAX_LENGTH", DEFAULT_LIMITS.max_length),
+            max_depth=env_number(env, "AISLE_CEL_MAX_DEPTH", DEFAULT_LIMITS.max_depth),
+            max_comprehension_depth=env_number(
                 env, "AISLE_CEL_MAX_COMPREHENSION_DEPTH", DEFAULT_LIMITS.max_comprehension_depth
             ),
         )
@@ -203,16 +203,3 @@ def limit_violation(expression: str, limits: ConditionLimits | None = None) -> s
             f"({shape.comprehension_depth})"
         )
     return None
-
-
-def _positive(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise LimitsError(f"{name} must be a positive integer, got {raw!r}")
-    return value
