@@ -25,12 +25,15 @@ from aisle.contracts.actions import (
 )
 from aisle.contracts.cel import CelExpression
 from aisle.contracts.crm import (
+    CRM_CAPABILITIES,
     CRMClient,
     CRMProvider,
+    CSVFormat,
     ExternalRecord,
     InboundEvent,
     Page,
     RateLimited,
+    WebhookRefused,
 )
 from aisle.contracts.events import EventView
 from aisle.contracts.hooks import hookimpl
@@ -63,6 +66,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ANY_EVENT",
+    "CRM_CAPABILITIES",
     "ActionContext",
     "ActionError",
     "ActionExecutor",
@@ -74,6 +78,7 @@ __all__ = [
     "CRMAccess",
     "CRMClient",
     "CRMProvider",
+    "CSVFormat",
     "CelExpression",
     "CheckContext",
     "Complete",
@@ -103,6 +108,7 @@ __all__ = [
     "TriggerContext",
     "TriggerDecision",
     "TriggerType",
+    "WebhookRefused",
     "due_at",
     "hookimpl",
     "http_client",

@@ -37,7 +37,14 @@ import msgspec
 import pytest
 import pytest_asyncio
 
-from aisle.contracts.crm import CRMClient, CRMProvider, ExternalRecord, InboundEvent, RateLimited
+from aisle.contracts.crm import (
+    CRM_CAPABILITIES,
+    CRMClient,
+    CRMProvider,
+    ExternalRecord,
+    InboundEvent,
+    RateLimited,
+)
 from aisle.domain.contact import Contact, Partner
 from aisle.testing.config_schema import parse_config
 from aisle.testing.registration_suite import STRICT_CONFIG, RegistrationSuite
@@ -46,13 +53,7 @@ from aisle.testing.secrets import SECRET_NAME, leaks, secret_values
 
 __all__ = ["PROVIDER_CAPABILITIES", "CRMProviderSuite", "FakeRemote", "is_contact_field"]
 
-PROVIDER_CAPABILITIES: Mapping[str, str] = {
-    "pull": "lists records page by page (CRMClient.list_records)",
-    "push": "creates and updates records (CRMClient.push_record)",
-    "webhooks": "verifies and parses the CRM's webhooks (verify_webhook, parse_webhook)",
-    "csv_import": "imports the CRM's CSV exports",
-    "csv_export": "exports CSV files the CRM imports",
-}
+PROVIDER_CAPABILITIES: Mapping[str, str] = CRM_CAPABILITIES
 """What a provider may declare in ``CRMProvider.capabilities``."""
 
 _MAX_PAGES = 1000
