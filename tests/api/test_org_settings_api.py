@@ -295,7 +295,7 @@ async def test_an_endpoint_disabled_by_410_is_listed_and_re_enabled_by_an_admin(
 
 
 async def test_the_key_the_executor_writes_is_the_one_the_api_lists() -> None:
-    from aisle.api.routes.webhook_endpoints import DISABLED_PREFIX
+    from aisle.services.webhook_endpoints import DISABLED_PREFIX
     from aisle_actions.webhook import endpoint_key
 
     url = "https://hooks.example/x?y=1"

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from aisle.api.routes.webhook_endpoints import endpoint_id
+from aisle.services.webhook_endpoints import endpoint_id
 from aisle.storage.store import Store
 from tests.api.conftest import Org
 from tests.api.helpers import small_flow
