@@ -53,7 +53,7 @@ async def ingest_enquiries(database_url: str, couples: int) -> tuple[float, list
                 contact_id = queue.get_nowait()
                 began = time.perf_counter()
                 record, _ = await runtime.ingest_event(
-                    org.id,
+                    scope,
                     type="form.submitted",
                     idempotency_key=f"enquiry:{contact_id}",
                     contact_id=contact_id,

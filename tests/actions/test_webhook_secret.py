@@ -21,6 +21,7 @@ from aisle.contracts.registry import Registry
 from aisle.domain import Edge, Graph, JourneySettings, Step
 from aisle.domain.action_run import ActionRun
 from aisle.engine.validation import validate
+from aisle.jobs.deps import JobDeps
 from aisle.jobs.services import RunServices
 from aisle.runtime.service import Runtime
 from aisle.settings import Settings
@@ -117,7 +118,9 @@ async def test_a_secret_the_key_cannot_decrypt_kills_the_run_naming_it(
         id="r", organization_id=org.id, executor="webhook", config={}, idempotency_key="k"
     )
     with pytest.raises(PermanentError, match="webhook_secret is unusable"):
-        await RunServices(runtime, run).studio_secret("webhook_secret")
+        await RunServices(JobDeps.of(runtime), store.for_org(org), run, None).studio_secret(
+            "webhook_secret"
+        )
 
 
 @pytest.mark.parametrize(

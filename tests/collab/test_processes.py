@@ -22,6 +22,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from aisle.clock import TestClock
 from aisle.collab import LiveHub, decode_event
 from aisle.collab.events import LockExpired
+from aisle.jobs.deps import JobDeps
 from aisle.jobs.scheduler import scheduler_pass
 from aisle.runtime import Runtime
 from aisle.settings import Settings
@@ -174,7 +175,7 @@ async def test_the_scheduler_sweep_is_announced_through_redis(
         api_process.subscribe(studio.journey.id) as subscription,
         scheduler_sweeper(settings, runtime),
     ):
-        report = await scheduler_pass(runtime)
+        report = await scheduler_pass(JobDeps.of(runtime))
         assert report.swept["collaboration"] == 1
         async with asyncio.timeout(5):
             async for item in subscription:

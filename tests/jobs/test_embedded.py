@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from aisle.jobs import EmbeddedJobs
+from aisle.jobs import EmbeddedJobs, JobDeps
 from aisle.runtime import Runtime
 from aisle.storage.database import Database
 
@@ -41,7 +41,7 @@ async def test_embedded_jobs_execute_new_runs_and_stop_cleanly(
 ) -> None:
     org = await runtime.store.organizations.create(slug="s", name="S")
     scope = runtime.for_org(org.id)
-    jobs = EmbeddedJobs(runtime)
+    jobs = EmbeddedJobs(JobDeps.of(runtime))
     await jobs.start()
     try:
         assert runtime.on_work == jobs.notify
@@ -83,7 +83,7 @@ async def test_stopping_during_a_pass_gives_every_pool_connection_back(
     org = await runtime.store.organizations.create(slug="s", name="S")
     scope = runtime.for_org(org.id)
     for n in range(20):
-        jobs = EmbeddedJobs(runtime)
+        jobs = EmbeddedJobs(JobDeps.of(runtime))
         await jobs.start()
         await scope.action_runs.create(executor="webhook", config={}, idempotency_key=f"k{n}")
         jobs.notify()

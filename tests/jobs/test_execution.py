@@ -19,7 +19,7 @@ from aisle.contracts.actions import (
     RetryableError,
 )
 from aisle.contracts.hooks import hookimpl
-from aisle.jobs import drain, execute_run
+from aisle.jobs import JobDeps, drain, execute_run
 from aisle.jobs.backoff import retry_delay
 from aisle.plugins.manager import load_registry
 from aisle.runtime import Runtime
@@ -195,7 +195,7 @@ async def test_a_lost_worker_is_detected_by_its_lease_and_the_run_completes_once
     assert ghost is not None and ghost.attempts == 1
     from aisle.jobs.services import RunServices
 
-    first_task = await RunServices(runtime, ghost).create_task(
+    first_task = await RunServices(JobDeps.of(runtime), scope, ghost, None).create_task(
         title="t",
         assignee="client",
         due_at=None,
@@ -223,7 +223,7 @@ async def test_two_deliveries_of_one_run_execute_it_once(runtime: Runtime, recor
     scope = await _org(runtime)
     run_id = await _run(scope)
     outcomes = await asyncio.gather(
-        *(execute_run(runtime, run_id, worker=f"w{i}") for i in range(4))
+        *(execute_run(JobDeps.of(runtime), run_id, worker=f"w{i}") for i in range(4))
     )
     assert sorted(o.status for o in outcomes) == ["skipped", "skipped", "skipped", "succeeded"]
     assert recorder.calls == [("webhook", "k1", 1)]

@@ -9,7 +9,7 @@ from aisle.api import create_app
 from aisle.clock import TestClock
 from aisle.domain import Contact, Edge, Graph, JourneySettings, Step
 from aisle.domain.journey import EntryCriteria
-from aisle.jobs import drain
+from aisle.jobs import JobDeps, drain
 from aisle.jobs.scheduler import fire_due_wakeups, scheduler_pass
 from aisle.runtime import Runtime
 from aisle.settings import Settings
@@ -40,13 +40,15 @@ async def test_several_schedulers_fire_each_wakeup_once(
     for i in range(count):
         contact = await scope.contacts.create(Contact(email=f"c{i}@x.test"))
         await runtime.ingest_event(
-            org.id, type="signed.up", idempotency_key=f"k{i}", contact_id=contact.id
+            scope, type="signed.up", idempotency_key=f"k{i}", contact_id=contact.id
         )
     assert len(await scope.enrollments.list(status="active", limit=100)) == count
-    assert await fire_due_wakeups(runtime) == 0  # nothing due yet
+    assert await fire_due_wakeups(JobDeps.of(runtime)) == 0  # nothing due yet
 
     clock.advance(days=1)
-    fired = await asyncio.gather(*(fire_due_wakeups(runtime, limit=count) for _ in range(3)))
+    fired = await asyncio.gather(
+        *(fire_due_wakeups(JobDeps.of(runtime), limit=count) for _ in range(3))
+    )
     assert sum(fired) == count
     enrollments = await scope.enrollments.list(limit=100)
     assert {e.state.status for e in enrollments} == {"completed"}
@@ -79,7 +81,7 @@ async def test_an_apps_sweep_runs_only_on_its_runtime_and_only_while_it_runs(
     runtime = Runtime(store, registry, settings)
     app = create_app(settings, registry, store=store, runtime=runtime)
     async with app.lifespan():
-        assert "collaboration" in (await scheduler_pass(runtime)).swept
+        assert "collaboration" in (await scheduler_pass(JobDeps.of(runtime))).swept
         other = Runtime(store, registry, settings)
-        assert (await scheduler_pass(other)).swept == {}
-    assert (await scheduler_pass(runtime)).swept == {}
+        assert (await scheduler_pass(JobDeps.of(other))).swept == {}
+    assert (await scheduler_pass(JobDeps.of(runtime))).swept == {}

@@ -29,7 +29,7 @@ async def main(database_url: str, org_id: str, contact_id: str) -> None:
 
     service.write_transition = write_then_die  # type: ignore[assignment]
     await runtime.ingest_event(
-        org_id,
+        runtime.for_org(org_id),
         type="form.submitted",
         idempotency_key="enquiry-crash",
         contact_id=contact_id,

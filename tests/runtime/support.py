@@ -40,7 +40,7 @@ async def enquire(
 ) -> EventRecord:
     """The couple submits the enquiry form (event ``key``); the processed record."""
     record, _ = await runtime.ingest_event(
-        scope.org_id,
+        scope,
         type="form.submitted",
         idempotency_key=key,
         contact_id=contact_id,

@@ -46,7 +46,7 @@ async def test_booked_couple_walks_the_whole_journey(
     contact = await _couple(runtime, scope, booked=True)
 
     record, created = await runtime.ingest_event(
-        scope.org_id,
+        scope,
         type="form.submitted",
         idempotency_key="enquiry-1",
         contact_id=contact.id,
@@ -69,7 +69,7 @@ async def test_booked_couple_walks_the_whole_journey(
     assert deposit_task.step_id == "request_deposit"
 
     await runtime.ingest_event(
-        scope.org_id,
+        scope,
         type="payment.received",
         idempotency_key="pay-1",
         contact_id=contact.id,
@@ -96,7 +96,7 @@ async def test_booked_couple_walks_the_whole_journey(
     assert enrollment.state.step_id == "questionnaire"
 
     await runtime.ingest_event(  # form_submission
-        scope.org_id,
+        scope,
         type="form.submitted",
         idempotency_key="q-1",
         contact_id=contact.id,
@@ -171,7 +171,7 @@ async def test_manual_trigger_and_exit_criteria(runtime: Runtime, clock: TestClo
     contact = await _couple(runtime, scope, booked=True)
     await enquire(runtime, scope, contact.id, "e")
     await runtime.ingest_event(
-        scope.org_id,
+        scope,
         type="manual.triggered",
         idempotency_key="m",
         contact_id=contact.id,
@@ -180,7 +180,7 @@ async def test_manual_trigger_and_exit_criteria(runtime: Runtime, clock: TestClo
     (enrollment,) = await scope.enrollments.list(contact_id=contact.id)
     assert enrollment.state.step_id == "request_deposit"
     await runtime.ingest_event(
-        scope.org_id,
+        scope,
         type="form.submitted",
         idempotency_key="w",
         contact_id=contact.id,

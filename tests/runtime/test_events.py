@@ -26,14 +26,14 @@ async def test_a_replayed_event_returns_the_original_and_changes_nothing(
     scope, _ = await open_studio(runtime)
     contact = await runtime.create_contact(scope.org_id, Contact(email="a@x.test"))
     first, created = await runtime.ingest_event(
-        scope.org_id,
+        scope,
         type="form.submitted",
         idempotency_key="form-123",
         contact_id=contact.id,
         payload=ENQUIRY,
     )
     again, created_again = await runtime.ingest_event(
-        scope.org_id,
+        scope,
         type="form.submitted",
         idempotency_key="form-123",
         contact_id=contact.id,
@@ -52,7 +52,7 @@ async def test_concurrent_duplicates_store_one_event(runtime: Runtime) -> None:
     results = await asyncio.gather(
         *(
             runtime.ingest_event(
-                scope.org_id,
+                scope,
                 type="form.submitted",
                 idempotency_key="dup",
                 contact_id=contact.id,
@@ -73,13 +73,8 @@ async def test_events_of_one_contact_apply_in_arrival_order(
     contact = await runtime.create_contact(scope.org_id, Contact(email="a@x.test"))
     # Accepted but not processed (as if a crash came between), in this order:
     for key, payload in [("1", ENQUIRY), ("2", {"form_id": "withdraw"}), ("3", ENQUIRY)]:
-        await runtime.ingest_event(
-            scope.org_id,
-            type="form.submitted",
-            idempotency_key=key,
-            contact_id=contact.id,
-            payload=payload,
-            process=False,
+        await scope.events.accept(
+            type="form.submitted", idempotency_key=key, contact_id=contact.id, payload=payload
         )
     await drain(runtime)
     enrollments = await scope.enrollments.list(contact_id=contact.id)
@@ -125,7 +120,7 @@ async def test_a_failing_event_stays_pending_and_is_retried_until_it_gives_up(
     scope, _ = await open_studio(runtime, _extra_step_journey())
     contact = await scope.contacts.create(Contact(email="a@x.test"))
     record, _ = await runtime.ingest_event(
-        scope.org_id, type="form.submitted", idempotency_key="k", contact_id=contact.id
+        scope, type="form.submitted", idempotency_key="k", contact_id=contact.id
     )
     assert record.status == "pending" and record.attempts == 1
     assert "extra_step" in (record.error or "")
@@ -133,7 +128,7 @@ async def test_a_failing_event_stays_pending_and_is_retried_until_it_gives_up(
 
     other = await scope.contacts.create(Contact(email="b@x.test"))
     doomed, _ = await runtime.ingest_event(
-        scope.org_id, type="form.submitted", idempotency_key="k2", contact_id=other.id
+        scope, type="form.submitted", idempotency_key="k2", contact_id=other.id
     )
     for _ in range(MAX_EVENT_ATTEMPTS):
         await drain(runtime)
@@ -146,7 +141,7 @@ async def test_a_failing_event_stays_pending_and_is_retried_until_it_gives_up(
     # The first event also ran out of attempts meanwhile; events that did not are
     # picked up by recovery. Accept a fresh one to show processing now works:
     fresh, _ = await runtime.ingest_event(
-        scope.org_id, type="form.submitted", idempotency_key="k3", contact_id=contact.id
+        scope, type="form.submitted", idempotency_key="k3", contact_id=contact.id
     )
     assert fresh.status == "processed"
     (enrollment,) = await scope.enrollments.list()
@@ -158,7 +153,7 @@ async def test_a_pending_event_is_processed_once_the_cause_is_fixed(runtime: Run
     scope, _ = await open_studio(runtime, _extra_step_journey())
     contact = await scope.contacts.create(Contact(email="a@x.test"))
     record, _ = await runtime.ingest_event(
-        scope.org_id, type="form.submitted", idempotency_key="k", contact_id=contact.id
+        scope, type="form.submitted", idempotency_key="k", contact_id=contact.id
     )
     assert record.status == "pending"
     _use(runtime, ("extra", _Extra()))

@@ -61,7 +61,7 @@ async def _event(
     runtime: Runtime, scope: OrgScope, contact_id: str, type_: str, **payload: object
 ) -> None:
     await runtime.ingest_event(
-        scope.org_id,
+        scope,
         type=type_,
         idempotency_key=f"{type_}:{len(payload)}:{payload}",
         contact_id=contact_id,
@@ -89,7 +89,7 @@ async def test_the_awaited_event_completes_the_steps_task(runtime: Runtime) -> N
     # A revision round (a hand move) leaves the first questionnaire task open; the form
     # then answers the second visit's task only.
     await runtime.ingest_event(
-        scope.org_id,
+        scope,
         type="manual.triggered",
         idempotency_key="again",
         contact_id=contact.id,

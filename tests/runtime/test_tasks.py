@@ -54,7 +54,7 @@ async def test_a_task_from_an_earlier_visit_does_not_move_the_client_on(
     enrollment = await runtime.enroll(scope.org_id, contact_id=contact.id, journey_id=journey_id)
     await drain(runtime)
     await runtime.ingest_event(
-        scope.org_id,
+        scope,
         type="manual.triggered",
         idempotency_key="revise-1",
         contact_id=contact.id,

@@ -23,6 +23,7 @@ from aisle.api import create_app
 from aisle.cli.options import data_dir_option, load_plugins, load_settings
 from aisle.cli.seed import DemoSeed, ensure_demo
 from aisle.contracts.registry import Registry
+from aisle.jobs.deps import JobDeps
 from aisle.jobs.embedded import EmbeddedJobs
 from aisle.runtime import Runtime
 from aisle.settings import Settings, redact_url
@@ -106,7 +107,7 @@ async def serve(settings: Settings, registry: Registry, host: str, port: int) ->
             # not create (and lose) the owner token it would have shown.
             seed = await ensure_demo(runtime)
             if settings.embedded:
-                jobs = EmbeddedJobs(runtime)
+                jobs = EmbeddedJobs(JobDeps.of(runtime))
                 await jobs.start()
             shown_host = host if ":" not in host else f"[{host}]"
             _banner(settings, f"http://{shown_host}:{_listening_port(server, port)}", seed)

@@ -5,6 +5,7 @@ Production: :func:`run_worker` (``aisle worker``) and :func:`run_scheduler`
 (``aisle scheduler``). Tests: :func:`drain` with a test clock.
 """
 
+from aisle.jobs.deps import JobDeps
 from aisle.jobs.embedded import DrainReport, EmbeddedJobs, drain
 from aisle.jobs.execute import Outcome, execute_run
 from aisle.jobs.processes import run_scheduler, run_scheduler_async, run_worker
@@ -14,6 +15,7 @@ from aisle.jobs.scheduler import scheduler_pass
 __all__ = [
     "DrainReport",
     "EmbeddedJobs",
+    "JobDeps",
     "Outcome",
     "drain",
     "execute_run",

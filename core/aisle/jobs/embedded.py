@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from aisle.jobs.deps import JobDeps
 from aisle.jobs.execute import Outcome, execute_run, worker_name
 from aisle.jobs.relay import relay_once
 from aisle.jobs.scheduler import scheduler_pass
@@ -46,17 +47,18 @@ async def drain(runtime: Runtime, *, max_rounds: int = 100, worker: str = "drain
 
     Runs execute one at a time, in the caller's task, through ``execute_run``.
     """
+    deps = JobDeps.of(runtime)
     report = DrainReport()
     for _ in range(max_rounds):
         report.rounds += 1
-        passed = await scheduler_pass(runtime, event_grace=0.0)
+        passed = await scheduler_pass(deps, event_grace=0.0)
         report.wakeups += passed.wakeups
         report.events += passed.events
         report.expired_claims += passed.expired_claims
         ids: list[str] = []
-        await relay_once(runtime, ids.append)
+        await relay_once(deps, ids.append)
         for run_id in ids:
-            report.outcomes.append(await execute_run(runtime, run_id, worker=worker))
+            report.outcomes.append(await execute_run(deps, run_id, worker=worker))
         if not passed.busy and not ids:
             return report
     raise RuntimeError(
@@ -71,13 +73,13 @@ class EmbeddedJobs:
     runtime's ``on_work``) wakes the loop at once when a transaction queued work.
     """
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, deps: JobDeps) -> None:
+        self.deps = deps
         self.worker = worker_name()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[Outcome]] = set()
-        self._slots = asyncio.Semaphore(max(1, runtime.settings.worker_threads))
+        self._slots = asyncio.Semaphore(max(1, deps.settings.worker_threads))
         self._stopping = False
 
     def notify(self) -> None:
@@ -86,8 +88,8 @@ class EmbeddedJobs:
     async def start(self) -> None:
         if self._task is None:
             self._stopping = False
-            if self.runtime.on_work is None:
-                self.runtime.on_work = self.notify
+            if self.deps.runtime.on_work is None:
+                self.deps.runtime.on_work = self.notify
             self._task = asyncio.create_task(self._loop(), name="aisle-embedded-jobs")
 
     async def stop(self, *, grace: float = 10.0) -> None:
@@ -117,8 +119,8 @@ class EmbeddedJobs:
 
     async def run_once(self) -> bool:
         """One scheduler pass and one relay batch; True when there was work."""
-        passed = await scheduler_pass(self.runtime)
-        handed = await relay_once(self.runtime, self._spawn)
+        passed = await scheduler_pass(self.deps)
+        handed = await relay_once(self.deps, self._spawn)
         return passed.busy or handed > 0
 
     async def _spawn(self, run_id: str) -> None:
@@ -129,7 +131,7 @@ class EmbeddedJobs:
 
     async def _execute(self, run_id: str) -> Outcome:
         try:
-            return await execute_run(self.runtime, run_id, worker=self.worker)
+            return await execute_run(self.deps, run_id, worker=self.worker)
         except Exception:
             log.exception("executing action run %s failed", run_id)
             raise
@@ -138,7 +140,7 @@ class EmbeddedJobs:
             self._wake.set()  # a finished run may have queued more work
 
     async def _loop(self) -> None:
-        interval = self.runtime.settings.poll_interval_seconds
+        interval = self.deps.settings.poll_interval_seconds
         while not self._stopping:
             try:
                 busy = await self.run_once()

@@ -16,7 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 
@@ -24,13 +24,13 @@ from aisle.contracts.actions import ActionContext, ActionExecutor, ActionResult,
 from aisle.contracts.log import LogKind
 from aisle.contracts.runs import ActionRunStatus
 from aisle.domain.action_run import ActionRun
+from aisle.domain.contact import Contact
 from aisle.domain.organization import Organization, studio_view
 from aisle.jobs.backoff import is_retryable, retry_delay
+from aisle.jobs.deps import JobDeps
 from aisle.jobs.services import RunServices
 from aisle.storage.automation_log import run_refs
-
-if TYPE_CHECKING:
-    from aisle.runtime.service import Runtime
+from aisle.storage.store import OrgScope
 
 __all__ = ["Outcome", "execute_run", "send_window_opens", "worker_name"]
 
@@ -54,9 +54,9 @@ class Outcome:
     next_attempt_at: datetime | None = None
 
 
-async def execute_run(runtime: Runtime, run_id: str, *, worker: str) -> Outcome:
+async def execute_run(deps: JobDeps, run_id: str, *, worker: str) -> Outcome:
     """Claim and execute one run, then record the outcome. Safe to call twice."""
-    store = runtime.store
+    store = deps.store
     clock = store.clock
     run = await store.outbox.get(run_id)
     if run is None or run.status not in (ActionRunStatus.PENDING, ActionRunStatus.FAILED):
@@ -64,13 +64,14 @@ async def execute_run(runtime: Runtime, run_id: str, *, worker: str) -> Outcome:
     now = clock.now()
     if run.next_attempt_at is not None and run.next_attempt_at > now:
         return Outcome(run_id, "skipped")
-    executor = runtime.registry.action_executors.get(run.executor)
-    org = await runtime.organization(run.organization_id)
+    executor = deps.registry.action_executors.get(run.executor)
+    org = await deps.runtime.organization(run.organization_id)
+    scope = deps.for_org(run.organization_id)
     if executor is not None and executor.messaging:
         opens = send_window_opens(org, now)
         if opens is not None and opens > now:
             if await store.outbox.defer(run.id, opens):
-                await runtime.for_org(run.organization_id).log.append(
+                await scope.log.append(
                     LogKind.ACTION_DEFERRED,
                     message=f"{run.executor} held until the send window opens at {opens}",
                     **run_refs(run),
@@ -78,13 +79,14 @@ async def execute_run(runtime: Runtime, run_id: str, *, worker: str) -> Outcome:
                 )
             return Outcome(run_id, "deferred", next_attempt_at=opens)
     timeout = executor.timeout_seconds if executor is not None else 0.0
-    lease_until = now + timedelta(seconds=timeout + runtime.settings.lease_grace_seconds)
+    lease_until = now + timedelta(seconds=timeout + deps.settings.lease_grace_seconds)
     claimed = await store.outbox.claim(run.id, worker=worker, lease_until=lease_until)
     if claimed is None:
         return Outcome(run_id, "skipped")
     if executor is None:
         return await _record(
-            runtime,
+            deps,
+            scope,
             claimed,
             PermanentError(
                 f"no action executor named {claimed.executor!r} is installed (see `aisle plugins`)"
@@ -94,7 +96,7 @@ async def execute_run(runtime: Runtime, run_id: str, *, worker: str) -> Outcome:
         )
     started = time.monotonic()
     try:
-        context = await _context(runtime, claimed, executor, org)
+        context = await _context(deps, scope, claimed, executor, org)
         result = await asyncio.wait_for(executor.execute(context), timeout=executor.timeout_seconds)
         if not isinstance(result, ActionResult):
             raise PermanentError(
@@ -106,40 +108,39 @@ async def execute_run(runtime: Runtime, run_id: str, *, worker: str) -> Outcome:
     except BaseException as exc:  # every failure is classified and recorded
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
-        return await _record(runtime, claimed, exc, executor, time.monotonic() - started)
-    return await _record(runtime, claimed, None, executor, time.monotonic() - started, result)
+        return await _record(deps, scope, claimed, exc, executor, time.monotonic() - started)
+    return await _record(deps, scope, claimed, None, executor, time.monotonic() - started, result)
 
 
 async def _context(
-    runtime: Runtime, run: ActionRun, executor: ActionExecutor, org: Organization
+    deps: JobDeps, scope: OrgScope, run: ActionRun, executor: ActionExecutor, org: Organization
 ) -> ActionContext:
-    scope = runtime.for_org(run.organization_id)
     try:
         config = msgspec.convert(run.config, executor.config, strict=False)
     except msgspec.ValidationError as exc:
         raise PermanentError(f"config of {executor.name!r} action is invalid: {exc}") from None
-    contact: dict[str, Any] = {}
+    # Read once per attempt: the context's view and the services' CRM lookups share it.
+    contact: Contact | None = None
     if run.contact_id is not None:
-        found = await scope.contacts.find(run.contact_id)
-        if found is not None:
-            contact = found.activation()
+        contact = await scope.contacts.find(run.contact_id)
     return ActionContext(
         run_id=run.id,
         organization_id=run.organization_id,
         idempotency_key=run.idempotency_key,
         attempt=run.attempts,
         config=config,
-        contact=contact,
+        contact=contact.activation() if contact is not None else {},
         studio=studio_view(org),
-        now=runtime.clock.now(),
-        services=RunServices(runtime, run),
+        now=deps.clock.now(),
+        services=RunServices(deps, scope, run, contact),
         step_id=run.step_id,
         enrollment_id=run.enrollment_id,
     )
 
 
 async def _record(
-    runtime: Runtime,
+    deps: JobDeps,
+    scope: OrgScope,
     run: ActionRun,
     error: BaseException | None,
     executor: ActionExecutor | None,
@@ -147,9 +148,8 @@ async def _record(
     result: ActionResult | None = None,
 ) -> Outcome:
     """Write the attempt's outcome (fenced on the claim) and its log line."""
-    outbox = runtime.store.outbox
-    scope = runtime.for_org(run.organization_id)
-    now = runtime.clock.now()
+    outbox = deps.store.outbox
+    now = deps.clock.now()
     duration_ms = round(seconds * 1000, 1)
     data: dict[str, Any] = {"attempt": run.attempts, "duration_ms": duration_ms}
     next_at: datetime | None = None
@@ -164,7 +164,7 @@ async def _record(
         classify = executor.classify if executor is not None else None
         retry = is_retryable(error, classify) and run.attempts < run.max_attempts
         if retry:
-            settings = runtime.settings
+            settings = deps.settings
             delay = retry_delay(
                 run.attempts,
                 base=settings.retry_base_seconds,

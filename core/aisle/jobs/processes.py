@@ -21,6 +21,7 @@ from aisle import bounded
 from aisle.clock import Clock
 from aisle.contracts.registry import Registry
 from aisle.jobs.broker import build_broker, declare_actor
+from aisle.jobs.deps import JobDeps
 from aisle.jobs.execute import execute_run, worker_name
 from aisle.jobs.relay import relay_once
 from aisle.jobs.scheduler import scheduler_pass
@@ -40,29 +41,29 @@ class _WorkerRuntime:
         self.settings = settings
         self.registry = registry
         self.name = worker_name()
-        self._runtime: Any = None
+        self._deps: JobDeps | None = None
         self._lock: asyncio.Lock | None = None
 
-    async def runtime(self) -> Any:
-        if self._runtime is None:
+    async def deps(self) -> JobDeps:
+        if self._deps is None:
             if self._lock is None:
                 self._lock = asyncio.Lock()
             async with self._lock:
-                if self._runtime is None:
+                if self._deps is None:
                     from aisle.runtime.service import Runtime
                     from aisle.storage.store import Store
 
                     store = await Store.open(self.settings, migrate=False)
-                    self._runtime = Runtime(store, self.registry, self.settings)
-        return self._runtime
+                    self._deps = JobDeps.of(Runtime(store, self.registry, self.settings))
+        return self._deps
 
     async def execute(self, run_id: str) -> None:
-        await execute_run(await self.runtime(), run_id, worker=self.name)
+        await execute_run(await self.deps(), run_id, worker=self.name)
 
     async def close(self) -> None:
-        if self._runtime is not None:
-            await self._runtime.store.close()
-            self._runtime = None
+        if self._deps is not None:
+            await self._deps.store.close()
+            self._deps = None
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
@@ -122,6 +123,7 @@ async def run_scheduler_async(
     actor = declare_actor(broker, _sent_only)
     store = await Store.open(settings, clock=clock)
     runtime = Runtime(store, registry, settings)
+    deps = JobDeps.of(runtime)
     log.info("aisle scheduler started")
     try:
         # Expired locks and silent presence sessions are swept each pass and announced
@@ -130,8 +132,8 @@ async def run_scheduler_async(
             while not stop.is_set():
                 busy = False
                 try:
-                    passed = await scheduler_pass(runtime)
-                    sent = await relay_once(runtime, lambda run_id: _send(actor, run_id))
+                    passed = await scheduler_pass(deps)
+                    sent = await relay_once(deps, lambda run_id: _send(actor, run_id))
                     busy = passed.busy or sent > 0
                 except Exception:
                     log.exception("scheduler pass failed")

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from aisle.contracts.log import LogKind
+from aisle.jobs.deps import JobDeps
 from aisle.storage.automation_log import run_refs
-
-if TYPE_CHECKING:
-    from aisle.runtime.service import Runtime
 
 __all__ = [
     "PassReport",
@@ -39,12 +36,13 @@ class PassReport:
         return bool(self.expired_claims or self.wakeups or self.events)
 
 
-async def expire_claims(runtime: Runtime) -> int:
+async def expire_claims(deps: JobDeps) -> int:
     """Runs whose worker vanished (lease expired) become due again, or dead; logged."""
-    expired = await runtime.store.outbox.expire_claims(limit=runtime.settings.batch_size)
+    expired = await deps.store.outbox.expire_claims(limit=deps.settings.batch_size)
     for claim in expired:
-        run = await runtime.for_org(claim.organization_id).action_runs.get(claim.run_id)
-        await runtime.for_org(claim.organization_id).log.append(
+        scope = deps.for_org(claim.organization_id)
+        run = await scope.action_runs.get(claim.run_id)
+        await scope.log.append(
             LogKind.ACTION_LOST,
             message=f"{run.executor} attempt {claim.attempt}: worker {claim.claimed_by} "
             f"stopped answering (lease expired); run is now {claim.new_status}",
@@ -54,17 +52,18 @@ async def expire_claims(runtime: Runtime) -> int:
     return len(expired)
 
 
-async def fire_due_wakeups(runtime: Runtime, *, limit: int | None = None) -> int:
+async def fire_due_wakeups(deps: JobDeps, *, limit: int | None = None) -> int:
     """Tick every active enrollment whose ``wake_at`` has come (up to ``limit``).
 
     Each in a transaction of its own holding the enrollment and its contact; one whose
     contact is busy (an event being applied) is left for the next pass. One that makes
     the engine raise is failed with the error rather than retried forever.
     """
-    store = runtime.store
+    store = deps.store
+    runtime = deps.runtime
     skip: set[str] = set()
     fired = 0
-    limit = limit or runtime.settings.batch_size
+    limit = limit or deps.settings.batch_size
     while fired < limit:
         due = None
         try:
@@ -75,7 +74,7 @@ async def fire_due_wakeups(runtime: Runtime, *, limit: int | None = None) -> int
                 if not await store.system.try_lock_contact(due.contact_id):
                     skip.add(due.enrollment_id)
                     continue
-                await runtime.fire_wakeup(due.organization_id, due.enrollment_id)
+                await runtime.fire_wakeup(deps.for_org(due.organization_id), due.enrollment_id)
                 fired += 1
         except Exception as exc:
             if due is None:
@@ -83,36 +82,36 @@ async def fire_due_wakeups(runtime: Runtime, *, limit: int | None = None) -> int
             log.exception("wake-up of enrollment %s failed", due.enrollment_id)
             skip.add(due.enrollment_id)
             await runtime.fail_enrollment(
-                due.organization_id,
+                deps.for_org(due.organization_id),
                 due.enrollment_id,
                 f"the engine failed at a wake-up: {type(exc).__name__}: {exc}",
             )
     return fired
 
 
-async def recover_events(runtime: Runtime, *, older_than: float = 5.0) -> int:
+async def recover_events(deps: JobDeps, *, older_than: float = 5.0) -> int:
     """Process accepted events still pending (the process crashed before processing).
 
     ``older_than`` leaves just-accepted events to the request that is processing them.
     """
-    pending = await runtime.store.system.pending_events(
-        older_than=older_than, limit=runtime.settings.batch_size
+    pending = await deps.store.system.pending_events(
+        older_than=older_than, limit=deps.settings.batch_size
     )
     done = 0
-    for contact in dict.fromkeys((e.organization_id, e.contact_id) for e in pending):
-        done += await runtime.process_contact_events(*contact)
+    for org_id, contact_id in dict.fromkeys((e.organization_id, e.contact_id) for e in pending):
+        done += await deps.runtime.process_contact_events(deps.for_org(org_id), contact_id)
     return done
 
 
-async def scheduler_pass(runtime: Runtime, *, event_grace: float = 5.0) -> PassReport:
+async def scheduler_pass(deps: JobDeps, *, event_grace: float = 5.0) -> PassReport:
     """One round of everything the scheduler does except relaying."""
     report = PassReport()
-    report.expired_claims = await expire_claims(runtime)
-    report.wakeups = await fire_due_wakeups(runtime)
-    report.events = await recover_events(runtime, older_than=event_grace)
-    for name, sweeper in list(runtime.sweepers.items()):
+    report.expired_claims = await expire_claims(deps)
+    report.wakeups = await fire_due_wakeups(deps)
+    report.events = await recover_events(deps, older_than=event_grace)
+    for name, sweeper in list(deps.sweepers.items()):
         try:
-            report.swept[name] = await sweeper(runtime.store)
+            report.swept[name] = await sweeper(deps.store)
         except Exception:
             log.exception("sweeper %s failed", name)
     return report

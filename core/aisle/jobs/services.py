@@ -4,30 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 
 from aisle.contracts.actions import CRMAccess, OutgoingMessage, PermanentError, captures
 from aisle.contracts.log import LogKind
 from aisle.domain.action_run import ActionRun
+from aisle.domain.contact import Contact
+from aisle.jobs.deps import JobDeps
 from aisle.storage.automation_log import run_refs
 from aisle.storage.credentials import CredentialCipher, CredentialError
-
-if TYPE_CHECKING:
-    from aisle.runtime.service import Runtime
+from aisle.storage.store import OrgScope
 
 __all__ = ["RunServices"]
 
 
 class RunServices:
     """``ActionServices`` for one claimed run: everything is scoped to the run's
-    organization, and what creates rows is idempotent per run."""
+    organization, and what creates rows is idempotent per run. ``contact`` is the run's
+    contact as the attempt read it (``None``: none, or deleted)."""
 
-    def __init__(self, runtime: Runtime, run: ActionRun) -> None:
-        self.runtime = runtime
+    def __init__(
+        self, deps: JobDeps, scope: OrgScope, run: ActionRun, contact: Contact | None
+    ) -> None:
+        self.deps = deps
         self.run = run
-        self.scope = runtime.for_org(run.organization_id)
+        self.scope = scope
+        self.contact = contact
 
     async def create_task(
         self,
@@ -64,8 +68,8 @@ class RunServices:
     async def emit_event(
         self, *, type: str, payload: Mapping[str, Any], idempotency_key: str
     ) -> None:
-        await self.runtime.ingest_event(
-            self.run.organization_id,
+        await self.deps.runtime.ingest_event(
+            self.scope,
             type=type,
             idempotency_key=idempotency_key,
             contact_id=self.run.contact_id,
@@ -74,7 +78,7 @@ class RunServices:
         )
 
     def setting(self, name: str, default: str | None = None) -> str | None:
-        return self.runtime.settings.setting(name, default)
+        return self.deps.settings.setting(name, default)
 
     async def recall(self, key: str) -> Mapping[str, Any] | None:
         return await self.scope.executor_memory.recall(self.run.executor, key)
@@ -86,13 +90,13 @@ class RunServices:
 
     async def studio_secret(self, name: str) -> str | None:
         try:
-            cipher = CredentialCipher.from_settings(self.runtime.settings)
+            cipher = CredentialCipher.from_settings(self.deps.settings)
             return await self.scope.secrets.reveal(name, cipher)
         except CredentialError as exc:
             raise PermanentError(f"the studio's {name} is unusable: {exc}") from None
 
     def captures(self, *, configured: bool) -> bool:
-        settings = self.runtime.settings
+        settings = self.deps.settings
         try:
             return captures(
                 settings.setting("capture_messages"),
@@ -139,14 +143,14 @@ class RunServices:
         if not connections:
             return None
         connection = connections[0]
-        registration = self.runtime.registry.crm_providers.get(connection.provider)
+        registration = self.deps.registry.crm_providers.get(connection.provider)
         if registration is None:
             raise PermanentError(
                 f"CRM provider {connection.provider!r} of connection {connection.name!r} "
                 "is not installed"
             )
         try:
-            raw = CredentialCipher.from_settings(self.runtime.settings).decrypt(
+            raw = CredentialCipher.from_settings(self.deps.settings).decrypt(
                 await self.scope.crm_connections.credentials(connection.id)
             )
             credentials = msgspec.convert(raw, registration.credentials)
@@ -154,11 +158,8 @@ class RunServices:
             raise PermanentError(
                 f"credentials of CRM connection {connection.name!r} are unusable: {exc}"
             ) from None
-        external_id = None
-        if self.run.contact_id is not None:
-            contact = await self.scope.contacts.find(self.run.contact_id)
-            if contact is not None:
-                external_id = contact.external_ids.get(connection.provider)
+        contact = self.contact
+        external_id = contact.external_ids.get(connection.provider) if contact else None
         return CRMAccess(
             connection_id=connection.id,
             provider=registration,

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 
-__all__ = ["DateChangeNotConfirmed", "EnrollmentRefused", "RuntimeRefusal"]
+from aisle.storage.errors import NotFound
+
+__all__ = ["DateChangeNotConfirmed", "EnrollmentRefused", "RuntimeRefusal", "UnknownContact"]
+
+
+class UnknownContact(NotFound):
+    """An event of a batch names a contact that is not in the organization; ``index``
+    is the event's place in the batch (nothing of the batch was accepted)."""
+
+    def __init__(self, contact_id: str, index: int) -> None:
+        super().__init__("contact", contact_id)
+        self.contact_id = contact_id
+        self.index = index
 
 
 class RuntimeRefusal(Exception):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -36,7 +36,8 @@ from aisle.engine.effects import LogRecord, Transition
 from aisle.engine.timing import parse_date
 from aisle.runtime.compiled import JourneyCache
 from aisle.runtime.condition_workers import ConditionWorkers
-from aisle.runtime.errors import DateChangeNotConfirmed, EnrollmentRefused
+from aisle.runtime.errors import DateChangeNotConfirmed, EnrollmentRefused, UnknownContact
+from aisle.runtime.new_event import NewEvent
 from aisle.runtime.persist import write_transition
 from aisle.settings import Settings
 from aisle.storage.automation_log import enrollment_refs
@@ -120,7 +121,7 @@ class Runtime:
 
     async def ingest_event(
         self,
-        org_id: str,
+        scope: OrgScope,
         *,
         type: str,
         idempotency_key: str,
@@ -128,7 +129,6 @@ class Runtime:
         payload: dict[str, Any] | None = None,
         occurred_at: datetime | None = None,
         source: str = "api",
-        process: bool = True,
     ) -> tuple[EventRecord, bool]:
         """Accept an event (committed before anything else), then process it.
 
@@ -136,21 +136,21 @@ class Runtime:
         event and processes nothing new. If processing fails the event stays pending
         and the scheduler retries it; the caller still gets the accepted record.
         """
-        scope = self.for_org(org_id)
-        if contact_id is not None:
-            await scope.contacts.get(contact_id)  # NotFound names the contact
-        record, created = await scope.events.accept(
-            type=type,
-            idempotency_key=idempotency_key,
-            contact_id=contact_id,
-            payload=payload,
-            occurred_at=occurred_at,
-            source=source,
+        record, created = await self._accept(
+            scope,
+            NewEvent(
+                type=type,
+                idempotency_key=idempotency_key,
+                contact_id=contact_id,
+                payload=payload or {},
+                occurred_at=occurred_at,
+                source=source,
+            ),
         )
-        if process and record.status == "pending":
+        if record.status == "pending":
             outcome = await self._try_process(scope, record, check_order=True)
             if outcome == "blocked":  # earlier events of this contact go first
-                await self.process_contact_events(org_id, record.event.contact_id)
+                await self.process_contact_events(scope, record.event.contact_id)
             if outcome == "processed":
                 record = msgspec.structs.replace(
                     record,
@@ -163,14 +163,41 @@ class Runtime:
                 record = await scope.events.get(record.event.id)
         return record, created
 
-    async def process_contact_events(self, org_id: str, contact_id: str | None) -> int:
+    async def ingest_batch(
+        self, scope: OrgScope, events: Sequence[NewEvent]
+    ) -> list[tuple[EventRecord, bool]]:
+        """Accept a batch in one commit (all or none), then process each contact's
+        events in arrival order, one contact at a time.
+
+        Returns each event's record as it stands after processing, with ``created``.
+        :raises UnknownContact: naming the first event whose contact is not here.
+        """
+        accepted: list[tuple[EventRecord, bool]] = []
+        async with self.store.transaction():
+            known: set[str] = set()
+            for index, event in enumerate(events):
+                if event.contact_id is not None and event.contact_id not in known:
+                    if await scope.contacts.find(event.contact_id) is None:
+                        raise UnknownContact(event.contact_id, index)
+                    known.add(event.contact_id)
+                accepted.append(await _accept_unchecked(scope, event))
+        contacts = dict.fromkeys(r.event.contact_id for r, _ in accepted if r.status == "pending")
+        for contact_id in contacts:
+            await self.process_contact_events(scope, contact_id)
+        return [(await scope.events.get(r.event.id), created) for r, created in accepted]
+
+    async def _accept(self, scope: OrgScope, event: NewEvent) -> tuple[EventRecord, bool]:
+        if event.contact_id is not None and await scope.contacts.find(event.contact_id) is None:
+            raise NotFound("contact", event.contact_id)
+        return await _accept_unchecked(scope, event)
+
+    async def process_contact_events(self, scope: OrgScope, contact_id: str | None) -> int:
         """Process the contact's pending events in arrival order; returns how many.
 
         An event whose processing fails holds back the contact's later events (order
         matters: a payment before its booking means nothing) until it succeeds or is
         failed for good after ``MAX_EVENT_ATTEMPTS``.
         """
-        scope = self.for_org(org_id)
         done = 0
         failed: set[str] = set()
         while True:
@@ -191,18 +218,17 @@ class Runtime:
                     if current.status == "pending":
                         return done
 
-    async def process_event(self, org_id: str, event_id: str) -> bool:
+    async def process_event(self, scope: OrgScope, event_id: str) -> bool:
         """Apply one pending event (after any earlier pending events of its contact).
 
         Returns False when processing raised (recorded on the event; retried later).
         """
-        scope = self.for_org(org_id)
         record = await scope.events.get(event_id)
         if record.status != "pending":
             return True
         outcome = await self._try_process(scope, record, check_order=True)
         if outcome == "blocked":
-            await self.process_contact_events(org_id, record.event.contact_id)
+            await self.process_contact_events(scope, record.event.contact_id)
             return (await scope.events.get(event_id)).status != "pending"
         return outcome != "error"
 
@@ -448,11 +474,10 @@ class Runtime:
         self._wake()
         return True
 
-    async def fire_wakeup(self, org_id: str, enrollment_id: str) -> bool:
+    async def fire_wakeup(self, scope: OrgScope, enrollment_id: str) -> bool:
         """Run the engine's ``tick`` for a due enrollment; call inside a transaction that
         holds the enrollment (the scheduler's). Returns whether anything changed."""
-        scope = self.for_org(org_id)
-        org = await self.organization(org_id)
+        org = await self.organization(scope.org_id)
         enrollment = await scope.enrollments.get(enrollment_id)
         now = self.clock.now()
         state = enrollment.state
@@ -486,9 +511,8 @@ class Runtime:
             self._wake()
         return True
 
-    async def fail_enrollment(self, org_id: str, enrollment_id: str, error: str) -> None:
+    async def fail_enrollment(self, scope: OrgScope, enrollment_id: str, error: str) -> None:
         """Stop an enrollment the engine could not process (a broken plugin, a bug)."""
-        scope = self.for_org(org_id)
         async with self.store.transaction():
             enrollment = await scope.enrollments.get(enrollment_id)
             await _stop(
@@ -516,7 +540,7 @@ class Runtime:
                 contact_id=contact.id,
             )
         await self.ingest_event(
-            org_id,
+            scope,
             type="contact.created",
             idempotency_key=f"contact.created:{contact.id}",
             contact_id=contact.id,
@@ -690,7 +714,7 @@ class Runtime:
             )
         if task.status == "completed":
             await self.ingest_event(
-                org_id,
+                scope,
                 type="task.completed",
                 idempotency_key=f"task.completed:{task.id}",
                 contact_id=task.contact_id,
@@ -740,6 +764,17 @@ class Runtime:
             return (await self.for_org(org_id).events.get(event_id)).event
         except NotFound:
             raise
+
+
+async def _accept_unchecked(scope: OrgScope, event: NewEvent) -> tuple[EventRecord, bool]:
+    return await scope.events.accept(
+        type=event.type,
+        idempotency_key=event.idempotency_key,
+        contact_id=event.contact_id,
+        payload=event.payload,
+        occurred_at=event.occurred_at,
+        source=event.source,
+    )
 
 
 async def _stop(

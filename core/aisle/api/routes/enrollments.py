@@ -15,11 +15,11 @@ from aisle.api.context import ApiCall
 from aisle.api.deps import Call
 from aisle.api.pages import Cursor, Limit, QueryId, QueryVersion, page_of
 from aisle.api.problems import FieldError, Problem
-from aisle.api.roles import ensure_journey_role
 from aisle.api.routes.events import EventOut, event_out
 from aisle.api.routes.log import LogEntryOut, log_out
 from aisle.domain.enrollment import EnrollmentStatus
 from aisle.domain.enrollment_record import Enrollment
+from aisle.services.roles import ensure_journey_role
 from aisle.storage.action_runs import Failures
 from aisle.storage.ids import new_id
 
@@ -156,7 +156,8 @@ class EnrollmentController(Controller):
         contact = await call.scope.contacts.get(data.contact_id)
         journey = await call.scope.journeys.get(data.journey_id)
         await ensure_journey_role(
-            call,
+            call.caller,
+            call.collaborators,
             journey.id,
             "admin" if data.force else "editor",
             "enrolling" + (" with force" if data.force else ""),
@@ -179,7 +180,13 @@ class EnrollmentController(Controller):
         self, call: Call, enrollment_id: FromPath[str], data: JSONBody[ExitIn]
     ) -> EnrollmentOut:
         enrollment = await call.scope.enrollments.get(enrollment_id)
-        await ensure_journey_role(call, enrollment.journey_id, "editor", "exiting an enrollment")
+        await ensure_journey_role(
+            call.caller,
+            call.collaborators,
+            enrollment.journey_id,
+            "editor",
+            "exiting an enrollment",
+        )
         done = await call.runtime.exit_enrollment(
             call.caller.organization_id,
             enrollment.id,
@@ -208,7 +215,9 @@ class EnrollmentController(Controller):
         self, call: Call, enrollment_id: FromPath[str], data: JSONBody[TriggerIn]
     ) -> TriggerOut:
         enrollment = await call.scope.enrollments.get(enrollment_id)
-        await ensure_journey_role(call, enrollment.journey_id, "editor", "firing a trigger")
+        await ensure_journey_role(
+            call.caller, call.collaborators, enrollment.journey_id, "editor", "firing a trigger"
+        )
         if data.edge_id is None and data.step_id is None:
             raise Problem(
                 422,
@@ -225,7 +234,7 @@ class EnrollmentController(Controller):
             "triggered_by": call.caller.actor,
         }
         record, created = await call.runtime.ingest_event(
-            call.caller.organization_id,
+            call.scope,
             type="manual.triggered",
             idempotency_key=data.idempotency_key or f"manual:{enrollment.id}:{new_id()}",
             contact_id=enrollment.contact_id,

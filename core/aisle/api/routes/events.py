@@ -10,11 +10,11 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 from msgspec import Meta
 
-from aisle.api.context import ApiCall
 from aisle.api.deps import Call
 from aisle.api.problems import FieldError, Problem
-from aisle.api.roles import ensure_role
 from aisle.domain.event_record import EventRecord, EventStatus
+from aisle.runtime import NewEvent, UnknownContact
+from aisle.services.roles import ensure_role
 
 __all__ = ["EventController"]
 
@@ -84,20 +84,6 @@ def _check(event: EventIn, where: str) -> None:
         )
 
 
-async def _check_contacts(call: ApiCall, events: list[EventIn]) -> None:
-    known: set[str] = set()
-    for i, event in enumerate(events):
-        if event.contact_id is None or event.contact_id in known:
-            continue
-        if await call.scope.contacts.find(event.contact_id) is None:
-            raise Problem(
-                404,
-                f"contact {event.contact_id!r} not found",
-                errors=[FieldError(message="no such contact", field=f"events[{i}].contact_id")],
-            )
-        known.add(event.contact_id)
-
-
 class EventController(Controller):
     path = "/events"
     tags = ["events"]
@@ -107,7 +93,7 @@ class EventController(Controller):
         ensure_role(call.caller, "editor", "sending events")
         _check(data, "event")
         record, created = await call.runtime.ingest_event(
-            call.caller.organization_id,
+            call.scope,
             type=data.type,
             idempotency_key=data.idempotency_key,
             contact_id=data.contact_id,
@@ -122,36 +108,30 @@ class EventController(Controller):
         ensure_role(call.caller, "editor", "sending events")
         for i, event in enumerate(data.events):
             _check(event, f"events[{i}]")
-        await _check_contacts(call, data.events)
-        org_id = call.caller.organization_id
-        accepted: list[tuple[EventRecord, bool]] = []
-        # One commit accepts the whole batch (all or none) before anything is processed.
-        async with call.store.transaction():
-            for event in data.events:
-                accepted.append(
-                    await call.runtime.ingest_event(
-                        org_id,
-                        type=event.type,
-                        idempotency_key=event.idempotency_key,
-                        contact_id=event.contact_id,
-                        payload=event.payload,
-                        occurred_at=event.occurred_at,
+        try:
+            accepted = await call.runtime.ingest_batch(
+                call.scope,
+                [
+                    NewEvent(
+                        type=e.type,
+                        idempotency_key=e.idempotency_key,
+                        contact_id=e.contact_id,
+                        payload=e.payload,
+                        occurred_at=e.occurred_at,
                         source="api",
-                        process=False,
                     )
-                )
-        # Then each contact's events in arrival order, one contact at a time.
-        contacts: dict[str | None, None] = {}
-        for record, _ in accepted:
-            if record.status == "pending":
-                contacts[record.event.contact_id] = None
-        for contact_id in contacts:
-            await call.runtime.process_contact_events(org_id, contact_id)
-        items = []
-        for record, created in accepted:
-            fresh = await call.scope.events.get(record.event.id)
-            items.append(event_out(fresh, created))
-        return EventBatchOut(items=items)
+                    for e in data.events
+                ],
+            )
+        except UnknownContact as exc:
+            raise Problem(
+                404,
+                f"contact {exc.contact_id!r} not found",
+                errors=[
+                    FieldError(message="no such contact", field=f"events[{exc.index}].contact_id")
+                ],
+            ) from None
+        return EventBatchOut(items=[event_out(record, created) for record, created in accepted])
 
     @get("/{event_id:str}", summary="Read an event and its processing status")
     async def get_event(self, call: Call, event_id: FromPath[str]) -> EventOut:
