@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -14,7 +15,13 @@ from aisle.storage.scoped import Scoped
 from aisle.storage.tables import ContactExternalIdTable as X
 from aisle.storage.tables import ContactTable as T
 
-__all__ = ["ContactRepository", "contact_from_row"]
+__all__ = ["BATCH_ROWS", "ContactRepository", "contact_from_row"]
+
+V = TypeVar("V")
+
+BATCH_ROWS = 500
+"""Rows per multi-row statement: 14 parameters a row stays far below SQLite's and
+asyncpg's parameter limits (32,766 and 32,767)."""
 
 
 def contact_from_row(row: dict[str, Any]) -> Contact:
@@ -59,6 +66,85 @@ class ContactRepository(Scoped):
             await self._insert(id=contact.id, created_at=now, updated_at=now, **_columns(contact))
             await self._write_external_ids(contact)
         return contact
+
+    async def find_many(
+        self,
+        *,
+        ids: Sequence[str] = (),
+        emails: Sequence[str] = (),
+        external: tuple[str, Sequence[str]] | None = None,
+    ) -> list[Contact]:
+        """Live contacts with any of ``ids``, ``emails`` or ``external`` (a provider and
+        its ids), one query per kind of key given, each contact once, oldest first."""
+        found: dict[str, Contact] = {}
+        conditions: list[Any] = []
+        if ids:
+            conditions.append(T.id.is_in(list(dict.fromkeys(ids))))
+        if emails:
+            conditions.append(T.email.is_in(list(dict.fromkeys(emails))))
+        if external and external[1]:
+            provider, external_ids = external
+            linked = X.select(X.contact_id).where(
+                self._where(
+                    X.provider == provider,
+                    X.external_id.is_in(list(dict.fromkeys(external_ids))),
+                    table=X,
+                )
+            )
+            conditions.append(T.id.is_in(linked))
+        for condition in conditions:
+            for row in await self._select(condition, T.deleted_at.is_null()):
+                found.setdefault(row["id"], contact_from_row(row))
+        return sorted(found.values(), key=lambda c: c.id)
+
+    async def insert_many(self, contacts: Sequence[Contact]) -> list[Contact]:
+        """Store new contacts (ids assigned where empty) in multi-row statements."""
+        stored = [msgspec.structs.replace(c, id=c.id or new_id()) for c in contacts]
+        now = self.clock.now()
+        async with self.db.transaction():
+            for chunk in _chunks(stored):
+                rows = [
+                    self._row(id=c.id, created_at=now, updated_at=now, **_columns(c)) for c in chunk
+                ]
+                await T.insert(*rows)
+            await self._write_external_ids_of(stored)
+        return stored
+
+    async def update_many(self, contacts: Sequence[Contact]) -> list[Contact]:
+        """Replace the fields of live contacts in multi-row statements.
+
+        :raises NotFound: naming the first contact that is not live here; nothing is
+            written then.
+        """
+        if not contacts:
+            return []
+        ids = [c.id for c in contacts]
+        now = self.clock.now()
+        async with self.db.transaction():
+            live: set[str] = set()
+            for id_chunk in _chunks(ids):
+                query = self._select(T.id.is_in(list(id_chunk)), T.deleted_at.is_null())
+                if self.db.is_postgres:
+                    query = query.lock_rows("UPDATE")
+                live.update(r["id"] for r in await query.columns(T.id))
+            missing = next((i for i in ids if i not in live), None)
+            if missing is not None:
+                raise NotFound("contact", missing)
+            replaced = [*_columns(contacts[0]), "updated_at"]
+            for chunk in _chunks(contacts):
+                rows = [
+                    self._row(id=c.id, created_at=now, updated_at=now, **_columns(c)) for c in chunk
+                ]
+                # An upsert is the one multi-row UPDATE both databases take; ids were
+                # checked above, so every row conflicts and none is inserted.
+                await T.insert(*rows).on_conflict(
+                    target=T.id,
+                    action="DO UPDATE",
+                    values=[getattr(T, name) for name in replaced],
+                    where=self._where(T.deleted_at.is_null()),
+                )
+            await self._write_external_ids_of(contacts)
+        return list(contacts)
 
     async def get(self, contact_id: str, *, include_deleted: bool = False) -> Contact:
         row = await self._first(
@@ -148,9 +234,25 @@ class ContactRepository(Scoped):
     async def count(self) -> int:
         return int(await T.count().where(self._where(T.deleted_at.is_null())))
 
+    async def _write_external_ids_of(self, contacts: Sequence[Contact]) -> None:
+        ids = [c.id for c in contacts]
+        for id_chunk in _chunks(ids):
+            await self._delete(X.contact_id.is_in(list(id_chunk)), table=X)
+        links = [
+            self._row(X, contact_id=c.id, provider=provider, external_id=str(external_id))
+            for c in contacts
+            for provider, external_id in c.external_ids.items()
+        ]
+        for chunk in _chunks(links):
+            await X.insert(*chunk)
+
     async def _write_external_ids(self, contact: Contact) -> None:
         await self._delete(X.contact_id == contact.id, table=X)
         for provider, external_id in contact.external_ids.items():
             await self._insert(
                 X, contact_id=contact.id, provider=provider, external_id=str(external_id)
             )
+
+
+def _chunks(items: Sequence[V]) -> list[Sequence[V]]:
+    return [items[i : i + BATCH_ROWS] for i in range(0, len(items), BATCH_ROWS)]
