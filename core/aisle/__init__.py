@@ -1,10 +1,10 @@
 """Aisle: journey automation for wedding businesses.
 
 The public plugin API lives here: :data:`hookimpl`, the registration types, and the
-contracts node types, trigger types, executors and CRM providers work with (defined in
-:mod:`aisle.contracts`), plus the few services a plugin calls: outbound HTTP behind the
-SSRF guard, bounded work, address normalization and to-do due dates. A plugin imports
-only this module and :mod:`aisle.testing` (its conformance suites); ``lint-imports``
+contracts node types, trigger types, executors, CRM providers and event sources work
+with (defined in :mod:`aisle.contracts`), plus the few services a plugin calls: outbound
+HTTP behind the SSRF guard, bounded work, address normalization and to-do due dates. A
+plugin imports only this module and :mod:`aisle.testing` (its conformance suites); ``lint-imports``
 holds the built-in plugins to that.
 """
 
@@ -49,6 +49,7 @@ from aisle.contracts.nodes import (
     Stay,
 )
 from aisle.contracts.registrations import EmptyConfig, RouteRegistration
+from aisle.contracts.sources import SOURCE_CONTACT_FIELDS, EventSource
 from aisle.contracts.triggers import (
     ANY_EVENT,
     Fire,
@@ -67,6 +68,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ANY_EVENT",
     "CRM_CAPABILITIES",
+    "SOURCE_CONTACT_FIELDS",
     "ActionContext",
     "ActionError",
     "ActionExecutor",
@@ -87,6 +89,7 @@ __all__ = [
     "Due",
     "EdgeView",
     "EmptyConfig",
+    "EventSource",
     "EventView",
     "ExternalRecord",
     "Fail",

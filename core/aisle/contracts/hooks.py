@@ -21,6 +21,7 @@ from aisle.contracts.actions import ActionExecutor
 from aisle.contracts.crm import CRMProvider
 from aisle.contracts.nodes import NodeType
 from aisle.contracts.registrations import Registration, RouteRegistration
+from aisle.contracts.sources import EventSource
 from aisle.contracts.triggers import TriggerType
 
 __all__ = ["HOOKS", "PROJECT_NAME", "AisleSpecs", "hook_for", "hookimpl", "hookspec"]
@@ -62,6 +63,14 @@ class AisleSpecs:
         """Return the CRM providers this plugin provides.
 
         :return: :class:`~aisle.CRMProvider` objects with their declared capabilities.
+        """
+
+    @hookspec
+    def aisle_event_sources(self) -> Iterable[EventSource] | None:  # type: ignore[empty-body]
+        """Return the event sources (services posting signed webhooks) this plugin provides.
+
+        :return: :class:`~aisle.EventSource` objects; each studio sets its secret and
+            points the source at its inbound URL.
         """
 
     @hookspec

@@ -16,6 +16,7 @@ from aisle.contracts.crm import CRMProvider
 from aisle.contracts.hooks import hook_for
 from aisle.contracts.nodes import NodeType
 from aisle.contracts.registrations import Registration, RouteRegistration
+from aisle.contracts.sources import EventSource
 from aisle.contracts.triggers import TriggerType
 
 __all__ = ["PluginInfo", "PluginLoadError", "Registry"]
@@ -50,6 +51,7 @@ class Registry:
     trigger_types: Mapping[str, TriggerType]
     action_executors: Mapping[str, ActionExecutor]
     crm_providers: Mapping[str, CRMProvider]
+    event_sources: Mapping[str, EventSource]
     routes: tuple[RouteRegistration, ...]
     plugins: tuple[PluginInfo, ...]
     errors: tuple[PluginLoadError, ...]

@@ -25,6 +25,7 @@ from aisle.contracts.hooks import HOOKS, PROJECT_NAME, AisleSpecs, hook_for
 from aisle.contracts.nodes import NodeType
 from aisle.contracts.registrations import Registration, RouteRegistration
 from aisle.contracts.registry import PluginInfo, PluginLoadError, Registry
+from aisle.contracts.sources import EventSource
 from aisle.contracts.triggers import TriggerType
 
 __all__ = ["BUILTIN_DISTRIBUTION", "load_registry"]
@@ -129,6 +130,7 @@ class _Loader:
             trigger_types=frozen(TriggerType),
             action_executors=frozen(ActionExecutor),
             crm_providers=frozen(CRMProvider),
+            event_sources=frozen(EventSource),
             routes=tuple(routes),
             plugins=tuple(infos.values()),
             errors=tuple(self.errors),
