@@ -1,9 +1,10 @@
 """Collaboration: lock operations per second, and live-stream fan-out latency.
 
 ``collab.locks`` / ``collab.locks.postgres`` — edit-lock acquire and release through
-the lock service (the atomic grant with its fencing token, the release, and both
-announcements on an in-process hub), ``CONCURRENCY`` holders working at once on
-different nodes of one journey. One operation is one acquire or one release.
+the lock service as the API calls it (the journey read and role check, the atomic
+grant with its fencing token, the release, and both announcements on an in-process
+hub), ``CONCURRENCY`` editors working at once on different nodes of one journey. One
+operation is one acquire or one release.
 
 ``collab.fanout`` — one API process (``uvicorn --factory aisle.api:create_app``, Redis
 hub) with ``CLIENTS`` WebSockets connected to one journey; another hub publishes a
@@ -24,8 +25,9 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from aisle.api.context import Caller
 from aisle.clock import SystemClock
-from aisle.collab import CollabConfig, Collaboration, Holder, LiveHub, LockTarget
+from aisle.collab import CollabConfig, Collaboration, LiveHub, LockService, LockTarget
 from aisle.collab.events import PresenceUpdated
 from aisle.domain.journey import Graph, Step
 from aisle.storage.database import connect
@@ -63,17 +65,24 @@ async def lock_cycles(database_url: str, cycles: int) -> tuple[float, list[float
         store = Store(db, SystemClock())
         org_id, journey_id, _ = await _studio(store, CONCURRENCY * 8)
         async with LiveHub.in_process() as hub:
-            collab = Collaboration(db, store.clock, hub, CollabConfig())
+            collab = Collaboration(store, hub, CollabConfig())
+            scope = store.for_org(org_id)
             samples: list[float] = []
 
             async def holder(index: int) -> None:
-                me = Holder(id=f"user-{index}", name=f"Holder {index}")
+                user = await scope.users.create(
+                    email=f"editor{index}@bench.test", role="editor", name=f"Holder {index}"
+                )
+                me = Caller(
+                    organization_id=org_id, role="editor", token_id=f"t{index}", user_id=user.id
+                )
+                locks = LockService(collab, scope, me)
                 for n in range(cycles // CONCURRENCY):
                     target = [LockTarget("node", f"n{index * 8 + n % 8}")]
                     began = time.perf_counter()
-                    await collab.locks.acquire(org_id, journey_id, target, mode="edit", holder=me)
+                    await locks.acquire(journey_id, target, mode="edit")
                     acquired = time.perf_counter()
-                    await collab.locks.release(org_id, journey_id, target, holder=me)
+                    await locks.release(journey_id, target)
                     samples.extend((acquired - began, time.perf_counter() - acquired))
 
             began = time.perf_counter()

@@ -1,165 +1,158 @@
 """The lock service: leases granted, renewed and released, announced on the live stream.
 
 The rules (atomic all-or-nothing grants, fencing tokens) live in
-:mod:`aisle.storage.collab_locks`; this service picks the lease length for the mode,
-and tells every client of the journey what changed once the change is committed.
+:mod:`aisle.storage.collab_locks`; this service checks the actor's role on the
+journey, picks the lease length for the mode, owns the transaction of each change and
+tells every client of the journey what changed once it is committed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
-import msgspec
-
-from aisle.clock import Clock
-from aisle.collab.config import CollabConfig
 from aisle.collab.events import LockExpired, LockGranted, LockReleased, LockRenewed
-from aisle.collab.hub import LiveHub
+from aisle.collab.holders import Participant, holder_id, holder_of
+from aisle.collab.refusals import conflict_refused, lost_refused
+from aisle.collab.service import Collaboration
+from aisle.domain.journey_record import Journey
+from aisle.domain.user import Role
+from aisle.services.roles import ensure_journey_role
 from aisle.storage.collab_locks import (
     Acquired,
     Lock,
+    LockConflict,
     LockMode,
     LockNotHeld,
     LockRepository,
     LockTarget,
     Renewed,
 )
-from aisle.storage.database import Database
+from aisle.storage.flow_log import CollaboratorRepository
+from aisle.storage.store import OrgScope
 
-__all__ = ["Holder", "LockService"]
-
-
-class Holder(msgspec.Struct, frozen=True, kw_only=True):
-    """Who holds (or asks for) a lease: a user id (or ``token:<id>`` for a token with
-    no user), the name others see, and the presence session it comes from."""
-
-    id: str
-    name: str = ""
-    session_id: str | None = None
+__all__ = ["LockService"]
 
 
 class LockService:
-    """Node and edge leases of every organization, for one process."""
+    """Node and edge leases on the journeys of ``scope``, taken and given as ``actor``."""
 
-    def __init__(self, db: Database, clock: Clock, hub: LiveHub, config: CollabConfig) -> None:
-        self.db = db
-        self.clock = clock
-        self.hub = hub
-        self.config = config
+    def __init__(self, collab: Collaboration, scope: OrgScope, actor: Participant) -> None:
+        self.collab = collab
+        self.scope = scope
+        self.actor = actor
+        store = collab.store
+        self.repository = LockRepository(scope.org_id, store.db, store.clock)
+        self.collaborators = CollaboratorRepository(scope.org_id, store.db, store.clock)
 
-    def repository(self, org_id: str) -> LockRepository:
-        return LockRepository(org_id, self.db, self.clock)
+    def now(self) -> datetime:
+        """Server time, for clients to compare with ``expires_at``."""
+        return self.collab.clock.now()
+
+    async def journey(self, journey_id: str, needed: Role, what: str) -> Journey:
+        """The journey (``NotFound`` outside the organization), if the actor's role on it
+        is at least ``needed`` (403 otherwise)."""
+        journey = await self.scope.journeys.get(journey_id)
+        await ensure_journey_role(self.actor, self.collaborators, journey.id, needed, what)
+        return journey
+
+    async def leases(self, journey_id: str) -> list[Lock]:
+        """The journey's live leases (``viewer``)."""
+        journey = await self.journey(journey_id, "viewer", "reading locks")
+        return await self.repository.leases(journey.id)
 
     async def acquire(
         self,
-        org_id: str,
         journey_id: str,
         targets: Iterable[LockTarget],
         *,
         mode: LockMode,
-        holder: Holder,
+        session_id: str | None = None,
     ) -> Acquired:
-        """Lease every target or none (:class:`~aisle.storage.collab_locks.LockConflict`)."""
-        result = await self.repository(org_id).acquire(
-            journey_id,
-            targets,
-            mode=mode,
-            holder=holder.id,
-            holder_name=holder.name,
-            session_id=holder.session_id,
-            lease=self.config.lease(mode),
-        )
-        now = self.clock.now()
+        """Lease every target or none (``editor``); a 409 naming each holder and expiry
+        when another holder's edit lease is live on one."""
+        journey = await self.journey(journey_id, "editor", "locking elements")
+        holder = await holder_of(self.scope, self.actor, session_id)
+        try:
+            async with self.collab.store.transaction():
+                result = await self.repository.acquire(
+                    journey.id,
+                    targets,
+                    mode=mode,
+                    holder=holder.id,
+                    holder_name=holder.name,
+                    session_id=holder.session_id,
+                    lease=self.collab.config.lease(mode),
+                )
+        except LockConflict as exc:
+            raise conflict_refused(exc) from None
+        now = self.now()
+        hub = self.collab.hub
         if result.replaced:
-            await self.hub.publish(
-                LockExpired(journey_id=journey_id, at=now, locks=result.replaced)
-            )
-        await self.hub.publish(LockGranted(journey_id=journey_id, at=now, locks=result.granted))
+            await hub.publish(LockExpired(journey_id=journey.id, at=now, locks=result.replaced))
+        await hub.publish(LockGranted(journey_id=journey.id, at=now, locks=result.granted))
         return result
 
     async def renew(
         self,
-        org_id: str,
         journey_id: str,
         targets: Iterable[LockTarget],
         *,
         mode: LockMode,
-        holder: Holder,
         tokens: Mapping[LockTarget, int] | None = None,
     ) -> Renewed:
-        """Extend the holder's leases; raises :class:`LockNotHeld` (after extending the
-        ones still held) when some are gone."""
-        result = await self.repository(org_id).renew(
-            journey_id,
-            targets,
-            mode=mode,
-            holder=holder.id,
-            lease=self.config.lease(mode),
-            tokens=tokens,
-        )
+        """Extend the actor's leases (``editor``); a 409 naming the ones gone, after
+        extending the ones still held."""
+        journey = await self.journey(journey_id, "editor", "renewing locks")
+        async with self.collab.store.transaction():
+            result = await self.repository.renew(
+                journey.id,
+                targets,
+                mode=mode,
+                holder=holder_id(self.actor),
+                lease=self.collab.config.lease(mode),
+                tokens=tokens,
+            )
         if result.renewed:
-            await self.hub.publish(
-                LockRenewed(journey_id=journey_id, at=self.clock.now(), locks=result.renewed)
+            await self.collab.hub.publish(
+                LockRenewed(journey_id=journey.id, at=self.now(), locks=result.renewed)
             )
         if result.lost:
-            raise LockNotHeld(result)
+            raise lost_refused(LockNotHeld(result))
         return result
 
     async def release(
         self,
-        org_id: str,
         journey_id: str,
         targets: Iterable[LockTarget] | None,
         *,
-        holder: Holder,
         mode: LockMode | None = None,
     ) -> list[Lock]:
-        """Give up the holder's leases (idempotent); returns those that were live."""
-        released = await self.repository(org_id).release(
-            journey_id, targets, holder=holder.id, mode=mode
+        """Give up the actor's leases (``viewer``; idempotent); returns those that were
+        live."""
+        journey = await self.journey(journey_id, "viewer", "releasing locks")
+        # One DELETE: atomic without a transaction of its own.
+        released = await self.repository.release(
+            journey.id, targets, holder=holder_id(self.actor), mode=mode
         )
         if released:
-            await self.hub.publish(
-                LockReleased(journey_id=journey_id, at=self.clock.now(), locks=released)
+            await self.collab.hub.publish(
+                LockReleased(journey_id=journey.id, at=self.now(), locks=released)
             )
         return released
 
     async def force_release(
-        self,
-        org_id: str,
-        journey_id: str,
-        targets: Iterable[LockTarget] | None,
-        *,
-        actor: str,
-        reason: str = "",
+        self, journey_id: str, targets: Iterable[LockTarget] | None, *, reason: str = ""
     ) -> list[Lock]:
-        """An admin drops other people's leases (logged in the automation log)."""
-        released = await self.repository(org_id).force_release(
-            journey_id, targets, actor=actor, reason=reason
-        )
+        """An ``admin`` drops other people's leases (logged in the automation log)."""
+        journey = await self.journey(journey_id, "admin", "force-releasing locks")
+        actor = self.actor.actor
+        async with self.collab.store.transaction():
+            released = await self.repository.force_release(
+                journey.id, targets, actor=actor, reason=reason
+            )
         if released:
-            await self.hub.publish(
-                LockReleased(
-                    journey_id=journey_id, at=self.clock.now(), locks=released, forced_by=actor
-                )
+            await self.collab.hub.publish(
+                LockReleased(journey_id=journey.id, at=self.now(), locks=released, forced_by=actor)
             )
         return released
-
-    async def leases(self, org_id: str, journey_id: str) -> list[Lock]:
-        return await self.repository(org_id).leases(journey_id)
-
-    async def check_fences(
-        self,
-        org_id: str,
-        journey_id: str,
-        targets: Iterable[LockTarget],
-        *,
-        holder: str,
-        tokens: Mapping[LockTarget, int],
-    ) -> None:
-        """Refuse a write on locked targets without their current fencing token
-        (:class:`~aisle.storage.collab_locks.FenceRefused`). Call it inside the
-        transaction that applies the write."""
-        await self.repository(org_id).check_fences(
-            journey_id, targets, holder=holder, tokens=tokens
-        )

@@ -1,8 +1,10 @@
-"""The collaboration facade one process holds: locks, presence, the hub, and the sweep.
+"""What one process holds for collaboration: the store, the hub, the presence board.
 
-The API builds one :class:`Collaboration` at start-up. The canvas code paths announce
-what they changed through it (:meth:`Collaboration.announce_flow_log`,
-:meth:`Collaboration.announce_published`); the scheduler calls :func:`sweep` (or
+The API builds one :class:`Collaboration` at start-up; the per-call services
+(:class:`~aisle.collab.locks.LockService`, :class:`~aisle.collab.presence.PresenceService`,
+:class:`~aisle.collab.stream.JourneyStream`, :class:`~aisle.collab.canvas_link.CanvasLink`)
+act through it for one organization and one actor. Publishing announces through it
+(:meth:`Collaboration.announce_published`); the scheduler calls :func:`sweep` (or
 :meth:`Collaboration.sweep`) to expire leases and end silent sessions.
 """
 
@@ -27,11 +29,11 @@ from aisle.collab.events import (
     PresenceLeft,
 )
 from aisle.collab.hub import LiveHub
-from aisle.collab.locks import LockService
-from aisle.collab.presence import PresenceService
+from aisle.collab.presence_board import PresenceBoard
 from aisle.storage.collab_locks import sweep_expired_locks
 from aisle.storage.collab_presence import sweep_presence
 from aisle.storage.database import Database
+from aisle.storage.store import Store
 
 __all__ = ["Collaboration", "SweepReport", "flow_log_events", "sweep"]
 
@@ -124,22 +126,18 @@ def flow_log_events(
 
 
 class Collaboration:
-    """Locks, presence and the live stream of one process."""
+    """The store, the live stream and the presence board of one process."""
 
-    def __init__(
-        self, db: Database, clock: Clock, hub: LiveHub, config: CollabConfig | None = None
-    ) -> None:
-        self.db = db
-        self.clock = clock
+    def __init__(self, store: Store, hub: LiveHub, config: CollabConfig | None = None) -> None:
+        self.store = store
+        self.clock = store.clock
         self.hub = hub
         self.config = config or CollabConfig()
-        self.locks = LockService(db, clock, hub, self.config)
-        self.presence = PresenceService(db, clock, hub, self.config)
+        self.board = PresenceBoard(store.db, store.clock, hub, self.config)
 
     async def sweep(self, *, batch: int = 1000) -> SweepReport:
         """Expire leases and sessions now (the scheduler's periodic call)."""
-        report = await sweep(self.db, self.clock, self.hub, self.config, batch=batch)
-        return report
+        return await sweep(self.store.db, self.clock, self.hub, self.config, batch=batch)
 
     async def announce_flow_log(
         self, journey_id: str, entries: Iterable[Mapping[str, Any]]

@@ -1,10 +1,10 @@
 """Collaboration over HTTP: locks, presence, and the live stream (WebSocket and SSE).
 
-:data:`COLLAB_HANDLERS` are mounted under ``/api/v1``; :func:`collab_lifespan` starts
-the live hub (Redis when ``AISLE_REDIS_URL`` is set) and the collaboration service
+:data:`COLLAB_HANDLERS` are mounted under ``/api/v1``; they parse, call the services
+of :mod:`aisle.collab` and answer. :func:`collab_lifespan` starts the live hub (Redis
+when ``AISLE_REDIS_URL`` is set) and the process's :class:`~aisle.collab.Collaboration`
 (``ApiContext.collab``) with the app, and puts the scheduler's sweep on the app's
 runtime for as long as that hub is open.
-The canvas write paths call :mod:`aisle.api.collab.hooks`.
 """
 
 from __future__ import annotations
@@ -15,13 +15,7 @@ from typing import Any
 
 from litestar import Litestar
 
-from aisle.api.collab.hooks import (
-    announce_flow_log,
-    announce_published,
-    enforce_fences,
-    fences_from_header,
-    node_locks,
-)
+from aisle.api.collab.fencing import FENCING_TOKENS_PATTERN, fences_from_header
 from aisle.api.collab.live import live_socket, live_sse
 from aisle.api.collab.locks import FENCED_WRITE_RESPONSE, LockController
 from aisle.api.collab.presence import PresenceController
@@ -32,12 +26,9 @@ from aisle.collab.sweeper import sweeping
 __all__ = [
     "COLLAB_HANDLERS",
     "FENCED_WRITE_RESPONSE",
-    "announce_flow_log",
-    "announce_published",
+    "FENCING_TOKENS_PATTERN",
     "collab_lifespan",
-    "enforce_fences",
     "fences_from_header",
-    "node_locks",
 ]
 
 COLLAB_HANDLERS: Sequence[Any] = (LockController, PresenceController, live_socket, live_sse)
@@ -56,14 +47,14 @@ def collab_lifespan(
         config = CollabConfig.from_environ(ctx.settings.environ)
         live = hub if hub is not None else LiveHub.from_settings(ctx.settings)
         async with live:
-            collab = Collaboration(store.db, store.clock, live, config)
+            collab = Collaboration(store, live, config)
             ctx.collab = collab
             # The sweep announces on this hub, so it runs only while the hub is open.
             with sweeping(ctx.require_runtime(), live, config):
                 try:
                     yield
                 finally:
-                    await collab.presence.drain()
+                    await collab.board.drain()
                     ctx.collab = None
 
     return lifespan

@@ -28,122 +28,21 @@ from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from msgspec import UNSET, UnsetType
 
-from aisle.api.collab.access import holder_id, journey_for
 from aisle.api.collab.presence import Cursor, ViewportIn, plain
+from aisle.api.collab.services import presence_for, stream_for
 from aisle.api.context import ApiCall, ApiContext, Caller
 from aisle.api.deps import Call
 from aisle.api.problems import Problem
-from aisle.collab import Collaboration, HubUnavailable
-from aisle.collab.events import Hello, LiveEvent, OpsApplied, Refetch, encode_event
-from aisle.collab.hub import MISSED
-from aisle.collab.service import flow_log_events
+from aisle.collab import HubUnavailable, PresenceService
+from aisle.services.errors import Refused
 from aisle.storage.errors import NotFound
 
-__all__ = ["REPLAY_LIMIT", "SUBPROTOCOL", "live_socket", "live_sse", "stream_messages"]
+__all__ = ["SUBPROTOCOL", "live_socket", "live_sse"]
 
 log = logging.getLogger(__name__)
 
 SUBPROTOCOL = "aisle.v1"
-REPLAY_LIMIT = 1000
-"""The most op-log entries replayed to a reconnecting client; beyond, ``refetch``."""
 KEEPALIVE_SECONDS = 15.0
-
-_REVISIONED = (b'{"type":"ops.applied"', b'{"type":"flow.replaced"')
-
-
-class _Revisioned(msgspec.Struct):
-    revision: int
-
-
-_revision_of = msgspec.json.Decoder(_Revisioned)
-
-
-async def stream_messages(
-    call: ApiCall, collab: Collaboration, journey_id: str, since: int | None
-) -> AsyncIterator[tuple[bytes, int | None]]:
-    """The journey's stream for one client: ``hello``, the ops it missed since
-    ``since`` (or ``refetch``), then every message as it is published.
-
-    Yields each message with the draft revision it brings the client to (``None`` for
-    messages that do not change the draft). Subscribes before reading the database,
-    so nothing committed in between is lost; replayed ops are not sent twice.
-    """
-    org_id = call.caller.organization_id
-    async with collab.hub.subscribe(journey_id) as subscription:
-        journey = await call.scope.journeys.get(journey_id)
-        now = collab.clock.now()
-        sessions = await collab.presence.sessions(org_id, journey.id)
-        locks = await collab.locks.leases(org_id, journey.id)
-        last = journey.revision
-        yield (
-            encode_event(
-                Hello(
-                    journey_id=journey.id,
-                    at=now,
-                    revision=journey.revision,
-                    sessions=sessions,
-                    locks=locks,
-                    since=since,
-                )
-            ),
-            journey.revision,
-        )
-        if since is not None and since != journey.revision:
-            replay = await _replay(call, journey.id, since, journey.revision, now)
-            for event in replay:
-                revision = getattr(event, "revision", None)
-                if isinstance(revision, int):
-                    last = max(last, revision)
-                yield encode_event(event), revision
-        async for item in subscription:
-            if item is MISSED:
-                current = await call.scope.journeys.get(journey.id)
-                last = current.revision
-                refetch = Refetch(
-                    journey_id=journey.id,
-                    at=collab.clock.now(),
-                    revision=current.revision,
-                    reason="messages may have been missed (backlog overflow or a reconnection)",
-                )
-                yield encode_event(refetch), current.revision
-                continue
-            assert isinstance(item, bytes)
-            revision = None
-            if item.startswith(_REVISIONED):
-                revision = _revision_of.decode(item).revision
-                if revision <= last:
-                    continue  # already replayed from the op log
-                last = revision
-            yield item, revision
-
-
-async def _replay(
-    call: ApiCall, journey_id: str, since: int, current: int, now: Any
-) -> list[LiveEvent]:
-    if since > current:
-        return [
-            Refetch(
-                journey_id=journey_id,
-                at=now,
-                revision=current,
-                reason=f"revision {since} is ahead of the draft (at {current})",
-            )
-        ]
-    entries = await call.flow_log.since(journey_id, since, limit=REPLAY_LIMIT)
-    if len(entries) >= REPLAY_LIMIT or any(e.kind == "replace_flow" for e in entries):
-        return [
-            Refetch(
-                journey_id=journey_id,
-                at=now,
-                revision=current,
-                reason=f"too much changed since revision {since} to replay",
-            )
-        ]
-    events = flow_log_events(journey_id, [msgspec.structs.asdict(e) for e in entries], now)
-    return [
-        msgspec.structs.replace(e, replayed=True) if isinstance(e, OpsApplied) else e
-        for e in events
-    ]
 
 
 # -- WebSocket -----------------------------------------------------------------------
@@ -166,6 +65,8 @@ _inbound = msgspec.json.Decoder(_Heartbeat | _Ping)
 def _close_code(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, Problem):
         return 4000 + exc.status_code, exc.detail
+    if isinstance(exc, Refused):
+        return 4000 + exc.status, exc.detail
     if isinstance(exc, NotFound):
         return 4404, str(exc)
     if isinstance(exc, HubUnavailable):
@@ -200,20 +101,22 @@ async def live_socket(
             await socket.send_data(data, mode="text")
 
     try:
-        journey, collab = await journey_for(call, journey_id, "viewer", "watching the journey")
-    except (Problem, NotFound) as exc:
+        stream = stream_for(call)
+        presence = presence_for(call)
+        journey = await stream.open(journey_id)
+    except (Problem, Refused, NotFound) as exc:
         code, reason = _close_code(exc)
         await send(msgspec.json.encode({"type": "error", "status": code - 4000, "detail": reason}))
         await socket.close(code=code, reason=reason[:120])
         return
 
     async def forward() -> None:
-        async for data, _ in stream_messages(call, collab, journey.id, since):
+        async for data, _ in stream.messages(journey.id, since):
             await send(data)
 
     forwarder = asyncio.create_task(forward())
     try:
-        await _receive(socket, call, collab, journey.id, send, forwarder)
+        await _receive(socket, presence, journey.id, send, forwarder)
     except WebSocketDisconnect:
         pass
     except Exception as exc:
@@ -228,21 +131,17 @@ async def live_socket(
             await forwarder
         if session_id is not None:
             with contextlib.suppress(Exception):
-                await collab.presence.leave(
-                    caller.organization_id, journey.id, session_id, user_id=holder_id(caller)
-                )
+                await presence.leave(journey.id, session_id)
 
 
 async def _receive(
     socket: WebSocket[Any, Any, Any],
-    call: ApiCall,
-    collab: Collaboration,
-    journey_id: FromPath[str],
+    presence: PresenceService,
+    journey_id: str,
     send: Callable[[bytes | str], Awaitable[None]],
     forwarder: asyncio.Task[None],
 ) -> None:
     """Read client messages until the client goes away or the stream fails."""
-    caller = call.caller
     while True:
         receiving = asyncio.ensure_future(socket.receive_data("text"))
         done, _ = await asyncio.wait({receiving, forwarder}, return_when=asyncio.FIRST_COMPLETED)
@@ -262,11 +161,9 @@ async def _receive(
             await send(b'{"type":"pong"}')
             continue
         try:
-            await collab.presence.heartbeat(
-                caller.organization_id,
+            await presence.heartbeat(
                 journey_id,
                 message.session_id,
-                user_id=holder_id(caller),
                 cursor=plain(message.cursor),
                 viewport=plain(message.viewport),
                 selection=message.selection,
@@ -346,13 +243,14 @@ async def live_sse(
         str | None, HeaderParameter(name="Last-Event-ID", required=False)
     ] = None,
 ) -> ServerSentEvent:
-    journey, collab = await journey_for(call, journey_id, "viewer", "watching the journey")
+    stream = stream_for(call)
+    journey = await stream.open(journey_id)
     if since is None and last_event_id and last_event_id.isdigit():
         since = int(last_event_id)
 
     async def events() -> AsyncIterator[ServerSentEventMessage]:
-        stream = stream_messages(call, collab, journey.id, since)
-        async for item in _with_keepalive(stream, KEEPALIVE_SECONDS):
+        messages = stream.messages(journey.id, since)
+        async for item in _with_keepalive(messages, KEEPALIVE_SECONDS):
             if item is None:
                 yield ServerSentEventMessage(comment="keepalive")
                 continue

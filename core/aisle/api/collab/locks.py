@@ -16,16 +16,11 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 from msgspec import Meta
 
-from aisle.api.collab.access import (
-    Targets,
-    conflict_problem,
-    holder_of,
-    journey_for,
-    lost_problem,
-)
+from aisle.api.collab.services import locks_for
+from aisle.api.collab.targets import Targets
 from aisle.api.deps import Call
 from aisle.api.problems import FieldError, Problem, ProblemBody, problem_spec
-from aisle.storage.collab_locks import Lock, LockConflict, LockMode, LockNotHeld, LockTarget
+from aisle.storage.collab_locks import Lock, LockMode, LockTarget
 
 __all__ = ["LockController"]
 
@@ -102,9 +97,8 @@ class LockController(Controller):
 
     @get("/", summary="The live locks of a journey")
     async def list_locks(self, call: Call, journey_id: FromPath[str]) -> LocksOut:
-        journey, collab = await journey_for(call, journey_id, "viewer", "reading locks")
-        leases = await collab.locks.leases(call.caller.organization_id, journey.id)
-        return LocksOut(locks=leases, now=collab.clock.now())
+        locks = locks_for(call)
+        return LocksOut(locks=await locks.leases(journey_id), now=locks.now())
 
     @post(
         "/",
@@ -120,15 +114,11 @@ class LockController(Controller):
         self, call: Call, journey_id: FromPath[str], data: JSONBody[AcquireLocks]
     ) -> LocksOut:
         targets = data.require()
-        journey, collab = await journey_for(call, journey_id, "editor", "locking elements")
-        holder = await holder_of(call, data.session_id)
-        try:
-            result = await collab.locks.acquire(
-                call.caller.organization_id, journey.id, targets, mode=data.mode, holder=holder
-            )
-        except LockConflict as exc:
-            raise conflict_problem(exc) from None
-        return LocksOut(locks=result.granted, editors=result.editors, now=collab.clock.now())
+        locks = locks_for(call)
+        result = await locks.acquire(
+            journey_id, targets, mode=data.mode, session_id=data.session_id
+        )
+        return LocksOut(locks=result.granted, editors=result.editors, now=locks.now())
 
     @post(
         "/renew",
@@ -140,32 +130,19 @@ class LockController(Controller):
         self, call: Call, journey_id: FromPath[str], data: JSONBody[RenewLocks]
     ) -> LocksOut:
         targets = data.require()
-        journey, collab = await journey_for(call, journey_id, "editor", "renewing locks")
-        holder = await holder_of(call)
-        try:
-            result = await collab.locks.renew(
-                call.caller.organization_id,
-                journey.id,
-                targets,
-                mode=data.mode,
-                holder=holder,
-                tokens=_tokens(data.tokens) if data.tokens else None,
-            )
-        except LockNotHeld as exc:
-            raise lost_problem(exc) from None
-        return LocksOut(locks=result.renewed, now=collab.clock.now())
+        tokens = _tokens(data.tokens) if data.tokens else None
+        locks = locks_for(call)
+        result = await locks.renew(journey_id, targets, mode=data.mode, tokens=tokens)
+        return LocksOut(locks=result.renewed, now=locks.now())
 
     @post("/release", summary="Release your locks", status_code=200)
     async def release(
         self, call: Call, journey_id: FromPath[str], data: JSONBody[ReleaseLocks]
     ) -> LocksOut:
         targets = None if data.all else data.require()
-        journey, collab = await journey_for(call, journey_id, "viewer", "releasing locks")
-        holder = await holder_of(call)
-        released = await collab.locks.release(
-            call.caller.organization_id, journey.id, targets, holder=holder, mode=data.mode
-        )
-        return LocksOut(locks=released, now=collab.clock.now())
+        locks = locks_for(call)
+        released = await locks.release(journey_id, targets, mode=data.mode)
+        return LocksOut(locks=released, now=locks.now())
 
     @post(
         "/force-release",
@@ -178,15 +155,9 @@ class LockController(Controller):
         self, call: Call, journey_id: FromPath[str], data: JSONBody[ForceRelease]
     ) -> LocksOut:
         targets = None if data.all else data.require()
-        journey, collab = await journey_for(call, journey_id, "admin", "force-releasing locks")
-        released = await collab.locks.force_release(
-            call.caller.organization_id,
-            journey.id,
-            targets,
-            actor=call.caller.actor,
-            reason=data.reason,
-        )
-        return LocksOut(locks=released, now=collab.clock.now())
+        locks = locks_for(call)
+        released = await locks.force_release(journey_id, targets, reason=data.reason)
+        return LocksOut(locks=released, now=locks.now())
 
 
 # The 423 body shape, for the OpenAPI document of the write endpoints.

@@ -17,13 +17,8 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from msgspec import UNSET, Meta, UnsetType
 
-from aisle.api.collab.access import (
-    ElementId,
-    collaboration,
-    holder_id,
-    holder_of,
-    journey_for,
-)
+from aisle.api.collab.services import presence_for
+from aisle.api.collab.targets import ElementId
 from aisle.api.deps import Call
 from aisle.domain.presence import PresenceSession
 
@@ -79,9 +74,9 @@ class PresenceController(Controller):
 
     @get("/", summary="Who has the journey open, and where")
     async def list_sessions(self, call: Call, journey_id: FromPath[str]) -> SessionsOut:
-        journey, collab = await journey_for(call, journey_id, "viewer", "reading presence")
-        sessions = await collab.presence.sessions(call.caller.organization_id, journey.id)
-        return SessionsOut(sessions=sessions, now=collab.clock.now())
+        presence = presence_for(call)
+        sessions = await presence.sessions(journey_id)
+        return SessionsOut(sessions=sessions, now=presence.collab.clock.now())
 
     @post(
         "/",
@@ -93,13 +88,8 @@ class PresenceController(Controller):
     async def join(
         self, call: Call, journey_id: FromPath[str], data: JSONBody[JoinIn]
     ) -> PresenceSession:
-        journey, collab = await journey_for(call, journey_id, "editor", "joining the canvas")
-        holder = await holder_of(call)
-        return await collab.presence.join(
-            call.caller.organization_id,
-            journey.id,
-            user_id=holder.id,
-            display_name=holder.name,
+        return await presence_for(call).join(
+            journey_id,
             cursor=plain(data.cursor),
             viewport=plain(data.viewport),
             selection=data.selection,
@@ -117,14 +107,11 @@ class PresenceController(Controller):
         session_id: FromPath[str],
         data: JSONBody[HeartbeatIn],
     ) -> PresenceSession:
-        collab = collaboration(call)
         # The session must be the caller's (the update checks it): no journey or user
         # read on this hot path; 404 when it ended, then join again.
-        return await collab.presence.heartbeat(
-            call.caller.organization_id,
+        return await presence_for(call).heartbeat(
             journey_id,
             session_id,
-            user_id=holder_id(call.caller),
             cursor=plain(data.cursor),
             viewport=plain(data.viewport),
             selection=data.selection,
@@ -136,7 +123,4 @@ class PresenceController(Controller):
         status_code=HTTP_204_NO_CONTENT,
     )
     async def leave(self, call: Call, journey_id: FromPath[str], session_id: FromPath[str]) -> None:
-        collab = collaboration(call)
-        await collab.presence.leave(
-            call.caller.organization_id, journey_id, session_id, user_id=holder_id(call.caller)
-        )
+        await presence_for(call).leave(journey_id, session_id)

@@ -9,8 +9,7 @@ from litestar import Controller, Response, get, post, put
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from aisle.api.canvas import canvas_for
-from aisle.api.collab import FENCED_WRITE_RESPONSE, fences_from_header
-from aisle.api.collab.hooks import FENCING_TOKENS_PATTERN
+from aisle.api.collab import FENCED_WRITE_RESPONSE, FENCING_TOKENS_PATTERN, fences_from_header
 from aisle.api.deps import Call
 from aisle.api.openapi import optional_header
 from aisle.api.problems import Problem, ProblemBody, problem_response, problem_spec

@@ -11,7 +11,6 @@ from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 from msgspec import Meta
 
-from aisle.api.collab import announce_published
 from aisle.api.context import ApiCall
 from aisle.api.deps import Call
 from aisle.canvas.graph_paths import Change, diff_graphs
@@ -115,13 +114,10 @@ def summary(version: JourneyVersion, journey: Journey) -> VersionSummary:
 
 
 def lifecycle_for(call: ApiCall) -> Lifecycle:
-    """Publishing and migrating the caller's journeys, as the caller."""
-
-    async def announce(
-        journey_id: str, version: int, *, actor: str, source_version: int | None = None
-    ) -> None:
-        await announce_published(call, journey_id, version, source_version=source_version)
-
+    """Publishing and migrating the caller's journeys, as the caller; what goes live is
+    announced on the live stream when collaboration runs in this process."""
+    collab = call.ctx.collab
+    announce = collab.announce_published if collab is not None else None
     return Lifecycle(call.runtime, call.scope, call.caller, announce=announce)
 
 
