@@ -84,3 +84,15 @@ class LogKind(StrEnum):
     TOKEN_REVOKED = "token.revoked"  # noqa: S105 (a log kind, not a secret)
     SETTINGS_CHANGED = "settings.changed"
     WEBHOOK_ENDPOINT_ENABLED = "webhook.endpoint_enabled"
+
+    # CRM sync (aisle.crm): connections, runs, held changes and inbound webhooks.
+    CRM_CONNECTION_CREATED = "crm.connection_created"
+    CRM_CONNECTION_UPDATED = "crm.connection_updated"
+    CRM_CONNECTION_DELETED = "crm.connection_deleted"
+    CRM_CREDENTIALS_ROTATED = "crm.credentials_rotated"
+    CRM_SYNC_FINISHED = "crm.sync_finished"
+    CRM_SYNC_LOST = "crm.sync_lost"
+    CRM_CHANGE_HELD = "crm.change_held"
+    CRM_CHANGE_CONFIRMED = "crm.change_confirmed"
+    CRM_CHANGE_REJECTED = "crm.change_rejected"
+    CRM_WEBHOOK_REFUSED = "crm.webhook_refused"

@@ -7,9 +7,22 @@ from typing import Any, Literal
 
 import msgspec
 
-__all__ = ["CRMConnection", "SyncDirection"]
+__all__ = [
+    "CONFLICT_POLICIES",
+    "DEFAULT_PROTECTED",
+    "CRMConnection",
+    "ConflictPolicy",
+    "SyncDirection",
+]
 
 SyncDirection = Literal["pull", "push", "both"]
+
+ConflictPolicy = Literal["crm_wins", "aisle_wins", "newest_wins"]
+CONFLICT_POLICIES: tuple[ConflictPolicy, ...] = ("crm_wins", "aisle_wins", "newest_wins")
+
+DEFAULT_PROTECTED: tuple[str, ...] = ("wedding_date", "venue", "custom.vendor*")
+"""Fields a CRM change is held for review on, unless the studio says otherwise; a
+trailing ``*`` matches every field starting with what precedes it."""
 
 
 class CRMConnection(msgspec.Struct, frozen=True, kw_only=True):
@@ -32,3 +45,22 @@ class CRMConnection(msgspec.Struct, frozen=True, kw_only=True):
     next_sync_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+    @property
+    def conflicts(self) -> dict[str, ConflictPolicy]:
+        """Per-field conflict policy (``settings["conflicts"]``); unnamed fields: CRM wins."""
+        return dict(self.settings.get("conflicts") or {})
+
+    @property
+    def protected(self) -> tuple[str, ...]:
+        """Protected fields (``settings["protected"]``), :data:`DEFAULT_PROTECTED` if unset."""
+        value = self.settings.get("protected")
+        return DEFAULT_PROTECTED if value is None else tuple(value)
+
+    def is_protected(self, field: str) -> bool:
+        return any(
+            field.startswith(p[:-1]) if p.endswith("*") else field == p for p in self.protected
+        )
+
+    def policy(self, field: str) -> ConflictPolicy:
+        return self.conflicts.get(field, "crm_wins")

@@ -12,6 +12,7 @@ from piccolo.columns import (
     JSON,
     Boolean,
     Date,
+    DoublePrecision,
     Integer,
     Text,
     Timestamptz,
@@ -296,6 +297,16 @@ class SyncRunTable(Table, tablename="sync_runs"):
     errors = JSON()
     cursor_before = Text(null=True, default=None)
     cursor_after = Text(null=True, default=None)
+    phase = Text()
+    seen = Integer()
+    total = Integer(null=True, default=None)
+    rate = DoublePrecision(null=True, default=None)
+    heartbeat_at = _ts()
+    worker = Text(null=True, default=None)
+    attempts = Integer()
+    cancel_requested = Boolean()
+    resume = JSON(null=True, default=None)
+    dispatched_at = _ts()
 
 
 ORG_TABLES: tuple[type[Table], ...] = (
