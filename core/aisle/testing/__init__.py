@@ -29,6 +29,7 @@ from aisle.testing.services import (
     RecordedTask,
     RecordingServices,
 )
+from aisle.testing.source_suite import SOURCE_SUITE_CAPABILITIES, EventSourceSuite, Signer
 from aisle.testing.trigger_suite import UNDECLARED_EVENT, TriggerTypeSuite
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "PROVIDER_CAPABILITIES",
     "SAMPLE_NOW",
     "SOURCE",
+    "SOURCE_SUITE_CAPABILITIES",
     "TARGET",
     "UNDECLARED_EVENT",
     "UNDER_TEST",
@@ -47,6 +49,7 @@ __all__ = [
     "ConfigCase",
     "ContextFactory",
     "Effect",
+    "EventSourceSuite",
     "FailureCase",
     "FakeCRMServer",
     "FakeRemote",
@@ -61,6 +64,7 @@ __all__ = [
     "RecordingServices",
     "RegistrationSuite",
     "Reply",
+    "Signer",
     "Studio",
     "TriggerTypeSuite",
     "is_contact_field",
