@@ -60,7 +60,15 @@ class MiniClient:
             ExternalRecord(id=str(item["id"]), kind=kind, fields=item) for item in body["data"]
         ]
         more = body["meta"]["page"] < body["meta"]["totalPages"]
-        return Page(records=records, next_cursor=str(page + 1) if more else None)
+        return Page(
+            records=records,
+            next_cursor=str(page + 1) if more else None,
+            total=body["meta"]["total"],
+        )
+
+    async def fetch_record(self, kind: str, external_id: str) -> ExternalRecord:
+        item = await self._call("GET", f"/{kind}/{external_id}")
+        return ExternalRecord(id=str(item["id"]), kind=kind, fields=item)
 
     async def push_record(
         self, kind: str, external_id: str | None, fields: Mapping[str, Any]

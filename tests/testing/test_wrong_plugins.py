@@ -327,7 +327,7 @@ class TestImpatient(MiniCRMSandbox, CRMProviderSuite):
         )
 """,
     )
-    result.assert_outcomes(failed=1, passed=18, skipped=4)
+    result.assert_outcomes(failed=1, passed=22, skipped=7)
     result.stdout.fnmatch_lines(
         [
             "*TestImpatient.test_429_becomes_rate_limited_with_retry_after*",

@@ -174,6 +174,10 @@ class CRMProvider(Registration):
     ``pull_kinds`` are listed in order (contacts first). ``change_detection`` says, for
     the studio, how an incremental pull finds changes and what it costs.
     ``webhook_events`` are the remote hook names ``subscribe`` is asked for.
+    ``complete_event``, for thin webhooks, builds the Aisle event from the record the
+    engine fetched (its payload, the couple's ``contact_external_id``), or returns
+    ``None`` when the record shows nothing Aisle acts on (a payment only scheduled);
+    without it the engine passes the record on as ``payload["record"]``.
     """
 
     credentials: type[msgspec.Struct] = EmptyConfig
@@ -186,6 +190,7 @@ class CRMProvider(Registration):
     verify_webhook: Callable[[Mapping[str, str], bytes, str], bool] | None = None
     parse_webhook: Callable[[Mapping[str, str], bytes], Sequence[InboundEvent]] | None = None
     webhook_events: tuple[str, ...] = ()
+    complete_event: Callable[[InboundEvent, ExternalRecord], InboundEvent | None] | None = None
     csv_formats: Mapping[str, CSVFormat] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -57,6 +57,8 @@ PROVIDER_CAPABILITIES: Mapping[str, str] = CRM_CAPABILITIES
 """What a provider may declare in ``CRMProvider.capabilities``."""
 
 _MAX_PAGES = 1000
+# Every capability but subscriptions moves records (subscriptions only arrange webhooks).
+_WAYS = frozenset(CRM_CAPABILITIES) - {"subscriptions"}
 
 
 class FakeRemote(Protocol):
@@ -76,6 +78,10 @@ class FakeRemote(Protocol):
     def rate_limit(self, times: int = 1, retry_after: int = 7) -> None:
         """Answer the next ``times`` requests with 429 and ``Retry-After: retry_after``."""
         ...
+
+    # A provider claiming ``subscriptions`` gives its fake one more member,
+    # ``subscribed() -> Mapping[str, tuple[str, str]]``: the hooks the CRM holds, by id,
+    # as ``(event, url)``.
 
 
 _CONTACT_FIELDS = frozenset(
@@ -117,11 +123,17 @@ class CRMProviderSuite(RegistrationSuite):
         "webhook_signatures": (
             "webhooks are signed: a forged, tampered or unsigned one is rejected"
         ),
+        "thin_webhooks": (
+            "webhooks carry only a record's id (InboundEvent.fetch_kind): the engine fetches "
+            "the record with CRMClient.fetch_record"
+        ),
     }
 
     def declined(self, capability: str, registration: Any) -> str | None:
         if capability in PROVIDER_CAPABILITIES and capability not in registration.capabilities:
-            return "not declared in CRMProvider.capabilities"
+            return (
+                f"not declared in CRMProvider.capabilities (it {PROVIDER_CAPABILITIES[capability]})"
+            )
         return super().declined(capability, registration)
 
     # -- fixtures a plugin's test class overrides -----------------------------------
@@ -205,6 +217,23 @@ class CRMProviderSuite(RegistrationSuite):
             "webhook signed with the `webhook_secret` fixture"
         )
 
+    @pytest.fixture
+    def thin_webhook_request(
+        self,
+    ) -> Callable[[str, str], tuple[Mapping[str, str], bytes]]:
+        """Builds a genuine webhook about the remote record ``(kind, external_id)`` that
+        carries only its id (for providers whose webhooks are thin)."""
+        pytest.fail(
+            "override the `thin_webhook_request` fixture to return a function (kind, "
+            "external_id) -> (headers, body) of a webhook naming that record, or list "
+            "'thin_webhooks' in `unsupported` when your webhooks carry the whole record"
+        )
+
+    @pytest.fixture
+    def subscription_target(self) -> str:
+        """The URL the suite asks the CRM to post its hooks to."""
+        return "https://aisle.example/api/v1/inbound/crm/conformance"
+
     @pytest_asyncio.fixture
     async def http_client(self) -> AsyncIterator[httpx.AsyncClient]:
         """The outbound client the sync engine hands providers, allowed to reach 127.0.0.1."""
@@ -246,17 +275,57 @@ class CRMProviderSuite(RegistrationSuite):
             f"known: {', '.join(PROVIDER_CAPABILITIES)}"
         )
         missing = []
-        if {"pull", "push"} & set(provider.capabilities) and provider.client is None:
-            missing.append("client= (pull and push go through it)")
+        if {"pull", "push", "subscriptions"} & set(provider.capabilities) and (
+            provider.client is None
+        ):
+            missing.append("client= (pull, push and subscriptions go through it)")
         if "webhooks" in provider.capabilities:
             if provider.verify_webhook is None:
                 missing.append("verify_webhook=")
             if provider.parse_webhook is None:
                 missing.append("parse_webhook=")
+        if "subscriptions" in provider.capabilities and not provider.webhook_events:
+            missing.append("webhook_events= (what subscribe asks the CRM for)")
+        if {"csv_import", "csv_export"} & set(provider.capabilities) and not provider.csv_formats:
+            missing.append("csv_formats=")
+        if "pull" in provider.capabilities and not provider.pull_kinds:
+            missing.append("pull_kinds= (the kinds the engine lists, contacts first)")
         assert not missing, (
             f"CRM provider {provider.name!r} declares {sorted(provider.capabilities)} but "
             f"lacks {', '.join(missing)}"
         )
+
+    def test_claims_a_way_in_or_out(self, provider: CRMProvider) -> None:
+        """A provider moves records somehow: pull, push, webhooks or CSV files."""
+        ways = sorted(_WAYS & set(provider.capabilities))
+        assert ways, (
+            f"CRM provider {provider.name!r} declares {sorted(provider.capabilities)}, no way "
+            f"in or out: declare at least one of {', '.join(sorted(_WAYS))} (and back it)"
+        )
+
+    def test_csv_formats_are_sound(self, provider: CRMProvider) -> None:
+        """Each CSV format maps Aisle contact fields to distinct columns, its key among them."""
+        declared = {"csv_import", "csv_export"} & set(provider.capabilities)
+        if not declared:
+            pytest.skip(
+                f"CRM provider {provider.name!r} does not claim 'csv_import' or 'csv_export': "
+                "not declared in CRMProvider.capabilities (it "
+                f"{PROVIDER_CAPABILITIES['csv_import']})"
+            )
+        problems = []
+        for name, csv_format in provider.csv_formats.items():
+            wrong = [key for key in csv_format.columns if not is_contact_field(key)]
+            if wrong:
+                problems.append(f"{name!r} maps {wrong}, which are not Aisle contact fields")
+            columns = list(csv_format.columns.values())
+            doubled = sorted({c for c in columns if columns.count(c) > 1})
+            if doubled:
+                problems.append(f"{name!r} reads the columns {doubled} into several fields")
+            if csv_format.key not in columns:
+                problems.append(
+                    f"{name!r} identifies rows by {csv_format.key!r}, which is none of its columns"
+                )
+        assert not problems, f"CRM provider {provider.name!r}: " + "; ".join(problems)
 
     def test_field_mapping_names_contact_fields(self, provider: CRMProvider) -> None:
         """Mapping keys are Aisle contact fields; remote names are distinct, non-empty."""
@@ -329,6 +398,74 @@ class CRMProviderSuite(RegistrationSuite):
             f"CRM provider {provider.name!r} pulled {wrong} for mapped fields seeded as "
             f"{ {k: seeded[k] for k in wrong} }: ExternalRecord.fields must hold the remote's "
             "values under the remote field names"
+        )
+
+    @requires("pull")
+    @pytest.mark.asyncio
+    async def test_every_pull_kind_lists(
+        self, crm_client: CRMClient, provider: CRMProvider
+    ) -> None:
+        """Each kind in ``pull_kinds`` lists (an empty CRM is an empty page, not an error)."""
+        failed = {}
+        for kind in provider.pull_kinds:
+            try:
+                page = await crm_client.list_records(kind, None)
+            except Exception as exc:
+                failed[kind] = f"{type(exc).__name__}: {exc}"
+                continue
+            strays = sorted({r.kind for r in page.records} - {kind})
+            if strays:
+                failed[kind] = f"listed records of kind {strays}"
+        assert not failed, (
+            f"CRM provider {provider.name!r} declares pull_kinds {list(provider.pull_kinds)} "
+            f"but listing them failed: {failed}"
+        )
+
+    @requires("pull")
+    @pytest.mark.asyncio
+    async def test_fetch_record_returns_the_listed_record(
+        self,
+        crm_client: CRMClient,
+        fake: FakeRemote,
+        record_kind: str,
+        make_remote_record: Callable[[int], dict[str, Any]],
+        provider: CRMProvider,
+    ) -> None:
+        """Fetching by id gives the record the listing gave (thin webhooks rely on it)."""
+        listed = await _pull_seeded(
+            crm_client, fake, record_kind, make_remote_record(7), provider.name
+        )
+        fetched = await crm_client.fetch_record(record_kind, listed.id)
+        assert (fetched.id, fetched.kind) == (listed.id, listed.kind), (
+            f"CRM provider {provider.name!r}: fetch_record({record_kind!r}, {listed.id!r}) "
+            f"returned {fetched.kind} {fetched.id!r}"
+        )
+        differ = {
+            remote: (listed.fields.get(remote), fetched.fields.get(remote))
+            for remote in provider.field_mapping.values()
+            if listed.fields.get(remote) != fetched.fields.get(remote)
+        }
+        assert not differ, (
+            f"CRM provider {provider.name!r}: fetched and listed values of mapped fields "
+            f"differ (listed, fetched): {differ}"
+        )
+
+    @requires("pull")
+    @pytest.mark.asyncio
+    async def test_fetching_a_missing_record_is_an_error(
+        self, crm_client: CRMClient, record_kind: str, provider: CRMProvider
+    ) -> None:
+        """An unknown id raises; it never comes back as an empty record."""
+        try:
+            record = await crm_client.fetch_record(record_kind, "01j000000000000000000nopee")
+        except RateLimited:
+            pytest.fail(f"CRM provider {provider.name!r} reports a missing record as a 429")
+        except Exception:
+            return
+        pytest.fail(
+            f"CRM provider {provider.name!r} fetched {record!r} for an id the CRM does not "
+            "hold: raise an error (a 404), or a thin webhook for a deleted record becomes "
+            "an empty couple"
         )
 
     @requires("pull")
@@ -510,6 +647,83 @@ class CRMProviderSuite(RegistrationSuite):
             "idempotency keys, so a redelivered webhook would be processed twice; derive them "
             "from the webhook's id or content"
         )
+
+    @requires("webhooks", "thin_webhooks")
+    @pytest.mark.asyncio
+    async def test_thin_webhook_fetches_its_record(
+        self,
+        provider: CRMProvider,
+        crm_client: CRMClient,
+        fake: FakeRemote,
+        record_kind: str,
+        make_remote_record: Callable[[int], dict[str, Any]],
+        thin_webhook_request: Callable[[str, str], tuple[Mapping[str, str], bytes]],
+        webhook_secret: str,
+    ) -> None:
+        """A thin webhook names a kind the client fetches, and the fetch gives the record."""
+        [external_id] = fake.seed(record_kind, [make_remote_record(8)])
+        headers, body = thin_webhook_request(record_kind, external_id)
+        assert provider.verify_webhook is not None and provider.parse_webhook is not None
+        assert provider.verify_webhook(headers, body, webhook_secret) is True, (
+            f"CRM provider {provider.name!r} rejects the thin webhook the "
+            "`thin_webhook_request` fixture built"
+        )
+        events = [e for e in provider.parse_webhook(headers, body) if e.fetch_kind]
+        assert events, (
+            f"CRM provider {provider.name!r}: no parsed event names fetch_kind, so the engine "
+            "cannot fetch the record a thin webhook points at"
+        )
+        for event in events:
+            assert event.fetch_kind is not None
+            record = await crm_client.fetch_record(event.fetch_kind, event.external_id)
+            assert record.id == external_id == event.external_id, (
+                f"CRM provider {provider.name!r}: the webhook about {external_id!r} parsed to "
+                f"external_id {event.external_id!r}, which fetched {record.id!r}"
+            )
+            if provider.complete_event is not None:
+                completed = provider.complete_event(event, record)
+                assert completed is None or completed.idempotency_key == event.idempotency_key, (
+                    f"CRM provider {provider.name!r}: complete_event changed the idempotency "
+                    "key, so a redelivered webhook would be processed twice"
+                )
+
+    # -- subscriptions --------------------------------------------------------------
+
+    @requires("subscriptions")
+    @pytest.mark.asyncio
+    async def test_subscribe_then_unsubscribe(
+        self,
+        provider: CRMProvider,
+        crm_client: CRMClient,
+        fake: FakeRemote,
+        subscription_target: str,
+    ) -> None:
+        """Subscribing registers one hook per event at the CRM; unsubscribing removes them."""
+        subscribed = getattr(fake, "subscribed", None)
+        assert callable(subscribed), (
+            f"CRM provider {provider.name!r} claims subscriptions: give its fake a "
+            "subscribed() method returning {hook id: (event, url)} as the CRM holds them"
+        )
+        ids = await crm_client.subscribe(subscription_target, provider.webhook_events)
+        assert len(ids) == len(set(ids)) == len(provider.webhook_events), (
+            f"CRM provider {provider.name!r}: subscribe({list(provider.webhook_events)}) "
+            f"returned {ids}; return one distinct id per event"
+        )
+        held = dict(subscribed())
+        wrong = {i: held.get(i) for i in ids if held.get(i, ("", ""))[1] != subscription_target}
+        assert not wrong, (
+            f"CRM provider {provider.name!r}: the CRM holds {wrong} for the returned ids "
+            f"instead of hooks posting to {subscription_target}"
+        )
+        events = sorted(held[i][0] for i in ids)
+        assert events == sorted(provider.webhook_events), (
+            f"CRM provider {provider.name!r} subscribed {events} for webhook_events "
+            f"{sorted(provider.webhook_events)}"
+        )
+        await crm_client.unsubscribe(ids)
+        left = sorted(set(ids) & set(subscribed()))
+        assert not left, f"CRM provider {provider.name!r}: unsubscribe left the hooks {left}"
+        await crm_client.unsubscribe(ids)  # a repeated unsubscribe is no error
 
     # -- credentials ----------------------------------------------------------------
 
