@@ -15,28 +15,11 @@ from aisle.contracts.log import LogKind
 from aisle.domain.api_token import ApiToken
 from aisle.domain.user import ROLES, Role, User
 from aisle.services.errors import FieldError, Refused
-from aisle.services.roles import Actor, ensure_journey_role, ensure_role
+from aisle.services.roles import Actor, ensure_journey_role, ensure_may_manage, grantable
 from aisle.storage.flow_log import Collaborator, CollaboratorRepository
 from aisle.storage.store import OrgScope, Store
 
-__all__ = ["Access", "ensure_may_manage", "grantable"]
-
-
-def grantable(actor: Actor, role: Role) -> None:
-    """Refuse (403) a role above the actor's own (admins cannot create owners)."""
-    if ROLES.index(role) > ROLES.index(actor.role):
-        raise Refused(
-            403,
-            f"a {actor.role!r} cannot grant the {role!r} role",
-            extra={"required_role": role},
-        )
-
-
-def ensure_may_manage(actor: Actor, role: Role, what: str) -> None:
-    """Creating, changing or revoking a token or user of ``role``: an admin's act, and
-    only for roles up to the actor's own."""
-    ensure_role(actor, "admin", what)
-    grantable(actor, role)
+__all__ = ["Access"]
 
 
 def _check_owner(owner: User, role: Role) -> None:

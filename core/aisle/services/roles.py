@@ -1,5 +1,11 @@
-"""Who may do what, checked by the services: organization roles, and journey
-collaborator roles on top (a user's role on one journey raises, never lowers, theirs).
+"""Who may do what, the one rule every entry point and service applies: organization
+roles, and journey collaborator roles on top (a user's role on one journey raises, never
+lowers, theirs).
+
+``viewer`` reads; ``editor`` edits drafts, contacts and the runtime; ``admin``
+publishes, rolls back, migrates enrollments, manages tokens, users and collaborators;
+``owner`` may also grant ``owner``. A refusal is a 403 :class:`Refused` naming the
+``required_role``.
 """
 
 from __future__ import annotations
@@ -8,11 +14,18 @@ from typing import Protocol
 
 import msgspec
 
-from aisle.domain.user import Role, role_at_least
+from aisle.domain.user import ROLES, Role, role_at_least
 from aisle.services.errors import Refused
 from aisle.storage.flow_log import CollaboratorRepository
 
-__all__ = ["Actor", "Operator", "ensure_journey_role", "ensure_role"]
+__all__ = [
+    "Actor",
+    "Operator",
+    "ensure_journey_role",
+    "ensure_may_manage",
+    "ensure_role",
+    "grantable",
+]
 
 
 class Actor(Protocol):
@@ -58,6 +71,23 @@ async def ensure_journey_role(
         if extra is not None and role_at_least(extra, needed):
             return
     raise _forbidden(actor, needed, what)
+
+
+def ensure_may_manage(actor: Actor, role: Role, what: str) -> None:
+    """Creating, changing or revoking a token or user of ``role``: an admin's act, and
+    only for roles up to the actor's own."""
+    ensure_role(actor, "admin", what)
+    grantable(actor, role)
+
+
+def grantable(actor: Actor, role: Role) -> None:
+    """Refuse (403) a role above the actor's own (admins cannot create owners)."""
+    if ROLES.index(role) > ROLES.index(actor.role):
+        raise Refused(
+            403,
+            f"a {actor.role!r} cannot grant the {role!r} role",
+            extra={"required_role": role},
+        )
 
 
 class Operator(msgspec.Struct, frozen=True, kw_only=True):

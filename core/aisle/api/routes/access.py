@@ -20,10 +20,10 @@ from msgspec import Meta
 
 from aisle.api.context import ApiCall
 from aisle.api.deps import Call
-from aisle.api.roles import ensure_role
 from aisle.domain.api_token import ApiToken
 from aisle.domain.user import Role, User
 from aisle.services.access import Access
+from aisle.services.roles import ensure_role
 from aisle.storage.flow_log import Collaborator
 
 __all__ = ["AccessController"]

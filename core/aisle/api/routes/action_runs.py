@@ -14,8 +14,8 @@ from msgspec import Meta
 from aisle.api.context import ApiCall
 from aisle.api.deps import Call
 from aisle.api.pages import Cursor, Limit, QueryId, page_of
-from aisle.api.roles import ensure_role
 from aisle.domain.action_run import ActionRun, ActionRunStatus
+from aisle.services.roles import ensure_role
 from aisle.services.run_admin import cancel_run, retry_run
 
 __all__ = ["ActionRunController"]

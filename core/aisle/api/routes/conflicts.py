@@ -15,11 +15,11 @@ from aisle.api.context import ApiCall
 from aisle.api.deps import Call
 from aisle.api.pages import Cursor, Limit, QueryKind
 from aisle.api.problems import Problem
-from aisle.api.roles import ensure_journey_role, ensure_role
 from aisle.canvas.flow_ops import FlowOp, OpBatch
 from aisle.canvas.service import OpsOutcome
 from aisle.contracts.log import LogKind
 from aisle.domain.conflict import ConflictRecord, ConflictStatus
+from aisle.services.roles import ensure_journey_role, ensure_role
 
 __all__ = ["ConflictController"]
 
@@ -126,7 +126,9 @@ class ConflictController(Controller):
         record = await call.scope.conflicts.get(conflict_id)
         if record.journey_id is not None:
             await call.scope.journeys.get(record.journey_id, include_deleted=True)
-            await ensure_journey_role(call, record.journey_id, "editor", "resolving a conflict")
+            await ensure_journey_role(
+                call.caller, call.collaborators, record.journey_id, "editor", "resolving a conflict"
+            )
         else:
             ensure_role(call.caller, "admin", "resolving this conflict")
         if record.status != "open":

@@ -17,9 +17,9 @@ from aisle.api.context import ApiCall
 from aisle.api.deps import Call
 from aisle.api.pages import Cursor, Limit, QuerySearch, page_of
 from aisle.api.problems import FieldError, Problem
-from aisle.api.roles import ensure_role
 from aisle.domain.addresses import normalize_contact, phone_region
 from aisle.domain.contact import Contact, Partner
+from aisle.services.roles import ensure_role
 
 __all__ = ["ContactController", "ContactOut", "contact_out"]
 

@@ -12,8 +12,8 @@ from msgspec import Meta
 
 from aisle.api.deps import Call
 from aisle.api.pages import Cursor, Limit, QueryId, page_of
-from aisle.api.roles import ensure_role
 from aisle.domain.task import Approval, Task, TaskStatus
+from aisle.services.roles import ensure_role
 
 __all__ = ["TaskController"]
 
