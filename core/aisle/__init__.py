@@ -3,12 +3,13 @@
 The public plugin API lives here: :data:`hookimpl`, the registration types, and the
 contracts node types, trigger types, executors, CRM providers and event sources work
 with (defined in :mod:`aisle.contracts`), plus the few services a plugin calls: outbound
-HTTP behind the SSRF guard, bounded work, address normalization and to-do due dates. A
-plugin imports only this module and :mod:`aisle.testing` (its conformance suites); ``lint-imports``
-holds the built-in plugins to that.
+HTTP behind the SSRF guard, bounded work, Zapier bridges, address normalization and to-do
+due dates. A plugin imports only this module and :mod:`aisle.testing` (its conformance
+suites); ``lint-imports`` holds the built-in plugins to that.
 """
 
 from aisle.bounded import BoundExceeded, run_bounded, working_on
+from aisle.bridges import BridgeCredentials, CatchHook, ZapierBridge, ZapTrigger, sign_delivery
 from aisle.builtins.due import Due, due_at
 from aisle.contracts.actions import (
     ActionContext,
@@ -77,10 +78,12 @@ __all__ = [
     "ActionServices",
     "Advance",
     "BoundExceeded",
+    "BridgeCredentials",
     "CRMAccess",
     "CRMClient",
     "CRMProvider",
     "CSVFormat",
+    "CatchHook",
     "CelExpression",
     "CheckContext",
     "Complete",
@@ -112,11 +115,14 @@ __all__ = [
     "TriggerDecision",
     "TriggerType",
     "WebhookRefused",
+    "ZapTrigger",
+    "ZapierBridge",
     "due_at",
     "hookimpl",
     "http_client",
     "normalize_email",
     "normalize_phone",
     "run_bounded",
+    "sign_delivery",
     "working_on",
 ]
