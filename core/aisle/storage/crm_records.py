@@ -8,6 +8,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aisle.domain.held_change import HeldChange, HeldChangeStatus
@@ -15,10 +16,11 @@ from aisle.storage.crm_tables import CRMHeldChangeTable as H
 from aisle.storage.crm_tables import CRMLinkTable as L
 from aisle.storage.errors import NotFound
 from aisle.storage.ids import new_id
-from aisle.storage.rows import dump, from_row
+from aisle.storage.rows import dump, from_row, utc
 from aisle.storage.scoped import Scoped
+from aisle.storage.tables import ContactTable, EnrollmentTable
 
-__all__ = ["CRMLinkRepository", "HeldChangeRepository", "Link", "NewHeldChange"]
+__all__ = ["CRMLinkRepository", "HeldChangeRepository", "Link", "NewHeldChange", "SyncReads"]
 
 
 @dataclass(frozen=True)
@@ -177,3 +179,28 @@ class HeldChangeRepository(Scoped):
             H.status == "pending",
         ).returning(*H.all_columns())
         return held_from_row(rows[0]) if rows else None
+
+
+class SyncReads(Scoped):
+    """What the pull engine reads about contacts a page touches, one query each."""
+
+    table = L
+
+    async def updated_at(self, contact_ids: Sequence[str]) -> dict[str, datetime]:
+        if not contact_ids:
+            return {}
+        rows = await self._select(
+            ContactTable.id.is_in(list(dict.fromkeys(contact_ids))), table=ContactTable
+        ).columns(ContactTable.id, ContactTable.updated_at)
+        return {r["id"]: utc(r["updated_at"]) or r["updated_at"] for r in rows}
+
+    async def enrolled(self, contact_ids: Sequence[str]) -> set[str]:
+        """The contacts among ``contact_ids`` with an active enrollment (pending steps)."""
+        if not contact_ids:
+            return set()
+        rows = await self._select(
+            EnrollmentTable.contact_id.is_in(list(dict.fromkeys(contact_ids))),
+            EnrollmentTable.status == "active",
+            table=EnrollmentTable,
+        ).columns(EnrollmentTable.contact_id)
+        return {r["contact_id"] for r in rows}
