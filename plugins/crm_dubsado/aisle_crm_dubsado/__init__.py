@@ -1,24 +1,15 @@
-"""Dubsado (via Zapier) for Aisle.
-
-The provider is registered with no capabilities yet: the CRM work fills in its client,
-field mapping and webhooks, and declares each capability as it lands.
-"""
+"""Dubsado (via Zapier) for Aisle: a bridge provider, webhooks in and pushes out."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-import msgspec
-
 from aisle import CRMProvider, hookimpl
+from aisle_crm_dubsado.provider import DUBSADO
 
-__all__ = ["aisle_crm_providers"]
-
-
-class Credentials(msgspec.Struct, forbid_unknown_fields=True):
-    webhook_secret: str
+__all__ = ["DUBSADO", "aisle_crm_providers"]
 
 
 @hookimpl
 def aisle_crm_providers() -> Iterable[CRMProvider]:
-    return [CRMProvider(name="dubsado", label="Dubsado (via Zapier)", credentials=Credentials)]
+    return [DUBSADO]
