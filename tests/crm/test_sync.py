@@ -53,6 +53,7 @@ async def test_first_sync_then_only_changes(
     assert first.counts == {"created": 1000, "updated": 1, "unchanged": 0, "held": 0, "failed": 0}
     assert first.seen == 1001 and first.phase == "done"
     assert await studio.contacts.count() == 1000
+    assert len(await deps.store.system.pending_events(older_than=0, limit=2000)) == 1000
     ada = await studio.contacts.by_external_id("synccrm", ids[0])
     assert ada is not None
     assert (ada.wedding_date, ada.venue, ada.phone) == (date(2026, 9, 12), "Kew", "+442079460000")

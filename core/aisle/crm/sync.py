@@ -34,7 +34,6 @@ from aisle.domain.contact import Contact
 from aisle.domain.crm_connection import CRMConnection
 from aisle.domain.sync_run import SYNC_COUNTS
 from aisle.runtime.errors import DateChangeNotConfirmed
-from aisle.runtime.new_event import NewEvent
 from aisle.storage.crm_records import (
     CRMLinkRepository,
     HeldChangeRepository,
@@ -337,22 +336,14 @@ class _Pull:
                 contact = apply_values(contact, {name: contact_value(old, name)})
 
     async def _announce(self, contacts: list[Contact]) -> None:
-        """``contact.created`` for each new couple, accepted in one commit (journeys
-        may start on it)."""
-        source = f"crm:{self.provider.name}"
-        await self.deps.runtime.ingest_batch(
-            self.scope,
-            [
-                NewEvent(
-                    type="contact.created",
-                    idempotency_key=f"contact.created:{c.id}",
-                    contact_id=c.id,
-                    payload={"contact_id": c.id},
-                    source=source,
-                )
-                for c in contacts
-            ],
+        """``contact.created`` for each new couple (journeys may start on it), accepted
+        in the page's transaction; processed by the scheduler's event recovery, so a
+        pull of thousands does not wait on each couple's journeys."""
+        await self.reads.accept_created(
+            [c.id for c in contacts], source=f"crm:{self.provider.name}"
         )
+        if self.deps.runtime.on_work is not None:
+            self.deps.runtime.on_work()
 
 
 async def pull(

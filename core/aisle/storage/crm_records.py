@@ -18,7 +18,7 @@ from aisle.storage.errors import NotFound
 from aisle.storage.ids import new_id
 from aisle.storage.rows import dump, from_row, utc
 from aisle.storage.scoped import Scoped
-from aisle.storage.tables import ContactTable, EnrollmentTable
+from aisle.storage.tables import ContactTable, EnrollmentTable, EventTable
 
 __all__ = ["CRMLinkRepository", "HeldChangeRepository", "Link", "NewHeldChange", "SyncReads"]
 
@@ -204,3 +204,29 @@ class SyncReads(Scoped):
             table=EnrollmentTable,
         ).columns(EnrollmentTable.contact_id)
         return {r["contact_id"] for r in rows}
+
+    async def accept_created(self, contact_ids: Sequence[str], *, source: str) -> None:
+        """``contact.created`` for each new couple, accepted ``pending`` in one statement
+        (a repeated one is a no-op); the scheduler's event recovery processes them."""
+        if not contact_ids:
+            return
+        now = self.clock.now()
+        rows = [
+            self._row(
+                EventTable,
+                id=new_id(),
+                contact_id=contact_id,
+                type="contact.created",
+                payload=dump({"contact_id": contact_id}),
+                idempotency_key=f"contact.created:{contact_id}",
+                occurred_at=now,
+                received_at=now,
+                status="pending",
+                source=source,
+                attempts=0,
+            )
+            for contact_id in contact_ids
+        ]
+        await EventTable.insert(*rows).on_conflict(
+            target=(EventTable.organization_id, EventTable.idempotency_key), action="DO NOTHING"
+        )
