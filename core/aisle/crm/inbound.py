@@ -103,7 +103,9 @@ async def receive_crm_webhook(
         raise await _refused(scope, connection, reason) from None
     outcomes = []
     for event in events:
-        outcomes.append(await _ingest(deps, scope, connection, provider, credentials, event))
+        outcome = await _ingest(deps, scope, connection, provider, credentials, event)
+        if outcome is not None:
+            outcomes.append(outcome)
     return InboundResult(
         organization_id=connection.organization_id,
         connection_id=connection.id,
@@ -134,7 +136,9 @@ async def _ingest(
     provider: CRMProvider,
     credentials: Any,
     event: InboundEvent,
-) -> InboundOutcome:
+) -> InboundOutcome | None:
+    """The Aisle event ``event`` became, or ``None`` when the provider, seeing the
+    fetched record, says it is not one (a scheduled payment is not money received)."""
     key = f"crm:{connection.id}:{event.idempotency_key}"
     seen = await scope.events.by_key(key)
     if seen is not None:
@@ -145,11 +149,17 @@ async def _ingest(
             duplicate=True,
             contact_id=seen.event.contact_id,
         )
-    payload = dict(event.payload)
     if event.fetch_kind is not None:
         async with deps.client(provider, credentials) as client:
             record = await client.fetch_record(event.fetch_kind, event.external_id)
-        payload["record"] = msgspec.to_builtins(record)
+        if provider.complete_event is not None:
+            completed = provider.complete_event(event, record)
+            if completed is None:
+                return None
+            event = completed
+        payload = {**event.payload, "record": msgspec.to_builtins(record)}
+    else:
+        payload = dict(event.payload)
     contact, created = await _couple(deps, scope, connection, provider, event)
     record_, created_event = await deps.runtime.ingest_event(
         scope,
