@@ -89,7 +89,8 @@ class Page(msgspec.Struct, frozen=True, kw_only=True):
 class InboundEvent(msgspec.Struct, frozen=True, kw_only=True):
     """An event parsed from a provider's webhook, ready to become an Aisle event.
 
-    ``type`` is the Aisle event type (``payment_received``, ``contract_signed``…).
+    ``type`` is the Aisle event type as triggers see it (``payment.received``, which
+    the ``payment_received`` trigger listens for; ``contract.signed``…).
     ``idempotency_key`` is stable for one delivery of one remote event, so a replay is a
     no-op. ``contact`` holds remote contact fields (remote names, as in
     ``field_mapping``) that identify the couple (``email`` at least, when the payload
