@@ -96,6 +96,9 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", f"{P}/trigger-types"): Spec(),
     ("GET", f"{P}/contacts"): Spec(),
     ("POST", f"{P}/contacts"): Spec(body=lambda w: {"email": "new@example.com"}, creates=True),
+    ("POST", f"{P}/contacts/batch"): Spec(
+        body=lambda w: [{"email": "batch@example.com"}], creates=True
+    ),
     ("GET", f"{P}/contacts/{{contact_id}}"): Spec(),
     ("PATCH", f"{P}/contacts/{{contact_id}}"): Spec(body=lambda w: {"venue": "The Barn"}),
     ("DELETE", f"{P}/contacts/{{contact_id}}"): Spec(),
@@ -127,6 +130,19 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("DELETE", f"{P}/webhook-endpoints/disabled/{{endpoint_id}}"): Spec(),
     ("GET", f"{P}/settings"): Spec(),
     ("PATCH", f"{P}/settings"): Spec(body=lambda w: {"timezone": "Europe/Paris"}, creates=True),
+    # Event sources: the path names an installed source, and each studio sets its own.
+    ("GET", f"{P}/settings/sources"): Spec(),
+    ("GET", f"{P}/settings/sources/{{source}}"): Spec(other_org_status=200),
+    # (Not a whsec_ secret: refused as invalid, before any storing.)
+    ("PUT", f"{P}/settings/sources/{{source}}"): Spec(
+        body=lambda w: {"signing_secret": "sk_not_a_signing_secret"}, other_org_status=422
+    ),
+    ("DELETE", f"{P}/settings/sources/{{source}}"): Spec(other_org_status=204),
+    # Inbound URLs take no token (a signature authenticates): every caller is a stranger.
+    ("POST", f"{P}/inbound/sources/{{source}}/{{organization_id}}"): Spec(
+        body=lambda w: {}, viewer_status=404
+    ),
+    ("POST", f"{P}/inbound/crm/{{connection_id}}"): Spec(body=lambda w: {}, viewer_status=404),
     ("GET", f"{P}/organizations"): Spec(operator=True),
     ("POST", f"{P}/organizations"): Spec(
         body=lambda w: {"slug": "charlie", "name": "Charlie"}, operator=True
@@ -165,7 +181,14 @@ ROUTES: dict[tuple[str, str], Spec] = {
 }
 
 
-NAMED = {"executor": "email", "step_id": "brochure", "slug": "alpha"}
+NAMED = {
+    "executor": "email",
+    "step_id": "brochure",
+    "slug": "alpha",
+    "source": "stripe",
+    "organization_id": "no-such-organization",
+    "connection_id": "no-such-connection",
+}
 """Path parameters that name a registered type, a step or the world's organization, not
 a row of it."""
 

@@ -52,6 +52,7 @@ NEEDS: dict[tuple[str, str], Need] = {
     ("PUT", f"{P}/journeys/{{journey_id}}/collaborators/{{user_id}}"): Need("admin"),
     ("DELETE", f"{P}/journeys/{{journey_id}}/collaborators/{{user_id}}"): Need("admin"),
     ("POST", f"{P}/contacts"): Need("editor"),
+    ("POST", f"{P}/contacts/batch"): Need("editor"),
     ("PATCH", f"{P}/contacts/{{contact_id}}"): Need("editor"),
     # Deleting a couple and their history is not an editor's act.
     ("DELETE", f"{P}/contacts/{{contact_id}}"): Need("admin"),
@@ -65,6 +66,11 @@ NEEDS: dict[tuple[str, str], Need] = {
     ("POST", f"{P}/action-runs/{{run_id}}/cancel"): Need("admin"),
     ("DELETE", f"{P}/webhook-endpoints/disabled/{{endpoint_id}}"): Need("admin"),
     ("PATCH", f"{P}/settings"): Need("owner"),
+    ("PUT", f"{P}/settings/sources/{{source}}"): Need("owner"),
+    ("DELETE", f"{P}/settings/sources/{{source}}"): Need("owner"),
+    # Inbound URLs take no token at all: no role is needed, the signature is.
+    ("POST", f"{P}/inbound/sources/{{source}}/{{organization_id}}"): Need("viewer"),
+    ("POST", f"{P}/inbound/crm/{{connection_id}}"): Need("viewer"),
     ("POST", f"{P}/organizations"): Need("operator"),
     ("POST", f"{P}/tokens"): Need("admin"),
     # The world's token is the editor's own, which its holder may revoke; revoking

@@ -14,6 +14,7 @@ from aisle.storage.rows import dump, from_row
 from aisle.storage.scoped import Scoped
 from aisle.storage.tables import ContactExternalIdTable as X
 from aisle.storage.tables import ContactTable as T
+from aisle.storage.tables import EnrollmentTable as E
 
 __all__ = ["BATCH_ROWS", "ContactRepository", "contact_from_row"]
 
@@ -146,6 +147,18 @@ class ContactRepository(Scoped):
             await self._write_external_ids_of(contacts)
         return list(contacts)
 
+    async def enrolled(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are in a journey now (an active enrollment): a change to
+        their dates, timezone or custom fields moves wake-ups, so it goes through the
+        runtime, not :meth:`update_many`."""
+        found: set[str] = set()
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            rows = await self._select(
+                E.contact_id.is_in(list(chunk)), E.status == "active", table=E
+            ).columns(E.contact_id)
+            found.update(r["contact_id"] for r in rows)
+        return found
+
     async def get(self, contact_id: str, *, include_deleted: bool = False) -> Contact:
         row = await self._first(
             T.id == contact_id, None if include_deleted else T.deleted_at.is_null()
@@ -230,6 +243,22 @@ class ContactRepository(Scoped):
         if row is None or row["deleted_at"] is not None:
             return None
         return contact_from_row(row)
+
+    async def lock_many(self, ids: Sequence[str]) -> None:
+        """:meth:`lock` for many contacts at once, in id order (two batches locking
+        overlapping contacts queue instead of deadlocking). PostgreSQL only: SQLite's
+        IMMEDIATE transaction already holds the write lock."""
+        if not self.db.in_transaction:
+            raise RuntimeError("ContactRepository.lock_many() must run in store.transaction()")
+        if not self.db.is_postgres:
+            return
+        for chunk in _chunks(sorted(set(ids))):
+            await (
+                self._select(T.id.is_in(list(chunk)))
+                .columns(T.id)
+                .order_by(T.id)
+                .lock_rows("UPDATE")
+            )
 
     async def count(self) -> int:
         return int(await T.count().where(self._where(T.deleted_at.is_null())))

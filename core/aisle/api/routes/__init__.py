@@ -7,10 +7,12 @@ from aisle.api.routes.access import AccessController
 from aisle.api.routes.action_runs import ActionRunController
 from aisle.api.routes.conflicts import ConflictController
 from aisle.api.routes.contacts import ContactController
+from aisle.api.routes.contacts_batch import ContactBatchController
 from aisle.api.routes.enrollments import EnrollmentController
 from aisle.api.routes.events import EventController
 from aisle.api.routes.flow import FlowController
 from aisle.api.routes.impact import ImpactController
+from aisle.api.routes.inbound import InboundController, SourceSettingsController
 from aisle.api.routes.journeys import JourneyController
 from aisle.api.routes.lifecycle import LifecycleController
 from aisle.api.routes.log import LogController
@@ -40,6 +42,7 @@ API_CONTROLLERS: Sequence[Any] = (
     ExecutorPreviewController,
     TypeRegistryController,
     ContactController,
+    ContactBatchController,
     EventController,
     EnrollmentController,
     TaskController,
@@ -49,6 +52,8 @@ API_CONTROLLERS: Sequence[Any] = (
     LogController,
     AccessController,
     SettingsController,
+    SourceSettingsController,
+    InboundController,
     OrganizationController,
 )
 """Every controller mounted under ``/api/v1``."""
