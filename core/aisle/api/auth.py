@@ -22,8 +22,8 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.types import Message, Receive, Scope, Send
 
 from aisle.api.context import ApiContext, Caller
-from aisle.api.problems import Problem
 from aisle.api.throttle import AuthThrottle
+from aisle.services.errors import Refused
 
 __all__ = ["BearerAuthMiddleware", "auth_throttle", "context_of", "throttled"]
 
@@ -44,8 +44,8 @@ def auth_throttle(ctx: ApiContext) -> AuthThrottle:
     return AuthThrottle(ctx.limiter, config.auth_failure_limit, config.auth_failure_window_seconds)
 
 
-def throttled(throttle: AuthThrottle, retry_after: int) -> Problem:
-    return Problem(
+def throttled(throttle: AuthThrottle, retry_after: int) -> Refused:
+    return Refused(
         429,
         throttle.detail(retry_after),
         headers={"Retry-After": str(retry_after)},
@@ -120,7 +120,7 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
             )
             connection.scope.setdefault("state", {})["aisle_rate"] = decision
             if not decision.allowed:
-                raise Problem(
+                raise Refused(
                     429,
                     f"this token may make {config.rate_limit} requests per "
                     f"{config.rate_window_seconds} s; retry in {decision.reset_seconds} s",

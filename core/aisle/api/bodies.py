@@ -23,7 +23,8 @@ import msgspec
 import msgspec.inspect as mi
 from litestar import Request
 
-from aisle.api.problems import FieldError, Problem, body_error
+from aisle.api.problems import body_error
+from aisle.services.errors import FieldError, Refused
 
 __all__ = ["MAX_JSON_DEPTH", "ApiRequest", "check_json", "refuse_nul_in_url"]
 
@@ -40,14 +41,14 @@ class ApiRequest(Request[Any, Any, Any]):
         try:
             value = await super().json()
         except UnicodeDecodeError as exc:
-            raise Problem(
+            raise Refused(
                 400,
                 f"the request body is not valid UTF-8 (byte {exc.start}); JSON must be UTF-8",
                 slug="invalid-json",
                 title="Invalid JSON",
             ) from None
         except RecursionError:
-            raise Problem(
+            raise Refused(
                 400,
                 f"the request body is nested more than {MAX_JSON_DEPTH} levels deep",
                 slug="too-deep",
@@ -122,7 +123,7 @@ def _find_fault(value: Any) -> None:
                 raise _nul(path or "(body)")
         elif isinstance(item, dict | list):
             if depth >= MAX_JSON_DEPTH:
-                raise Problem(
+                raise Refused(
                     400,
                     f"{path or '(body)'}: nested more than {MAX_JSON_DEPTH} levels deep",
                     slug="too-deep",
@@ -140,9 +141,9 @@ def _find_fault(value: Any) -> None:
                 stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in indexed)
 
 
-def _nul(field: str) -> Problem:
+def _nul(field: str) -> Refused:
     shown = field.replace("\x00", "\\u0000")
-    return Problem(
+    return Refused(
         400,
         f"{shown}: contains a NUL character (\\u0000), which Aisle does not store",
         slug="validation",
@@ -156,7 +157,7 @@ def refuse_nul_in_url(request: Request[Any, Any, Any]) -> None:
     so are a number for a date-time query parameter and a repeated single one."""
     query: bytes = request.scope.get("query_string", b"")
     if "\x00" in request.scope["path"] or (b"%00" in query and b"\x00" in unquote_to_bytes(query)):
-        raise Problem(
+        raise Refused(
             400,
             "the URL contains a NUL character (%00), which Aisle does not accept",
             slug="validation",
@@ -173,8 +174,8 @@ def refuse_nul_in_url(request: Request[Any, Any, Any]) -> None:
                 raise _query_problem(name, "not an ISO 8601 date-time (e.g. 2026-01-05T09:00:00Z)")
 
 
-def _query_problem(name: str, message: str) -> Problem:
-    return Problem(
+def _query_problem(name: str, message: str) -> Refused:
+    return Refused(
         400,
         f"{name}: {message}",
         slug="validation",

@@ -18,9 +18,9 @@ from typing import Any
 
 import msgspec
 
-from aisle.api.problems import FieldError, Problem, config_error
 from aisle.bounded import BoundExceeded, run_bounded
 from aisle.contracts.actions import ActionError, ActionExecutor
+from aisle.services.errors import FieldError, Refused, config_error
 
 __all__ = [
     "PREVIEW_SECONDS",
@@ -49,13 +49,13 @@ def decode_action_config(
 ) -> Any:
     """``raw`` decoded into the executor's config schema, as the worker decodes a run's.
 
-    :raises Problem: 422 naming the field (``config.<path>``) that does not decode.
+    :raises Refused: 422 naming the field (``config.<path>``) that does not decode.
     """
     try:
         return msgspec.convert(raw, executor.config, strict=False)
     except msgspec.ValidationError as exc:
         error = config_error(exc, "config", node_id=node_id)
-        raise Problem(
+        raise Refused(
             422,
             f"{executor.name} action, {error.field}: {error.message}",
             slug="invalid-config",
@@ -65,11 +65,11 @@ def decode_action_config(
         ) from None
 
 
-def _failed(executor: str, exc: ActionError, node_id: str | None) -> Problem:
+def _failed(executor: str, exc: ActionError, node_id: str | None) -> Refused:
     message = str(exc)
     found = _FIELD.search(message)
     template = found is not None and found.group("kind") == "template"
-    return Problem(
+    return Refused(
         422,
         message,
         slug="template-error" if template else "invalid-config",
@@ -86,9 +86,9 @@ def _failed(executor: str, exc: ActionError, node_id: str | None) -> Problem:
     )
 
 
-def unsupported(executor: ActionExecutor) -> Problem:
+def unsupported(executor: ActionExecutor) -> Refused:
     """The executor cannot render what it would do (409: nothing in the request can fix it)."""
-    return Problem(
+    return Refused(
         409,
         f"action executor {executor.name!r} has no preview: it does not render a message "
         "(only executors that implement ActionExecutor.preview, such as email and sms, do)",
@@ -98,10 +98,10 @@ def unsupported(executor: ActionExecutor) -> Problem:
     )
 
 
-def _exceeded(executor: str, exc: BoundExceeded, node_id: str | None) -> Problem:
+def _exceeded(executor: str, exc: BoundExceeded, node_id: str | None) -> Refused:
     message = str(exc)
     found = _FIELD.search(exc.where or "")
-    return Problem(
+    return Refused(
         422,
         message,
         slug="template-error",
@@ -150,7 +150,7 @@ async def render_preview(
     The preview runs in a bounded template worker, waiting in ``organization``'s queue
     (:func:`aisle.run_bounded`); given up on, it is withdrawn and its worker killed.
 
-    :raises Problem: 409 when the executor has no preview; 422 naming the config or
+    :raises Refused: 409 when the executor has no preview; 422 naming the config or
         template field at fault, or when rendering overruns a template bound or takes
         longer than :data:`PREVIEW_SECONDS`.
     """
@@ -165,7 +165,7 @@ async def render_preview(
     except ActionError as exc:
         raise _failed(executor.name, exc, node_id) from None
     except TimeoutError:
-        raise Problem(
+        raise Refused(
             422,
             f"rendering the {executor.name} action took longer than {PREVIEW_SECONDS:g} s; "
             "simplify its templates (loops over large ranges)",

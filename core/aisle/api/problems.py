@@ -4,15 +4,17 @@ Every error leaving the API is ``application/problem+json`` with ``type``, ``tit
 ``status``, ``detail`` and ``instance``; validation errors add ``errors`` (each naming
 the field path, node or edge at fault). Unexpected exceptions become a 500 problem
 without internals. Litestar's problem-details plugin renders them; this module holds
-what is Aisle's: the problem types, and which of our errors is which problem.
+what is Aisle's: the problem types, and which of our errors is which problem. Handlers
+and services alike raise :class:`~aisle.services.errors.Refused` for a refusal on
+purpose; it is rendered here.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 import msgspec
@@ -32,30 +34,23 @@ from litestar.plugins.problem_details import (
 from litestar.types import ExceptionHandlersMap
 
 from aisle.runtime.errors import DateChangeNotConfirmed, RuntimeRefusal
-from aisle.services.errors import (
-    NAMED_FIELD,
-    FieldError,
-    Refused,
-    config_error,
-    field_from_key,
-    located,
-)
+from aisle.services.errors import NAMED_FIELD, FieldError, Refused, field_from_key, located
 from aisle.storage.errors import Conflict, NotFound, RevisionConflict
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
-    "FieldError",
-    "Problem",
     "ProblemBody",
     "body_error",
-    "config_error",
     "exception_handlers",
+    "problem_body",
     "problem_details",
     "problem_response",
     "problem_spec",
 ]
 
 log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Exception)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _TYPE_BASE = "https://aisle.dev/problems/"
@@ -121,55 +116,53 @@ def problem_spec(description: str, body: type[ProblemBody] = ProblemBody) -> Res
     )
 
 
-class Problem(ProblemDetailsException):
-    """An error a handler raises on purpose; rendered as a problem details document.
-
-    ``slug`` names the problem type (``https://aisle.dev/problems/<slug>``); ``errors``
-    locate what is wrong; ``extra`` adds members (a conflict's both values, a lock
-    holder, …) but never replaces an RFC 9457 one. ``instance`` is the request's path.
-    """
-
-    def __init__(
-        self,
-        status: int,
-        detail: str,
-        *,
-        slug: str | None = None,
-        title: str | None = None,
-        errors: Sequence[FieldError] = (),
-        extra: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        self.slug = slug or _SLUGS.get(status, "error")
-        self.errors = list(errors)
-        self.members = dict(extra or {})
-        body: dict[str, Any] = {}
-        if self.errors:
-            body["errors"] = [msgspec.to_builtins(e) for e in self.errors]
-        for key, value in self.members.items():
-            if key not in _RFC_MEMBERS:
-                body.setdefault(key, value)
-        super().__init__(
-            detail=detail,
-            status_code=status,
-            headers=dict(headers or {}),
-            extra=body,
-            type_=_TYPE_BASE + self.slug,
-            title=title or _TITLES.get(status, "Error"),
-        )
+class _Rendered(ProblemDetailsException):
+    """A :class:`Refused` as a problem details document; ``instance`` is the request's
+    path (none for a problem returned rather than raised)."""
 
     def to_response(self, request: Request[Any, Any, Any] | None) -> Response[dict[str, Any]]:
-        """The ``application/problem+json`` response; without a ``request`` (a problem
-        returned rather than raised) the document has no ``instance``."""
         self.instance = request.url.path if request is not None else None
         return super().to_response(request)  # type: ignore[arg-type]
 
 
+def _render(refused: Refused) -> ProblemDetailsException:
+    # ``slug`` names the problem type (https://aisle.dev/problems/<slug>); ``extra`` adds
+    # members (a conflict's both values, a lock holder, …) but never replaces an RFC
+    # 9457 one.
+    slug = refused.slug or _SLUGS.get(refused.status, "error")
+    body: dict[str, Any] = {}
+    if refused.errors:
+        body["errors"] = [msgspec.to_builtins(e) for e in refused.errors]
+    for key, value in refused.extra.items():
+        if key not in _RFC_MEMBERS:
+            body.setdefault(key, value)
+    return _Rendered(
+        detail=refused.detail,
+        status_code=refused.status,
+        headers=dict(refused.headers),
+        extra=body,
+        type_=_TYPE_BASE + slug,
+        title=refused.title or _TITLES.get(refused.status, "Error"),
+    )
+
+
+def problem_body(refused: Refused) -> ProblemBody:
+    """The document of ``refused`` as a value (an entry of a batch answer), without
+    ``instance`` or extension members other than ``errors``."""
+    return ProblemBody(
+        type=_TYPE_BASE + (refused.slug or _SLUGS.get(refused.status, "error")),
+        title=refused.title or _TITLES.get(refused.status, "Error"),
+        status=refused.status,
+        detail=refused.detail,
+        errors=refused.errors,
+    )
+
+
 def problem_response(
-    request: Request[Any, Any, Any] | None, problem: Problem
+    request: Request[Any, Any, Any] | None, refused: Refused
 ) -> Response[dict[str, Any]]:
-    """The response for ``problem`` (for a handler that returns one with its headers)."""
-    return problem.to_response(request)
+    """The response for ``refused`` (for a handler that returns one with its headers)."""
+    return _render(refused).to_response(request)  # type: ignore[arg-type]
 
 
 def _validation_errors(extra: Any) -> list[FieldError]:
@@ -203,39 +196,39 @@ def _validation_errors(extra: Any) -> list[FieldError]:
 # -- our errors as problems: what the plugin's handlers render ------------------------
 
 
-def _invalid_request(exc: ValidationException) -> Problem:
+def _invalid_request(exc: ValidationException) -> Refused:
     errors = _validation_errors(exc.extra)
     detail = exc.detail or "the request is not valid"
     if errors and detail.startswith("Validation failed for"):
         detail = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in errors)
-    return Problem(400, detail, slug="validation", title="Invalid request", errors=errors)
+    return Refused(400, detail, slug="validation", title="Invalid request", errors=errors)
 
 
-def _not_found(exc: NotFound) -> Problem:
+def _not_found(exc: NotFound) -> Refused:
     # Rows of other organizations do not exist for the caller: same answer as absent.
-    return Problem(404, str(exc), extra={"resource": exc.kind})
+    return Refused(404, str(exc), extra={"resource": exc.kind})
 
 
-def _stale_revision(exc: RevisionConflict) -> Problem:
-    return Problem(412, str(exc), extra={"revision": exc.current}, slug="precondition-failed")
+def _stale_revision(exc: RevisionConflict) -> Refused:
+    return Refused(412, str(exc), extra={"revision": exc.current}, slug="precondition-failed")
 
 
 def _about(exc: Conflict | RuntimeRefusal) -> list[FieldError]:
     return [FieldError(message=str(exc), field=exc.field)] if exc.field else []
 
 
-def _conflict(exc: Conflict) -> Problem:
-    return Problem(409, str(exc), errors=_about(exc))
+def _conflict(exc: Conflict) -> Refused:
+    return Refused(409, str(exc), errors=_about(exc))
 
 
-def body_error(exc: msgspec.ValidationError) -> Problem:
+def body_error(exc: msgspec.ValidationError) -> Refused:
     """The 400 for a JSON body that does not match its operation's schema, naming the
     field (the same document Litestar's own validation answers with)."""
     message, field = located(str(exc))
     named = NAMED_FIELD.match(message)
     if named:  # an unknown or missing key of the object at ``field``
         field = f"{field}.{named.group(1)}" if field else named.group(1)
-    return Problem(
+    return Refused(
         400,
         f"{field}: {message}" if field else message,
         slug="validation",
@@ -244,10 +237,10 @@ def body_error(exc: msgspec.ValidationError) -> Problem:
     )
 
 
-def _invalid_value(exc: msgspec.ValidationError) -> Problem:
+def _invalid_value(exc: msgspec.ValidationError) -> Refused:
     # A value a handler converted (not the request body, which gets a 400) did not fit.
     message, field = located(str(exc))
-    return Problem(
+    return Refused(
         422,
         f"{field}: {message}" if field else message,
         slug="validation",
@@ -256,8 +249,8 @@ def _invalid_value(exc: msgspec.ValidationError) -> Problem:
     )
 
 
-def _date_change(exc: DateChangeNotConfirmed) -> Problem:
-    return Problem(
+def _date_change(exc: DateChangeNotConfirmed) -> Refused:
+    return Refused(
         409,
         str(exc),
         slug="confirmation-required",
@@ -271,38 +264,30 @@ def _date_change(exc: DateChangeNotConfirmed) -> Problem:
     )
 
 
-def _runtime_refusal(exc: RuntimeRefusal) -> Problem:
-    return Problem(409, str(exc), errors=_about(exc), slug="refused")
+def _runtime_refusal(exc: RuntimeRefusal) -> Refused:
+    return Refused(409, str(exc), errors=_about(exc), slug="refused")
 
 
-def _refused(exc: Refused) -> Problem:
-    return Problem(
-        exc.status,
-        exc.detail,
-        slug=exc.slug,
-        title=exc.title,
-        errors=exc.errors,
-        extra=exc.extra,
-        headers=exc.headers,
-    )
+def _rendering(refusal: Callable[[E], Refused]) -> Callable[[E], ProblemDetailsException]:
+    return lambda exc: _render(refusal(exc))
 
 
 problem_details = ProblemDetailsPlugin(
     ProblemDetailsConfig(
         exception_to_problem_detail_map={
-            Refused: _refused,
-            NotFound: _not_found,
-            RevisionConflict: _stale_revision,
-            Conflict: _conflict,
-            msgspec.ValidationError: _invalid_value,
-            DateChangeNotConfirmed: _date_change,
-            RuntimeRefusal: _runtime_refusal,
-            ValidationException: _invalid_request,
+            Refused: _render,
+            NotFound: _rendering(_not_found),
+            RevisionConflict: _rendering(_stale_revision),
+            Conflict: _rendering(_conflict),
+            msgspec.ValidationError: _rendering(_invalid_value),
+            DateChangeNotConfirmed: _rendering(_date_change),
+            RuntimeRefusal: _rendering(_runtime_refusal),
+            ValidationException: _rendering(_invalid_request),
         },
     )
 )
 """Litestar's problem-details plugin with Aisle's errors mapped onto it (list it in the
-app's ``plugins``); a raised :class:`Problem` renders itself."""
+app's ``plugins``); a raised :class:`Refused` is rendered as it says."""
 
 
 # -- what needs the request: Litestar's own HTTP errors, races, the unexpected --------
@@ -334,20 +319,20 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     if status >= 500:
         log.error("HTTP %s on %s %s: %s", status, request.method, request.url.path, detail)
         detail = _TITLES.get(status, "Error")
-    return Problem(status, detail, headers=headers).to_response(request)
+    return problem_response(request, Refused(status, detail, headers=headers))
 
 
 def _integrity_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # A unique constraint caught a race the checks before it could not see.
     log.info("integrity error on %s %s: %s", request.method, request.url.path, exc)
-    problem = Problem(409, "the change conflicts with an existing record; read it and retry")
-    return problem.to_response(request)
+    refused = Refused(409, "the change conflicts with an existing record; read it and retry")
+    return problem_response(request, refused)
 
 
 def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    problem = Problem(500, "an unexpected error occurred; it has been logged", slug="internal")
-    return problem.to_response(request)
+    refused = Refused(500, "an unexpected error occurred; it has been logged", slug="internal")
+    return problem_response(request, refused)
 
 
 exception_handlers: ExceptionHandlersMap = {

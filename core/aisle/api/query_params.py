@@ -13,7 +13,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from aisle.api.problems import FieldError, Problem
+from aisle.services.errors import FieldError, Refused
 
 __all__ = ["declared_query_params", "refuse_unknown_query"]
 
@@ -53,7 +53,7 @@ async def refuse_unknown_query(
     if not unknown:
         return
     takes = ", ".join(sorted(known)) if known else "none"
-    raise Problem(
+    raise Refused(
         400,
         f"unknown query parameter{'s' if len(unknown) > 1 else ''} "
         + ", ".join(repr(n) for n in unknown)

@@ -3,7 +3,7 @@ service (which checks the tokens against the edit locks)."""
 
 from __future__ import annotations
 
-from aisle.api.problems import Problem
+from aisle.services.errors import Refused
 
 __all__ = ["FENCING_TOKENS_PATTERN", "fences_from_header"]
 
@@ -24,7 +24,7 @@ def fences_from_header(value: str | None) -> dict[str, int]:
         key, sep, raw = part.rpartition("=")
         # isdigit() alone admits "²", which int() refuses
         if not sep or not key.strip() or not (raw.strip().isascii() and raw.strip().isdigit()):
-            raise Problem(
+            raise Refused(
                 400,
                 f"Aisle-Fencing-Tokens: {part!r} is not <node|edge>:<id>=<token>",
             )

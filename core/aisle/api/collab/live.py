@@ -32,7 +32,6 @@ from aisle.api.collab.presence import Cursor, ViewportIn, plain
 from aisle.api.collab.services import presence_for, stream_for
 from aisle.api.context import ApiCall, ApiContext, Caller
 from aisle.api.deps import Call
-from aisle.api.problems import Problem
 from aisle.collab import HubUnavailable, PresenceService
 from aisle.services.errors import Refused
 from aisle.storage.errors import NotFound
@@ -63,8 +62,6 @@ _inbound = msgspec.json.Decoder(_Heartbeat | _Ping)
 
 
 def _close_code(exc: BaseException) -> tuple[int, str]:
-    if isinstance(exc, Problem):
-        return 4000 + exc.status_code, exc.detail
     if isinstance(exc, Refused):
         return 4000 + exc.status, exc.detail
     if isinstance(exc, NotFound):
@@ -104,7 +101,7 @@ async def live_socket(
         stream = stream_for(call)
         presence = presence_for(call)
         journey = await stream.open(journey_id)
-    except (Problem, Refused, NotFound) as exc:
+    except (Refused, NotFound) as exc:
         code, reason = _close_code(exc)
         await send(msgspec.json.encode({"type": "error", "status": code - 4000, "detail": reason}))
         await socket.close(code=code, reason=reason[:120])

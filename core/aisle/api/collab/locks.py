@@ -19,7 +19,8 @@ from msgspec import Meta
 from aisle.api.collab.services import locks_for
 from aisle.api.collab.targets import Targets
 from aisle.api.deps import Call
-from aisle.api.problems import FieldError, Problem, ProblemBody, problem_spec
+from aisle.api.problems import ProblemBody, problem_spec
+from aisle.services.errors import FieldError, Refused
 from aisle.storage.collab_locks import Lock, LockMode, LockTarget
 
 __all__ = ["LockController"]
@@ -82,7 +83,7 @@ def _tokens(raw: dict[str, int]) -> dict[LockTarget, int]:
     for key, value in raw.items():
         target = LockTarget.parse(key)
         if not target.id:
-            raise Problem(
+            raise Refused(
                 422,
                 f"tokens: {key!r} is not node:<id> or edge:<id>",
                 errors=[FieldError(message="bad token key", field=f"tokens.{key}")],

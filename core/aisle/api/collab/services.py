@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from aisle.api.context import ApiCall
-from aisle.api.problems import Problem
 from aisle.collab import Collaboration, JourneyStream, LockService, PresenceService
+from aisle.services.errors import Refused
 
 __all__ = ["collaboration", "locks_for", "presence_for", "stream_for"]
 
@@ -13,7 +13,7 @@ def collaboration(call: ApiCall) -> Collaboration:
     """The process's collaboration (503 if app start-up did not build it)."""
     collab = call.ctx.collab
     if collab is None:
-        raise Problem(503, "collaboration is not running in this process")
+        raise Refused(503, "collaboration is not running in this process")
     return collab
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from aisle.api.problems import FieldError, Problem
+from aisle.services.errors import FieldError, Refused
 from aisle.storage.collab_locks import MAX_TARGETS, LockTarget
 
 __all__ = ["ElementId", "Targets"]
@@ -30,7 +30,7 @@ class Targets(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         """The targets named, or a 422 when there are none or too many."""
         found = self.targets()
         if not found:
-            raise Problem(
+            raise Refused(
                 422,
                 "name at least one node or edge (nodes: [...], edges: [...])",
                 slug="validation",
@@ -38,7 +38,7 @@ class Targets(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
                 errors=[FieldError(message="no targets", field="nodes")],
             )
         if len(set(found)) > MAX_TARGETS:
-            raise Problem(
+            raise Refused(
                 422,
                 f"at most {MAX_TARGETS} nodes and edges at once",
                 slug="validation",

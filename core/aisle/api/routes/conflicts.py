@@ -14,11 +14,11 @@ from aisle.api.canvas import canvas_for
 from aisle.api.context import ApiCall
 from aisle.api.deps import Call
 from aisle.api.pages import Cursor, Limit, QueryKind
-from aisle.api.problems import Problem
 from aisle.canvas.flow_ops import FlowOp, OpBatch
 from aisle.canvas.service import OpsOutcome
 from aisle.contracts.log import LogKind
 from aisle.domain.conflict import ConflictRecord, ConflictStatus
+from aisle.services.errors import Refused
 from aisle.services.roles import ensure_journey_role, ensure_role
 
 __all__ = ["ConflictController"]
@@ -132,7 +132,7 @@ class ConflictController(Controller):
         else:
             ensure_role(call.caller, "admin", "resolving this conflict")
         if record.status != "open":
-            raise Problem(409, f"conflict {record.id!r} is already {record.status}")
+            raise Refused(409, f"conflict {record.id!r} is already {record.status}")
         outcome: OpsOutcome | None = None
         if data.choice == "apply":
             outcome = await _apply_refused(call, record)
@@ -159,7 +159,7 @@ class ConflictController(Controller):
 
 async def _apply_refused(call: ApiCall, record: ConflictRecord) -> OpsOutcome:
     if record.kind != "graph" or record.journey_id is None or "op" not in record.detail:
-        raise Problem(
+        raise Refused(
             422,
             f"a {record.kind!r} conflict cannot be applied here; resolve it with 'keep' or "
             "'dismiss' and make the change where it belongs",
@@ -173,5 +173,5 @@ async def _apply_refused(call: ApiCall, record: ConflictRecord) -> OpsOutcome:
         journey.id, OpBatch(base_revision=journey.revision, ops=[op], atomic=True)
     )
     if outcome.rejected:
-        raise Problem(409, "the refused value conflicts again; read the flow and retry")
+        raise Refused(409, "the refused value conflicts again; read the flow and retry")
     return outcome

@@ -16,9 +16,9 @@ from msgspec import UNSET, Meta, UnsetType
 from aisle.api.context import ApiCall
 from aisle.api.deps import Call
 from aisle.api.pages import Cursor, Limit, QuerySearch, page_of
-from aisle.api.problems import FieldError, Problem
 from aisle.domain.addresses import normalize_contact, phone_region
 from aisle.domain.contact import Contact, Partner
+from aisle.services.errors import FieldError, Refused
 from aisle.services.roles import ensure_role
 
 __all__ = ["ContactController", "ContactOut", "contact_out"]
@@ -108,7 +108,7 @@ def _partners(items: list[PartnerIn]) -> tuple[Partner, ...]:
 
 def _check_timezone(zone: str | None) -> None:
     if zone is not None and zone not in _ZONES:
-        raise Problem(
+        raise Refused(
             422,
             f"timezone: {zone!r} is not an IANA timezone (e.g. Europe/London)",
             errors=[FieldError(message="unknown timezone", field="timezone")],
@@ -124,7 +124,7 @@ async def _normalized(call: ApiCall, contact: Contact, given: set[str] | None = 
     if given is not None:
         problems = [p for p in problems if p.field.partition("[")[0].partition(".")[0] in given]
     if problems:
-        raise Problem(
+        raise Refused(
             422,
             "; ".join(str(p) for p in problems),
             errors=[
@@ -143,7 +143,7 @@ async def _check_external_ids(call: ApiCall, ids: dict[str, str], own_id: str | 
     for provider, external_id in ids.items():
         other = await call.scope.contacts.by_external_id(provider, external_id)
         if other is not None and other.id != own_id:
-            raise Problem(
+            raise Refused(
                 409,
                 f"external_ids.{provider}: {external_id!r} already belongs to contact {other.id!r}",
                 errors=[FieldError(message="taken", field=f"external_ids.{provider}")],

@@ -14,11 +14,11 @@ from msgspec import Meta
 from aisle.api.context import ApiCall
 from aisle.api.deps import Call
 from aisle.api.pages import Cursor, Limit, QueryId, QueryVersion, page_of
-from aisle.api.problems import FieldError, Problem
 from aisle.api.routes.events import EventOut, event_out
 from aisle.api.routes.log import LogEntryOut, log_out
 from aisle.domain.enrollment import EnrollmentStatus
 from aisle.domain.enrollment_record import Enrollment
+from aisle.services.errors import FieldError, Refused
 from aisle.services.roles import ensure_journey_role
 from aisle.storage.action_runs import Failures
 from aisle.storage.ids import new_id
@@ -219,13 +219,13 @@ class EnrollmentController(Controller):
             call.caller, call.collaborators, enrollment.journey_id, "editor", "firing a trigger"
         )
         if data.edge_id is None and data.step_id is None:
-            raise Problem(
+            raise Refused(
                 422,
                 "name the manual edge (edge_id) or its step (step_id) to fire",
                 errors=[FieldError(message="edge_id or step_id is required", field="edge_id")],
             )
         if enrollment.state.status != "active":
-            raise Problem(409, f"enrollment {enrollment.id!r} is {enrollment.state.status}")
+            raise Refused(409, f"enrollment {enrollment.id!r} is {enrollment.state.status}")
         payload = {
             **data.data,
             "enrollment_id": enrollment.id,

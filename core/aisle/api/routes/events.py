@@ -11,9 +11,9 @@ from litestar.params import FromPath, JSONBody
 from msgspec import Meta
 
 from aisle.api.deps import Call
-from aisle.api.problems import FieldError, Problem
 from aisle.domain.event_record import EventRecord, EventStatus
 from aisle.runtime import NewEvent, UnknownContact
+from aisle.services.errors import FieldError, Refused
 from aisle.services.roles import ensure_role
 
 __all__ = ["EventController"]
@@ -77,7 +77,7 @@ def event_out(record: EventRecord, created: bool) -> EventOut:
 
 def _check(event: EventIn, where: str) -> None:
     if event.occurred_at is not None and event.occurred_at.tzinfo is None:
-        raise Problem(
+        raise Refused(
             422,
             f"{where}.occurred_at must carry a timezone",
             errors=[FieldError(message="naive datetime", field=f"{where}.occurred_at")],
@@ -124,7 +124,7 @@ class EventController(Controller):
                 ],
             )
         except UnknownContact as exc:
-            raise Problem(
+            raise Refused(
                 404,
                 f"contact {exc.contact_id!r} not found",
                 errors=[

@@ -12,11 +12,12 @@ from aisle.api.canvas import canvas_for
 from aisle.api.collab import FENCED_WRITE_RESPONSE, FENCING_TOKENS_PATTERN, fences_from_header
 from aisle.api.deps import Call
 from aisle.api.openapi import optional_header
-from aisle.api.problems import Problem, ProblemBody, problem_response, problem_spec
+from aisle.api.problems import ProblemBody, problem_response, problem_spec
 from aisle.canvas.etags import etag, if_none_match_hits
 from aisle.canvas.flow_ops import OpBatch
 from aisle.canvas.reactflow import FlowDocument
 from aisle.canvas.service import LoggedOps, OpsOutcome
+from aisle.services.errors import Refused
 
 __all__ = ["FlowController", "OpsConflictBody"]
 
@@ -119,7 +120,7 @@ class FlowController(Controller):
         if outcome.rejected:
             return problem_response(  # type: ignore[return-value]
                 None,
-                Problem(
+                Refused(
                     409,
                     f"{len(outcome.rejected)} operation(s) conflict with changes made since "
                     "their base revision; the refused values are kept as conflict records",

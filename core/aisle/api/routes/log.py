@@ -12,8 +12,8 @@ from msgspec import Meta
 
 from aisle.api.deps import Call
 from aisle.api.pages import Cursor, Limit, QueryId, QueryKind, page_of
-from aisle.api.problems import Problem
 from aisle.domain.automation_log import LogEntry
+from aisle.services.errors import Refused
 
 __all__ = ["LogController", "LogEntryOut", "log_out"]
 
@@ -68,7 +68,7 @@ class LogController(Controller):
         inclusive, ``until`` exclusive; pass ``next_cursor`` back as ``cursor``."""
         for name, value in (("since", since), ("until", until)):
             if value is not None and value.tzinfo is None:
-                raise Problem(422, f"{name} must carry a timezone (e.g. 2026-06-01T00:00:00Z)")
+                raise Refused(422, f"{name} must carry a timezone (e.g. 2026-06-01T00:00:00Z)")
         entries = await call.scope.log.list(
             kind=kind or None,
             journey_id=journey_id,

@@ -21,9 +21,9 @@ from litestar.status_codes import HTTP_201_CREATED
 from msgspec import Meta
 
 from aisle.api.context import ApiContext
-from aisle.api.problems import FieldError, Problem
 from aisle.api.routes.access import TokenCreated, token_out
 from aisle.domain.organization import Organization, Slug
+from aisle.services.errors import FieldError, Refused
 from aisle.storage.errors import NotFound
 from aisle.storage.operator_tokens import OperatorToken
 
@@ -86,7 +86,7 @@ async def operator_only(
     operator = await store.operator_tokens.authenticate(plaintext)
     if operator is None:
         if await store.system.authenticate(plaintext) is not None:
-            raise Problem(
+            raise Refused(
                 403,
                 "organizations are managed by the operator: this is a studio's API token, "
                 "and these routes need an operator token (`aisle operator token create`)",
@@ -126,7 +126,7 @@ class OrganizationController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[OrganizationIn]
     ) -> OrganizationCreated:
         if data.timezone not in _ZONES:
-            raise Problem(
+            raise Refused(
                 422,
                 f"timezone: {data.timezone!r} is not an IANA timezone (e.g. Europe/London)",
                 slug="validation",

@@ -18,11 +18,12 @@ from msgspec import Meta
 from aisle.api.context import ApiCall
 from aisle.api.deps import Call
 from aisle.api.previews import decode_action_config, render_preview, unsupported
-from aisle.api.problems import Problem, problem_spec
+from aisle.api.problems import problem_spec
 from aisle.api.routes.lifecycle import graph_at, runnable
 from aisle.domain.contact import Contact
 from aisle.domain.journey_record import Journey
 from aisle.domain.organization import studio_view
+from aisle.services.errors import Refused
 from aisle.services.readiness import sample_couple, step_actions
 
 __all__ = ["ExecutorPreviewController", "StepPreviewController"]
@@ -107,7 +108,7 @@ class ExecutorPreviewController(Controller):
     ) -> ExecutorPreviewOut:
         found = call.registry.action_executors.get(executor)
         if found is None:
-            raise Problem(
+            raise Refused(
                 404,
                 f"no action executor named {executor!r} is installed",
                 extra={"resource": "action executor"},
@@ -155,7 +156,7 @@ class StepPreviewController(Controller):
         journey = await call.scope.journeys.get(journey_id)
         graph = await graph_at(call, journey, data.version, "version")
         if graph.step(step_id) is None:
-            raise Problem(
+            raise Refused(
                 404,
                 f"journey {journey.id!r} has no step {step_id!r} in version {data.version}",
                 extra={"resource": "step"},

@@ -12,11 +12,11 @@ from litestar.params import FromPath, JSONBody
 from msgspec import Meta
 
 from aisle.api.deps import Call
-from aisle.api.problems import Problem
 from aisle.api.routes.lifecycle import graph_at, runnable
 from aisle.domain.contact import Contact
 from aisle.engine.simulation import ScriptedEvent, TimelineEntry, simulate
 from aisle.runtime.condition_workers import offload
+from aisle.services.errors import Refused
 
 __all__ = ["SimulationController"]
 
@@ -57,7 +57,7 @@ class SimulationOut(msgspec.Struct, kw_only=True):
 
 def _scripted(event: ScriptedEventIn, where: str) -> ScriptedEvent:
     if event.at.tzinfo is None:
-        raise Problem(422, f"{where}.at must carry a timezone (e.g. 2026-06-01T09:00:00Z)")
+        raise Refused(422, f"{where}.at must carry a timezone (e.g. 2026-06-01T09:00:00Z)")
     return ScriptedEvent(at=event.at, type=event.type, payload=event.payload, contact=event.contact)
 
 
@@ -91,7 +91,7 @@ class SimulationController(Controller):
         )
         start = data.start_at or call.store.clock.now()
         if start.tzinfo is None:
-            raise Problem(422, "start_at must carry a timezone (e.g. 2026-06-01T09:00:00Z)")
+            raise Refused(422, "start_at must carry a timezone (e.g. 2026-06-01T09:00:00Z)")
         script = [_scripted(e, f"script[{i}]") for i, e in enumerate(data.script)]
         try:
             timeline = await conditions.run_engine(
@@ -107,7 +107,7 @@ class SimulationController(Controller):
                 ),
             )
         except ValueError as exc:  # an event before start_at, a naive time
-            raise Problem(422, f"cannot simulate: {exc}") from None
+            raise Refused(422, f"cannot simulate: {exc}") from None
         return SimulationOut(
             start_at=timeline.start_at,
             end_at=timeline.end_at,
