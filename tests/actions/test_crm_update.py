@@ -106,7 +106,7 @@ async def test_fields_are_mapped_rendered_and_pushed(
     make_context: MakeContext,
     contact: dict[str, Any],
 ) -> None:
-    (existing,) = fake_crm.seed("contact", [{"name": "Ada"}])
+    (existing,) = fake_crm.seed("contacts", [{"name": "Ada"}])
     connect(action_services, provider, fake_crm, external_id=existing)
     config = planned(
         "crm_update",
@@ -114,13 +114,13 @@ async def test_fields_are_mapped_rendered_and_pushed(
         contact,
     )
     result = await crm_update.execute(make_context(config, "enr:1:crm:main"))
-    stored = fake_crm.stored("contact", existing)
+    stored = fake_crm.stored("contacts", existing)
     assert stored is not None
     assert stored["event_location"] == "The Assembly Rooms, Bath"
     assert stored["status"] == "Booked for Saturday 12 September 2026"
     assert stored["name"] == "Ada"
     (request,) = fake_crm.requests
-    assert (request.method, request.path) == ("PUT", f"/contact/{existing}")
+    assert (request.method, request.path) == ("PUT", f"/contacts/{existing}")
     assert request.headers["idempotency-key"] == "enr:1:crm:main"
     assert result.detail["external_id"] == existing
     assert result.detail["created"] is False
@@ -139,7 +139,7 @@ async def test_a_contact_without_a_record_gets_one_and_keeps_it(
     assert second.detail["created"] is False
     assert second.detail["external_id"] == first.detail["external_id"]
     assert [r.method for r in fake_crm.requests] == ["POST", "PUT"]
-    stored = fake_crm.stored("contact", first.detail["external_id"])
+    stored = fake_crm.stored("contacts", first.detail["external_id"])
     assert stored is not None and stored["stage"] == "booked"
 
 
@@ -149,7 +149,7 @@ async def test_a_repeated_run_pushes_once(
     action_services: RecordingServices,
     make_context: MakeContext,
 ) -> None:
-    connect(action_services, provider, fake_crm, external_id=fake_crm.seed("contact", [{}])[0])
+    connect(action_services, provider, fake_crm, external_id=fake_crm.seed("contacts", [{}])[0])
     await crm_update.execute(make_context({"fields": {"stage": "x"}}, "k", attempt=1))
     again = await crm_update.execute(make_context({"fields": {"stage": "x"}}, "k", attempt=2))
     assert len(fake_crm.requests) == 1
@@ -220,3 +220,17 @@ async def test_provider_named_in_the_config_must_match(
 async def test_empty_fields_are_refused(make_context: MakeContext) -> None:
     with pytest.raises(PermanentError, match="field 'fields'"):
         await crm_update.execute(make_context({"fields": {}}))
+
+
+async def test_a_kind_the_provider_does_not_take_is_refused_naming_the_field(
+    fake_crm: FakeCRMServer,
+    provider: CRMProvider,
+    action_services: RecordingServices,
+    make_context: MakeContext,
+    contact: dict[str, Any],
+) -> None:
+    connect(action_services, provider, fake_crm)
+    config = planned("crm_update", {"fields": {"venue": "x"}, "kind": "invoices"}, contact)
+    with pytest.raises(PermanentError, match=r"field 'kind'.*takes contacts, not 'invoices'"):
+        await crm_update.execute(make_context(config, "enr:1:crm:kind"))
+    assert fake_crm.requests == []

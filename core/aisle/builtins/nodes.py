@@ -452,10 +452,14 @@ WEBHOOK = NodeType(
 
 
 class CrmUpdateConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """Write fields to the contact's record in the studio's CRM."""
+    """Write fields to the contact's record in the studio's CRM.
+
+    ``kind`` is the CRM record kind written (``contacts``; a Zapier bridge also takes
+    ``projects``): one of the provider's ``push_kinds``."""
 
     fields: Annotated[dict[str, str], msgspec.Meta(min_length=1)]
     provider: str | None = None
+    kind: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = "contacts"
 
 
 def _crm_update(ctx: NodeContext) -> NodeOutcome:
@@ -464,7 +468,11 @@ def _crm_update(ctx: NodeContext) -> NodeOutcome:
         actions=[
             ActionRequest(
                 executor="crm_update",
-                config={"provider": config.provider, "fields": dict(config.fields)},
+                config={
+                    "provider": config.provider,
+                    "fields": dict(config.fields),
+                    "kind": config.kind,
+                },
             )
         ]
     )

@@ -43,7 +43,7 @@ class CrmUpdateConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     fields: dict[str, str] = {}
     provider: str | None = None
-    kind: Annotated[str, msgspec.Meta(min_length=1)] = "contact"
+    kind: Annotated[str, msgspec.Meta(min_length=1)] = "contacts"
 
 
 def _record_key(provider: str, contact_id: str, kind: str) -> str:
@@ -64,17 +64,25 @@ async def execute(ctx: ActionContext) -> ActionResult:
     if access is None:
         raise PermanentError(f"crm_update: the studio has no enabled CRM connection{wanted}")
     provider = access.provider
-    if "push" not in provider.capabilities or provider.client is None:
+    pusher = provider.client if "push" in provider.capabilities else None
+    if pusher is None and "csv_export" not in provider.capabilities:
         raise PermanentError(f"crm_update: CRM provider {provider.name!r} cannot push records")
     if access.direction == "pull":
         raise PermanentError(
             f"crm_update: CRM connection {access.connection_id} only pulls; set its "
             "direction to push or both"
         )
+    if config.kind not in provider.push_kinds:
+        raise PermanentError(
+            f"crm_update config field 'kind': CRM provider {provider.name!r} takes "
+            f"{', '.join(provider.push_kinds)}, not {config.kind!r}"
+        )
     context = wedding_context(ctx.contact, ctx.studio, ctx.now)
     # Templates are user code: rendered off the event loop, under time and memory bounds.
     sources = {f"fields.{name}": value for name, value in config.fields.items()}
     rendered = await run_bounded(render_fields, sources, context, organization=ctx.organization_id)
+    if pusher is None:
+        return await _queue_for_export(ctx, access.connection_id, provider.name, config, rendered)
     fields = {
         access.field_mapping.get(name, name): rendered[f"fields.{name}"] for name in config.fields
     }
@@ -91,7 +99,7 @@ async def execute(ctx: ActionContext) -> ActionResult:
         hosts=services.setting("http_hosts"),
         headers={"Idempotency-Key": ctx.idempotency_key},
     ) as http:
-        client = provider.client(access.credentials, http)
+        client = pusher(access.credentials, http)
         try:
             result_id = await client.push_record(config.kind, external_id, fields)
         except RateLimited as exc:
@@ -111,6 +119,35 @@ async def execute(ctx: ActionContext) -> ActionResult:
         "fields": sorted(fields),
     }
     await services.remember(f"pushed:{ctx.idempotency_key}", detail)
+    return ActionResult(detail=detail)
+
+
+async def _queue_for_export(
+    ctx: ActionContext,
+    connection_id: str,
+    provider: str,
+    config: CrmUpdateConfig,
+    rendered: dict[str, str],
+) -> ActionResult:
+    """A CRM that takes files, not pushes: keep the change (Aisle field names) for the
+    connection's next CSV export, which writes and then forgets it (aisle.crm.csv_export
+    reads ``csv-export:<connection id>:<contact id>``)."""
+    contact_id = str(ctx.contact.get("id") or "")
+    if not contact_id:
+        raise PermanentError("crm_update: a CSV export needs the run's contact")
+    key = f"csv-export:{connection_id}:{contact_id}"
+    queued = await ctx.services.recall(key)
+    fields = dict((queued or {}).get("fields") or {})
+    fields.update({name: rendered[f"fields.{name}"] for name in config.fields})
+    await ctx.services.remember(key, {"fields": fields})
+    detail: dict[str, Any] = {
+        "connection_id": connection_id,
+        "provider": provider,
+        "kind": config.kind,
+        "queued_for_export": True,
+        "fields": sorted(config.fields),
+    }
+    await ctx.services.remember(f"pushed:{ctx.idempotency_key}", detail)
     return ActionResult(detail=detail)
 
 
