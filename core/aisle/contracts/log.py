@@ -96,3 +96,8 @@ class LogKind(StrEnum):
     CRM_CHANGE_CONFIRMED = "crm.change_confirmed"
     CRM_CHANGE_REJECTED = "crm.change_rejected"
     CRM_WEBHOOK_REFUSED = "crm.webhook_refused"
+
+    # Event sources (aisle_event_sources): deliveries posted to a studio's inbound URL.
+    SOURCE_DELIVERY_REFUSED = "source.delivery_refused"
+    SOURCE_DELIVERY_REPLAYED = "source.delivery_replayed"
+    SOURCE_EVENT_UNMATCHED = "source.event_unmatched"

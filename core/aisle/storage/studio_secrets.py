@@ -62,14 +62,16 @@ class StudioSecretRepository(Scoped):
             return None
         return from_row(StudioSecret, T, row)
 
-    async def put(self, name: str, value: str | None, cipher: CredentialCipher) -> None:
-        """Encrypt and store secret ``name``; ``None`` removes it. One transaction with
-        the fingerprint mirrored into the organization's settings."""
+    async def put(self, name: str, value: str | None, cipher: CredentialCipher | None) -> None:
+        """Encrypt and store secret ``name``; ``None`` removes it (no cipher needed).
+        One transaction with the fingerprint mirrored into the organization's settings."""
+        if value is not None and cipher is None:
+            raise ValueError(f"storing the secret {name!r} needs a cipher")
         Org = OrganizationTable
         fingerprint = secret_fingerprint(value) if value is not None else None
         async with self.db.transaction():
             await self._delete(T.name == name)
-            if value is not None:
+            if value is not None and cipher is not None:
                 await self._insert(
                     name=name,
                     ciphertext=cipher.encrypt(value),
