@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 import msgspec
@@ -103,11 +104,7 @@ class ContactRepository(Scoped):
         stored = [msgspec.structs.replace(c, id=c.id or new_id()) for c in contacts]
         now = self.clock.now()
         async with self.db.transaction():
-            for chunk in _chunks(stored):
-                rows = [
-                    self._row(id=c.id, created_at=now, updated_at=now, **_columns(c)) for c in chunk
-                ]
-                await T.insert(*rows)
+            await self._write_rows(stored, now)
             await self._write_external_ids_of(stored)
         return stored
 
@@ -131,19 +128,7 @@ class ContactRepository(Scoped):
             missing = next((i for i in ids if i not in live), None)
             if missing is not None:
                 raise NotFound("contact", missing)
-            replaced = [*_columns(contacts[0]), "updated_at"]
-            for chunk in _chunks(contacts):
-                rows = [
-                    self._row(id=c.id, created_at=now, updated_at=now, **_columns(c)) for c in chunk
-                ]
-                # An upsert is the one multi-row UPDATE both databases take; ids were
-                # checked above, so every row conflicts and none is inserted.
-                await T.insert(*rows).on_conflict(
-                    target=T.id,
-                    action="DO UPDATE",
-                    values=[getattr(T, name) for name in replaced],
-                    where=self._where(T.deleted_at.is_null()),
-                )
+            await self._write_rows(contacts, now, replace=True)
             await self._write_external_ids_of(contacts)
         return list(contacts)
 
@@ -263,17 +248,53 @@ class ContactRepository(Scoped):
     async def count(self) -> int:
         return int(await T.count().where(self._where(T.deleted_at.is_null())))
 
+    async def _write_rows(
+        self, contacts: Sequence[Contact], now: datetime, *, replace: bool = False
+    ) -> None:
+        # Hand-written SQL: piccolo builds a 500-row INSERT twenty times slower than the
+        # database runs it. ``replace``: an upsert is the one multi-row UPDATE both
+        # databases take; the caller checked every id is live here, so none is inserted.
+        names = ["id", "organization_id", *_columns(Contact()), "created_at", "updated_at"]
+        row = "(" + ", ".join("{}" for _ in names) + ")"
+        suffix = ""
+        if replace:
+            kept = {"id", "organization_id", "created_at"}
+            suffix = (
+                " ON CONFLICT (id) DO UPDATE SET "
+                + ", ".join(f"{n} = excluded.{n}" for n in names if n not in kept)
+                + " WHERE contacts.organization_id = {} AND contacts.deleted_at IS NULL"
+            )
+        for chunk in _chunks(contacts):
+            args: list[Any] = []
+            for contact in chunk:
+                args += [contact.id, self.org_id, *_columns(contact).values(), now, now]
+            if replace:
+                args.append(self.org_id)
+            values = ", ".join(row for _ in chunk)
+            await self.db.execute(
+                f"INSERT INTO contacts ({', '.join(names)}) VALUES {values}{suffix}", *args
+            )
+
     async def _write_external_ids_of(self, contacts: Sequence[Contact]) -> None:
-        ids = [c.id for c in contacts]
-        for id_chunk in _chunks(ids):
-            await self._delete(X.contact_id.is_in(list(id_chunk)), table=X)
+        for id_chunk in _chunks([c.id for c in contacts]):
+            await self.db.execute(
+                "DELETE FROM contact_external_ids WHERE organization_id = {} AND contact_id IN ("
+                + ", ".join("{}" for _ in id_chunk)
+                + ")",
+                self.org_id,
+                *id_chunk,
+            )
         links = [
-            self._row(X, contact_id=c.id, provider=provider, external_id=str(external_id))
+            (c.id, provider, str(external_id))
             for c in contacts
             for provider, external_id in c.external_ids.items()
         ]
         for chunk in _chunks(links):
-            await X.insert(*chunk)
+            await self.db.execute(
+                "INSERT INTO contact_external_ids (organization_id, contact_id, provider, "
+                "external_id) VALUES " + ", ".join("({}, {}, {}, {})" for _ in chunk),
+                *[v for link in chunk for v in (self.org_id, *link)],
+            )
 
     async def _write_external_ids(self, contact: Contact) -> None:
         await self._delete(X.contact_id == contact.id, table=X)
