@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from aisle.contracts.registry import Registry
 from aisle.crm import CRMDeps
 from aisle.crm.connections import ConnectionService
 from aisle.domain.crm_connection import CRMConnection
+from aisle.domain.sync_run import SyncRun
 from aisle.http import client
 from aisle.plugins.manager import load_registry
 from aisle.runtime import Runtime
@@ -92,3 +94,19 @@ async def connection(deps: CRMDeps, studio: OrgScope, fake: FakeCRMServer) -> CR
         credentials=credentials(fake, webhook_secret=WEBHOOK_SECRET),
         direction="both",
     )
+
+
+async def until(
+    condition: Callable[[SyncRun], bool], scope: OrgScope, run_id: str, seconds: float
+) -> SyncRun:
+    """The run once ``condition`` holds for it (polled), failing after ``seconds``."""
+    async with asyncio.timeout(seconds):
+        while True:
+            run = await scope.sync_runs.get(run_id)
+            if condition(run):
+                return run
+            await asyncio.sleep(0.05)
+
+
+def over(run: SyncRun) -> bool:
+    return run.status not in ("queued", "running")

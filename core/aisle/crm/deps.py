@@ -15,6 +15,7 @@ import msgspec
 from aisle.contracts.crm import CRMClient, CRMProvider
 from aisle.domain.addresses import phone_region
 from aisle.domain.crm_connection import CRMConnection
+from aisle.env import env_number
 from aisle.http import client as http_client
 from aisle.runtime.service import Runtime
 from aisle.services.errors import FieldError, Refused
@@ -22,7 +23,9 @@ from aisle.storage.credentials import CredentialCipher, CredentialError
 from aisle.storage.crm import CRMSystem
 from aisle.storage.store import OrgScope, Store
 
-__all__ = ["CRMDeps", "UnusableConnection"]
+__all__ = ["LEASE_SETTING", "CRMDeps", "UnusableConnection"]
+
+LEASE_SETTING = "AISLE_CRM_LEASE_SECONDS"
 
 
 class UnusableConnection(Exception):
@@ -51,9 +54,13 @@ class CRMDeps:
 
     @classmethod
     def of(cls, runtime: Runtime, **overrides: Any) -> CRMDeps:
-        """Deps on ``runtime``, its settings' key (``AISLE_SECRET_KEY``) encrypting."""
+        """Deps on ``runtime``, its settings' key (``AISLE_SECRET_KEY``) encrypting and
+        ``AISLE_CRM_LEASE_SECONDS`` the lease."""
+        lease = env_number(runtime.settings.environ, LEASE_SETTING, 120.0)
         return cls(
-            runtime=runtime, cipher=CredentialCipher.from_settings(runtime.settings), **overrides
+            runtime=runtime,
+            cipher=CredentialCipher.from_settings(runtime.settings),
+            **{"lease_seconds": lease, **overrides},
         )
 
     @property

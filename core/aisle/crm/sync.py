@@ -361,7 +361,7 @@ async def pull(
     """Pull every kind of ``provider.pull_kinds`` into ``scope``; returns the cursors to
     store for the next run (kind → ``Page.cursor``).
 
-    ``resume`` (``kind``, ``cursor``, ``cursors``, ``seen``) continues a run that a lost
+    ``resume`` (``kind``, ``cursor``, ``cursors``, ``seen``, ``before``) continues a run that a lost
     worker left half way. Stored cursors make a pull incremental where the provider
     offers a change filter.
     """
@@ -373,21 +373,25 @@ async def pull(
     work = _Pull(
         deps, scope, connection, provider, run_id, tally, await deps.phone_region(scope.org_id)
     )
+    # Records of the kinds done before this one: seen and total count every kind.
+    before = int(resume.get("before", seen)) if resume else 0
     for index, kind in enumerate(kinds[start:], start):
         cursor = resume.get("cursor") if resume and index == start else stored.get(kind)
         while True:
             page = await with_retries(deps, _lister(client, kind, cursor))
             await work.page(kind, page.records)
             seen += len(page.records)
+            total = before + page.total if page.total is not None else None
             if page.next_cursor is None:
                 cursors[kind] = page.cursor
                 following = kinds[index + 1] if index + 1 < len(kinds) else None
-                position = {"kind": following, "cursor": None, "cursors": cursors, "seen": seen}
-                await progress(kind, seen, page.total, position)
+                position = {"kind": following, "cursor": None, "cursors": cursors}
+                await progress(kind, seen, total, {**position, "seen": seen, "before": seen})
+                before = seen
                 break
             cursor = page.next_cursor
-            position = {"kind": kind, "cursor": cursor, "cursors": cursors, "seen": seen}
-            await progress(kind, seen, page.total, position)
+            position = {"kind": kind, "cursor": cursor, "cursors": cursors}
+            await progress(kind, seen, total, {**position, "seen": seen, "before": before})
     return cursors
 
 

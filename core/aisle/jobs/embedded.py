@@ -2,8 +2,9 @@
 
 No Redis: the relay hands run ids straight to :func:`~aisle.jobs.execute.execute_run`
 (the same function dramatiq workers call), bounded by ``settings.worker_threads``
-concurrent runs. :func:`drain` runs everything due until nothing is, for tests that
-drive a :class:`~aisle.clock.TestClock`.
+concurrent runs, and CRM sync runs execute as tasks of the same process
+(:func:`~aisle.jobs.crm_sync.crm_sync_jobs`). :func:`drain` runs everything due until
+nothing is, for tests that drive a :class:`~aisle.clock.TestClock`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from aisle.jobs.crm_sync import crm_sync_jobs
 from aisle.jobs.deps import JobDeps
 from aisle.jobs.execute import Outcome, execute_run, worker_name
 from aisle.jobs.relay import relay_once
@@ -81,6 +83,7 @@ class EmbeddedJobs:
         self._running: set[asyncio.Task[Outcome]] = set()
         self._slots = asyncio.Semaphore(max(1, deps.settings.worker_threads))
         self._stopping = False
+        self._crm = contextlib.AsyncExitStack()
 
     def notify(self) -> None:
         self._wake.set()
@@ -90,6 +93,9 @@ class EmbeddedJobs:
             self._stopping = False
             if self.deps.runtime.on_work is None:
                 self.deps.runtime.on_work = self.notify
+            await self._crm.enter_async_context(
+                crm_sync_jobs(self.deps.runtime, worker=self.worker)
+            )
             self._task = asyncio.create_task(self._loop(), name="aisle-embedded-jobs")
 
     async def stop(self, *, grace: float = 10.0) -> None:
@@ -116,6 +122,9 @@ class EmbeddedJobs:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        # Sync runs still going after their grace stop where they are; their stored
+        # position resumes them on the next start.
+        await self._crm.aclose()
 
     async def run_once(self) -> bool:
         """One scheduler pass and one relay batch; True when there was work."""

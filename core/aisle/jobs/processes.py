@@ -1,9 +1,10 @@
 """``aisle worker`` and ``aisle scheduler``: the production processes around dramatiq.
 
 :func:`run_worker` runs a dramatiq worker (``settings.worker_threads`` threads sharing
-one asyncio loop) executing action runs. :func:`run_scheduler` runs the loop that
-expires lost claims, fires wake-ups, recovers stranded events and relays due runs to
-Redis. Both block until SIGTERM/SIGINT (or ``stop`` is set) and shut down cleanly.
+one asyncio loop) executing action runs and CRM sync runs. :func:`run_scheduler` runs
+the loop that expires lost claims, fires wake-ups, recovers stranded events, relays due
+runs to Redis and sweeps CRM sync runs (lost ones taken back, due ones sent). Both
+block until SIGTERM/SIGINT (or ``stop`` is set) and shut down cleanly.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ import dramatiq
 from aisle import bounded
 from aisle.clock import Clock
 from aisle.contracts.registry import Registry
+from aisle.crm.deps import CRMDeps
+from aisle.crm.runs import execute_sync_run
 from aisle.jobs.broker import build_broker, declare_actor
+from aisle.jobs.crm_sync import crm_sync_jobs, declare_crm_actor
 from aisle.jobs.deps import JobDeps
 from aisle.jobs.execute import execute_run, worker_name
 from aisle.jobs.relay import relay_once
@@ -42,6 +46,7 @@ class _WorkerRuntime:
         self.registry = registry
         self.name = worker_name()
         self._deps: JobDeps | None = None
+        self._crm: CRMDeps | None = None
         self._lock: asyncio.Lock | None = None
 
     async def deps(self) -> JobDeps:
@@ -54,16 +59,24 @@ class _WorkerRuntime:
                     from aisle.storage.store import Store
 
                     store = await Store.open(self.settings, migrate=False)
-                    self._deps = JobDeps.of(Runtime(store, self.registry, self.settings))
+                    runtime = Runtime(store, self.registry, self.settings)
+                    self._crm = CRMDeps.of(runtime)
+                    self._deps = JobDeps.of(runtime)
         return self._deps
 
     async def execute(self, run_id: str) -> None:
         await execute_run(await self.deps(), run_id, worker=self.name)
 
+    async def execute_sync(self, org_id: str, run_id: str) -> None:
+        await self.deps()
+        assert self._crm is not None  # set with the deps
+        await execute_sync_run(self._crm, org_id, run_id, worker=self.name)
+
     async def close(self) -> None:
         if self._deps is not None:
             await self._deps.store.close()
             self._deps = None
+            self._crm = None
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
@@ -79,13 +92,14 @@ def run_worker(
     registry: Registry | None = None,
     stop: threading.Event | None = None,
 ) -> None:
-    """Execute action runs from Redis until stopped (``aisle worker``)."""
+    """Execute action runs and CRM sync runs from Redis until stopped (``aisle worker``)."""
     registry = registry if registry is not None else load_registry()
     stop = stop if stop is not None else threading.Event()
     _stop_on_signals(stop)
     broker = build_broker(settings)
     holder = _WorkerRuntime(settings, registry)
     declare_actor(broker, holder.execute)
+    declare_crm_actor(broker, holder.execute_sync)
     worker = dramatiq.Worker(broker, worker_threads=settings.worker_threads)
     bounded.hold()  # the template and condition workers stop with this process's work
     worker.start()
@@ -121,14 +135,22 @@ async def run_scheduler_async(
     stop = stop if stop is not None else asyncio.Event()
     broker = build_broker(settings)
     actor = declare_actor(broker, _sent_only)
+    crm_actor = declare_crm_actor(broker, _sync_sent_only)
     store = await Store.open(settings, clock=clock)
     runtime = Runtime(store, registry, settings)
     deps = JobDeps.of(runtime)
     log.info("aisle scheduler started")
     try:
         # Expired locks and silent presence sessions are swept each pass and announced
-        # to the API processes' live streams through Redis.
-        async with bounded.held(), scheduler_sweeper(settings, runtime):
+        # to the API processes' live streams through Redis; CRM sync runs whose worker
+        # died are taken back and queued ones sent to the workers.
+        async with (
+            bounded.held(),
+            scheduler_sweeper(settings, runtime),
+            crm_sync_jobs(
+                runtime, worker="scheduler", dispatch=lambda o, r: _send_sync(crm_actor, o, r)
+            ),
+        ):
             while not stop.is_set():
                 busy = False
                 try:
@@ -161,6 +183,14 @@ def run_scheduler(settings: Settings, *, registry: Registry | None = None) -> No
 
 async def _sent_only(run_id: str) -> None:
     raise RuntimeError("the scheduler only sends action runs; `aisle worker` executes them")
+
+
+async def _sync_sent_only(org_id: str, run_id: str) -> None:
+    raise RuntimeError("the scheduler only sends CRM sync runs; `aisle worker` executes them")
+
+
+def _send_sync(actor: dramatiq.Actor[Any, Any], org_id: str, run_id: str) -> None:
+    actor.send(org_id, run_id)
 
 
 def _send(actor: dramatiq.Actor[Any, Any], run_id: str) -> None:
