@@ -1,28 +1,36 @@
-"""Studio Ninja (CSV and Zapier) for Aisle.
+"""Studio Ninja for Aisle: its clients, leads and jobs CSV exports in, a clients CSV out.
 
-The provider is registered with no capabilities yet: the CRM work fills in its client,
-field mapping and webhooks, and declares each capability as it lands.
+Studio Ninja has no public API, so the provider declares ``csv_import`` and
+``csv_export`` and the sync engine streams the files (``aisle crm import-csv`` /
+``export-csv``, or the API). A ``crm_update`` step on a Studio Ninja connection is
+queued for the next CSV export instead of pushed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-import msgspec
-
 from aisle import CRMProvider, hookimpl
+from aisle_crm_studioninja.formats import FORMATS, Credentials
 
-__all__ = ["aisle_crm_providers"]
+__all__ = ["STUDIONINJA", "aisle_crm_providers"]
 
-
-class Credentials(msgspec.Struct, forbid_unknown_fields=True):
-    webhook_secret: str = ""
+STUDIONINJA = CRMProvider(
+    name="studioninja",
+    label="Studio Ninja (CSV files)",
+    description="Imports Studio Ninja's clients, leads and jobs CSV exports and exports "
+    "a clients CSV for Studio Ninja's client import.",
+    credentials=Credentials,
+    capabilities=frozenset({"csv_import", "csv_export"}),
+    csv_formats=FORMATS,
+    change_detection=(
+        "none remotely: each import compares every row's mapped values with the hash "
+        "stored at the last import and writes only rows that changed (the whole file is "
+        "read each time; unchanged rows cost no write)"
+    ),
+)
 
 
 @hookimpl
 def aisle_crm_providers() -> Iterable[CRMProvider]:
-    return [
-        CRMProvider(
-            name="studioninja", label="Studio Ninja (CSV and Zapier)", credentials=Credentials
-        )
-    ]
+    return [STUDIONINJA]
