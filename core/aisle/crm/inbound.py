@@ -24,6 +24,8 @@ from aisle.domain.addresses import InvalidAddress, normalize_email
 from aisle.domain.contact import Contact
 from aisle.domain.crm_connection import CRMConnection
 from aisle.runtime.service import Runtime
+from aisle.storage.credentials import CredentialError
+from aisle.storage.crm import CRMSystem
 from aisle.storage.errors import NotFound
 from aisle.storage.store import OrgScope
 
@@ -68,10 +70,14 @@ async def receive_crm_webhook(
 
     :raises NotFound: no enabled connection with that id takes webhooks.
     :raises WebhookRefused: verification failed (logged with the reason).
+    :raises CredentialError: the connection exists but this server has no credential key
+        to read it with (logged).
     """
-    deps = runtime if isinstance(runtime, CRMDeps) else CRMDeps.of(runtime)
-    connection = await deps.system.connection(connection_id)
-    provider = deps.runtime.registry.crm_providers.get(connection.provider) if connection else None
+    base = runtime.runtime if isinstance(runtime, CRMDeps) else runtime
+    # The connection is looked up before the cipher is built: a server missing its key
+    # must still tell an unknown URL from a studio's connection it cannot read.
+    connection = await CRMSystem(base.store.db, base.store.clock).connection(connection_id)
+    provider = base.registry.crm_providers.get(connection.provider) if connection else None
     if (
         connection is None
         or provider is None
@@ -81,7 +87,12 @@ async def receive_crm_webhook(
         or provider.parse_webhook is None
     ):
         raise NotFound("CRM connection taking webhooks", connection_id)
-    scope = deps.for_org(connection.organization_id)
+    scope = base.for_org(connection.organization_id)
+    try:
+        deps = runtime if isinstance(runtime, CRMDeps) else CRMDeps.of(runtime)
+    except CredentialError as exc:
+        await _log_refusal(scope, connection, str(exc))
+        raise
     try:
         credentials = await deps.credentials(scope, connection)
     except UnusableConnection as exc:
@@ -114,6 +125,11 @@ async def receive_crm_webhook(
 
 
 async def _refused(scope: OrgScope, connection: CRMConnection, reason: str) -> WebhookRefused:
+    await _log_refusal(scope, connection, reason)
+    return WebhookRefused(reason)
+
+
+async def _log_refusal(scope: OrgScope, connection: CRMConnection, reason: str) -> None:
     log.warning(
         "refused a webhook for CRM connection %s (%s): %s",
         connection.id,
@@ -126,7 +142,6 @@ async def _refused(scope: OrgScope, connection: CRMConnection, reason: str) -> W
         f"refused: {reason}",
         data={"connection_id": connection.id, "reason": reason},
     )
-    return WebhookRefused(reason)
 
 
 async def _ingest(

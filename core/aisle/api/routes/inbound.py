@@ -185,8 +185,11 @@ class InboundController(Controller):
                 slug="delivery-refused",
             ) from None
         except CredentialError:
-            # Without the operator's credential key no connection can have been made.
-            raise Refused(404, "no CRM connection takes webhooks at this URL") from None
+            # The connection exists; the operator's key is missing (a retry after the
+            # operator sets it succeeds, so not a 4xx).
+            raise Refused(
+                503, "the connection's credentials cannot be read on this server"
+            ) from None
         replayed = sum(outcome.duplicate for outcome in result.events)
         return CRMDeliveryOut(accepted=len(result.events) - replayed, replayed=replayed)
 
