@@ -118,6 +118,8 @@ def create_app(
             try:
                 yield
             finally:
+                if ctx.runtime is not None:
+                    await ctx.runtime.after_commit.settle()
                 await ctx.limiter.close()
                 if owns_store and ctx.store is not None:
                     await ctx.store.close()

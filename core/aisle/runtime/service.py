@@ -34,6 +34,7 @@ from aisle.engine.compiled import CompiledJourney
 from aisle.engine.condition_limits import ConditionLimits, configure
 from aisle.engine.effects import LogRecord, Transition
 from aisle.engine.timing import parse_date
+from aisle.runtime.after_commit import AfterCommit
 from aisle.runtime.compiled import JourneyCache
 from aisle.runtime.condition_workers import ConditionWorkers
 from aisle.runtime.errors import DateChangeNotConfirmed, EnrollmentRefused, UnknownContact
@@ -95,6 +96,13 @@ class Runtime:
         """Periodic clean-ups every scheduler pass on this runtime runs, by name; put
         here (and taken away) by the lifespan that owns what they sweep."""
         self._orgs: dict[str, tuple[float, Organization]] = {}
+        self.after_commit = AfterCommit(
+            lambda org_id, contact_id: self.process_contact_events(
+                self.for_org(org_id), contact_id
+            )
+        )
+        """Processes committed events after the call that accepted them has answered
+        (:meth:`AfterCommit.process`); the app's lifespan settles it before stopping."""
 
     @property
     def clock(self) -> Any:

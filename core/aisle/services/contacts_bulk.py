@@ -5,9 +5,11 @@ else by ``email``; none matching creates one. Every record is validated on its o
 (its shape, emails, E.164 phones, timezone, dates) and a bad one fails alone with a
 problem naming its index and field. What passes is written in multi-row statements in
 one transaction, with the ``contact.created`` events of new contacts accepted in the
-same commit. A change that moves wake-ups (a wedding date; a timezone or custom field of
-a contact in a journey) goes through :meth:`Runtime.update_contact` as a single PATCH
-does, so a date move needs ``confirm_date_change`` and pending steps are rescheduled.
+same commit and processed just after the call returns (in a background task; the
+scheduler's event recovery should the process stop first). A change that moves
+wake-ups (a wedding date; a timezone or custom field of a contact in a journey) goes
+through :meth:`Runtime.update_contact` as a single PATCH does, so a date move needs
+``confirm_date_change`` and pending steps are rescheduled.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from aisle.runtime import DateChangeNotConfirmed, Runtime
 from aisle.services.errors import NAMED_FIELD, FieldError, Refused, located
 from aisle.services.roles import Actor, ensure_role
 from aisle.storage.errors import NotFound
+from aisle.storage.events import PendingEvent
 from aisle.storage.store import OrgScope
 
 __all__ = [
@@ -242,14 +245,18 @@ class ContactBatch:
                     for fields in [_changed_fields(p)]
                 ]
             )
-            for contact in created:
-                await scope.events.accept(
-                    type="contact.created",
-                    idempotency_key=f"contact.created:{contact.id}",
-                    contact_id=contact.id,
-                    payload={"contact_id": contact.id},
-                    source="api",
-                )
+            await scope.events.accept_many(
+                [
+                    PendingEvent(
+                        type="contact.created",
+                        idempotency_key=f"contact.created:{c.id}",
+                        contact_id=c.id,
+                        payload={"contact_id": c.id},
+                        source="api",
+                    )
+                    for c in created
+                ]
+            )
         for plan, contact in zip(new, created, strict=True):
             outcomes[plan.index] = RecordOutcome(index=plan.index, status="created", id=contact.id)
         for plan in plain:
@@ -258,8 +265,9 @@ class ContactBatch:
             )
         for plan in through_runtime:
             outcomes[plan.index] = await self._update_one(plan)
-        for contact in created:
-            await self.runtime.process_contact_events(scope, contact.id)
+        # Committed, so durable: journeys start in the background just after the answer
+        # (the scheduler's event recovery, should this process stop first).
+        self.runtime.after_commit.process(scope.org_id, [c.id for c in created])
 
     async def _update_one(self, plan: _Plan) -> RecordOutcome:
         try:

@@ -27,6 +27,9 @@ _FIELDS = (
     "action_run_id",
     "event_id",
 )
+_COLUMNS = ("id", "organization_id", "at", "kind", "message", "actor", "data", *_FIELDS)
+_ROWS = 500
+"""Rows per statement: 15 parameters a row stays far below both databases' limits."""
 
 
 def run_refs(run: ActionRun) -> dict[str, Any]:
@@ -82,9 +85,9 @@ class LogRepository(Scoped):
         return ids[0]
 
     async def append_many(self, entries: Iterable[dict[str, Any]]) -> list[str]:
-        """Write several entries in one statement (a transition's log)."""
+        """Write several entries in multi-row statements (a transition's log, a batch's)."""
         now = self.clock.now()
-        rows = []
+        values: list[tuple[Any, ...]] = []
         ids = []
         for entry in entries:
             unknown = set(entry) - {"kind", "message", "actor", "at", "data", *_FIELDS}
@@ -92,19 +95,28 @@ class LogRepository(Scoped):
                 raise TypeError(f"unknown log entry fields: {', '.join(sorted(unknown))}")
             entry_id = new_id()
             ids.append(entry_id)
-            rows.append(
-                self._row(
-                    id=entry_id,
-                    at=entry.get("at") or now,
-                    kind=entry["kind"],
-                    message=entry.get("message", ""),
-                    actor=entry.get("actor", "system"),
-                    data=dump(entry.get("data") or {}),
-                    **{f: entry.get(f) for f in _FIELDS},
+            values.append(
+                (
+                    entry_id,
+                    self.org_id,
+                    entry.get("at") or now,
+                    str(entry["kind"]),
+                    entry.get("message", ""),
+                    entry.get("actor", "system"),
+                    dump(entry.get("data") or {}),
+                    *(entry.get(f) for f in _FIELDS),
                 )
             )
-        if rows:
-            await T.insert(*rows)
+        # Hand-written SQL: piccolo builds a many-row INSERT several times slower than
+        # the database runs it.
+        row = "(" + ", ".join("{}" for _ in _COLUMNS) + ")"
+        for start in range(0, len(values), _ROWS):
+            chunk = values[start : start + _ROWS]
+            await self.db.execute(
+                f"INSERT INTO automation_log ({', '.join(_COLUMNS)}) VALUES "
+                + ", ".join(row for _ in chunk),
+                *[v for entry_values in chunk for v in entry_values],
+            )
         return ids
 
     async def list(
