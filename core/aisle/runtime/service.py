@@ -97,9 +97,7 @@ class Runtime:
         here (and taken away) by the lifespan that owns what they sweep."""
         self._orgs: dict[str, tuple[float, Organization]] = {}
         self.after_commit = AfterCommit(
-            lambda org_id, contact_id: self.process_contact_events(
-                self.for_org(org_id), contact_id
-            )
+            lambda org_id, contact_id: self.process_contact_events(self.for_org(org_id), contact_id)
         )
         """Processes committed events after the call that accepted them has answered
         (:meth:`AfterCommit.process`); the app's lifespan settles it before stopping."""
