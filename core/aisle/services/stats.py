@@ -9,7 +9,9 @@ mistake a failure for success.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import get_args
+from zoneinfo import ZoneInfo
 
 from aisle.domain.action_run import ActionRunStatus
 from aisle.domain.enrollment import EnrollmentStatus
@@ -25,6 +27,7 @@ __all__ = [
     "JourneyStats",
     "JourneySummary",
     "Outcomes",
+    "RunsOnDay",
     "zeros",
 ]
 
@@ -74,6 +77,19 @@ class JourneySummary:
     outcomes: Outcomes
 
 
+@dataclass(frozen=True)
+class RunsOnDay:
+    """One local day's finished action runs: ``sent`` succeeded, ``failed`` went dead."""
+
+    day: date
+    sent: int = 0
+    failed: int = 0
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
 class JourneyStatistics:
     """Read-only counts over one organization's journeys."""
 
@@ -114,6 +130,38 @@ class JourneyStatistics:
                 )
             )
         return sorted(summaries, key=lambda s: s.name.casefold())
+
+    async def at_each_step(self, journey_id: str) -> dict[str, int]:
+        """Couples at each step of a journey now (active enrollments, every version), by
+        step id; steps nobody is at are absent."""
+        counts: dict[str, int] = {}
+        for (_version, step_id, status), n in (
+            await self.scope.enrollments.step_counts(journey_id)
+        ).items():
+            if status == "active" and step_id is not None:
+                counts[step_id] = counts.get(step_id, 0) + n
+        return counts
+
+    async def runs_per_day(
+        self, timezone: str, *, days: int = 14, now: datetime | None = None
+    ) -> list[RunsOnDay]:
+        """Action runs finished on each of the last ``days`` local days in ``timezone``
+        (the studio's), today included, oldest first; every day present."""
+        zone = ZoneInfo(timezone)
+        today = (now or self.scope.action_runs.clock.now()).astimezone(zone).date()
+        first = today - timedelta(days=days - 1)
+        calendar = [first + timedelta(days=i) for i in range(days)]
+        # Local midnights, so a day is 23 or 25 hours long across a DST change.
+        bounds = [_midnight(d, zone) for d in [*calendar, today + timedelta(days=1)]]
+        found = await self.scope.action_runs.finished_by_period(bounds)
+        return [
+            RunsOnDay(
+                day=day,
+                sent=found.get((i, ActionRunStatus.SUCCEEDED), 0),
+                failed=found.get((i, ActionRunStatus.DEAD), 0),
+            )
+            for i, day in enumerate(calendar)
+        ]
 
     async def _outcomes(
         self,

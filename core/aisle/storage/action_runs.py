@@ -224,6 +224,30 @@ class ActionRunRepository(Scoped):
         )
         return {(r["step_id"], r["status"]): int(r["n"]) for r in rows}
 
+    async def finished_by_period(
+        self, bounds: builtins.list[datetime]
+    ) -> dict[tuple[int, str], int]:
+        """Runs that succeeded or went dead in each period, per (period, status).
+
+        Period ``i`` is ``bounds[i] <= finished_at < bounds[i + 1]``. One grouped query
+        over the organization's runs however many periods: the bounds become a CASE.
+        """
+        if len(bounds) < 2:
+            return {}
+        cases = " ".join(f"WHEN finished_at < {{}} THEN {i}" for i in range(len(bounds) - 1))
+        rows = await self.db.execute(
+            f"SELECT CASE {cases} END AS period, status, COUNT(*) AS n FROM action_runs "
+            "WHERE organization_id = {} AND status IN ({}, {}) "
+            "AND finished_at >= {} AND finished_at < {} GROUP BY period, status",
+            *bounds[1:],
+            self.org_id,
+            ActionRunStatus.SUCCEEDED.value,
+            ActionRunStatus.DEAD.value,
+            bounds[0],
+            bounds[-1],
+        )
+        return {(int(r["period"]), r["status"]): int(r["n"]) for r in rows}
+
     async def count_by_status(self) -> dict[str, int]:
         rows = await self.db.execute(
             "SELECT status, COUNT(*) AS n FROM action_runs WHERE organization_id = {} "

@@ -10,16 +10,21 @@ Each returns a complete ``<svg>`` element, escaped, ready to put in a page with 
 
 from __future__ import annotations
 
-from aisle_dashboard.svg.charts import DayRuns, TimelinePoint, render_runs_chart, render_timeline
+from aisle_dashboard.svg.charts import (
+    TimelinePoint,
+    render_runs_chart,
+    render_timeline,
+    timeline_points,
+)
 from aisle_dashboard.svg.diff import GraphDiff, diff_view
 from aisle_dashboard.svg.graph import render_journey_graph
 
 __all__ = [
-    "DayRuns",
     "GraphDiff",
     "TimelinePoint",
     "diff_view",
     "render_journey_graph",
     "render_runs_chart",
     "render_timeline",
+    "timeline_points",
 ]

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Protocol
 
+from aisle.services.stats import RunsOnDay
 from aisle_dashboard.svg.markup import attr, attrs, clip, num, text, text_width
 
 __all__ = [
-    "DayRuns",
     "SimulatedEntry",
     "TimelinePoint",
     "render_runs_chart",
@@ -36,21 +36,12 @@ WEDDING = "#be185d"
 _PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,40}$")
 
 
-@dataclass(frozen=True)
-class DayRuns:
-    """One day's finished action runs: ``sent`` succeeded, ``failed`` went dead."""
-
-    day: date
-    sent: int = 0
-    failed: int = 0
-
-
 def _check_prefix(prefix: str) -> None:
     if not _PREFIX.match(prefix):
         raise ValueError(f"id_prefix {prefix!r}: a letter, then letters, digits, _ or -")
 
 
-def _nice_step(top: int, ticks: int = 4) -> int:
+def _nice_step(top: int, ticks: int = 5) -> int:
     """A round tick spacing (1, 2 or 5 times a power of ten), about ``ticks`` up to ``top``."""
     raw = max(top, 1) / ticks
     power = 10 ** math.floor(math.log10(raw))
@@ -83,7 +74,7 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 def render_runs_chart(
-    days: Sequence[DayRuns],
+    days: Sequence[RunsOnDay],
     *,
     title: str = "Action runs per day",
     id_prefix: str = "runs",
@@ -279,17 +270,19 @@ def render_timeline(
         share = (moment - start).total_seconds() / span
         return left + (width - left - right) * min(max(share, 0.0), 1.0)
 
-    placed: list[tuple[TimelinePoint, float, int, str]] = []
+    placed: list[tuple[TimelinePoint, float, float, int, str]] = []
     row_ends: list[float] = []
     for point in points:
         x = x_of(point.at)
         label = clip(point.label, 28)
         half = text_width(label, size) / 2 + 6
-        lane = next((i for i, e in enumerate(row_ends) if e < x - half), len(row_ends))
+        # A label near either end is moved inwards so it stays in the picture.
+        centre = min(max(x, half), width - half)
+        lane = next((i for i, e in enumerate(row_ends) if e < centre - half), len(row_ends))
         if lane == len(row_ends):
             row_ends.append(0.0)
-        row_ends[lane] = x + half
-        placed.append((point, x, lane, label))
+        row_ends[lane] = centre + half
+        placed.append((point, x, centre, lane, label))
     top = 44.0 + row * max(len(row_ends), 1)
     axis = top + 10
     height = axis + 44
@@ -331,18 +324,18 @@ def render_timeline(
             f' fill="{WEDDING}" text-anchor="middle">Wedding {wedding_date:%d %b %Y}</text></g>'
         )
     out.append(f'<g class="points" font-size="{num(size)}" fill="{INK}">')
-    for point, x, lane, label in placed:
+    for point, x, centre, lane, label in placed:
         y = top - row * lane
         colour = FAILED if point.kind == "failed" else SENT
         out.append(
             f'<g class="point" data-kind="{attr(point.kind)}">'
             f"<title>{text(f'{point.at.astimezone(zone):%a %d %b %Y %H:%M}: {point.label}')}"
             "</title>"
-            f"<line{attrs({'x1': x, 'x2': x, 'y1': y + 3, 'y2': axis})}"
+            f"<line{attrs({'x1': centre, 'x2': x, 'y1': y + 3, 'y2': axis})}"
             f' stroke="#cbd5e1" stroke-width="1"/>'
             f'<circle{attrs({"cx": x, "cy": axis, "r": 5})} fill="{colour}"'
             f' stroke="#ffffff" stroke-width="1.5"/>'
-            f'<text{attrs({"x": x, "y": y})} text-anchor="middle">{text(label)}</text></g>'
+            f'<text{attrs({"x": centre, "y": y})} text-anchor="middle">{text(label)}</text></g>'
         )
     out.append("</g></svg>")
     return "".join(out)

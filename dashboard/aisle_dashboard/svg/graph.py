@@ -281,7 +281,7 @@ class _Drawing:
             f'<text{attrs({"x": x + 46, "y": y + 26})} font-size="13" font-weight="600"'
             f' fill="#0f172a"'
             + (' text-decoration="line-through"' if state == "removed" else "")
-            + f">{text(clip(name, 19))}</text>",
+            + f">{text(clip(name, 20))}</text>",
             f'<text{attrs({"x": x + 46, "y": y + 44})} font-size="11" fill="#475569">'
             f"{text(clip(type_label, 26))}</text>",
         ]
