@@ -8,6 +8,7 @@ from aisle.api.routes.action_runs import ActionRunController
 from aisle.api.routes.conflicts import ConflictController
 from aisle.api.routes.contacts import ContactController
 from aisle.api.routes.contacts_batch import ContactBatchController
+from aisle.api.routes.crm import CRMController
 from aisle.api.routes.enrollments import EnrollmentController
 from aisle.api.routes.events import EventController
 from aisle.api.routes.flow import FlowController
@@ -43,6 +44,7 @@ API_CONTROLLERS: Sequence[Any] = (
     TypeRegistryController,
     ContactController,
     ContactBatchController,
+    CRMController,
     EventController,
     EnrollmentController,
     TaskController,
