@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from aisle import RouteRegistration, hookimpl
 from aisle_dashboard.paths import BASE
-from aisle_dashboard.routes import create_router
+from aisle_dashboard.routes import APP_HANDLERS, create_router
 
 __all__ = ["aisle_routes"]
 
@@ -17,8 +17,9 @@ def aisle_routes() -> Iterable[RouteRegistration]:
         RouteRegistration(
             name="dashboard",
             label="Dashboard",
-            description="Sign in with an API token; journeys with their enrollment counts.",
-            handlers=[create_router()],
+            description="Sign in with a password or an API token; journeys with their "
+            "enrollment counts; the API reference.",
+            handlers=[create_router(), *APP_HANDLERS],
             path=BASE,
         )
     ]

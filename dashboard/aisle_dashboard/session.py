@@ -13,16 +13,20 @@ import hmac
 from datetime import timedelta
 from typing import Any
 
-from litestar import Response
+from litestar import Request, Response
 
+from aisle.api.context import ApiContext
+from aisle.services.sessions import Session
 from aisle_dashboard.paths import BASE
 
 __all__ = [
     "COOKIE_NAME",
     "SESSION_LIFETIME",
+    "app_context",
     "clear_session_cookie",
     "derive_key",
     "set_session_cookie",
+    "signed_in",
 ]
 
 COOKIE_NAME = "aisle_session"
@@ -50,3 +54,15 @@ def set_session_cookie(response: Response[Any], secret: str, *, secure: bool) ->
 
 def clear_session_cookie(response: Response[Any]) -> None:
     response.delete_cookie(COOKIE_NAME, path=BASE)
+
+
+def app_context(request: Request[Any, Any, Any]) -> ApiContext:
+    """The app's services and settings (the same the API's routes use)."""
+    ctx: ApiContext = request.app.state.aisle
+    return ctx
+
+
+async def signed_in(request: Request[Any, Any, Any]) -> Session | None:
+    """This browser's live session, or ``None`` when signed out or ended: every page
+    asks, and sends ``None`` to the sign-in form."""
+    return await app_context(request).sign_ins.find(request.cookies.get(COOKIE_NAME, ""))

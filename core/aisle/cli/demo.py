@@ -45,5 +45,9 @@ def command(reset: bool, data_dir: str | None) -> None:
         f"{'Created' if seed.created else 'Reset'} {org.name!r} (slug {org.slug}): "
         f'"{DEMO_JOURNEY_NAME}" published, {seed.contacts} couples enrolled.'
     )
+    if seed.owner_password is not None:
+        click.echo(
+            f"Dashboard sign-in (shown once, keep it): {seed.owner_email} / {seed.owner_password}"
+        )
     if seed.owner_token is not None:
         click.echo(f"Owner token (shown once, keep it): {seed.owner_token}")

@@ -19,6 +19,7 @@ COMMANDS = {
     "plugins": "plugins",
     "demo": "demo",
     "token": "token",
+    "user": "user",
     "org": "org",
     "operator": "operator",
     "new-plugin": "new_plugin",

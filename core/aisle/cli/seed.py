@@ -1,4 +1,5 @@
-"""Seeding the demo studio: organization, published journey, couples and an owner token.
+"""Seeding the demo studio: organization, published journey, couples, an owner token and
+an owner who signs in to the dashboard with a generated password.
 
 Shared by ``aisle serve`` (first run) and ``aisle demo``. The couples enter the journey
 the way real ones do: an ``enquiry`` form submission through the runtime, so the
@@ -8,6 +9,7 @@ dashboard shows them enrolled and their first actions are queued.
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 
 from aisle.canvas.admission import GraphLimits
@@ -29,6 +31,7 @@ from aisle.runtime import Runtime
 from aisle.services.access import Access
 from aisle.services.errors import Refused
 from aisle.services.lifecycle import Lifecycle
+from aisle.services.passwords import Passwords
 from aisle.services.roles import Operator
 from aisle.storage.store import OrgScope
 
@@ -38,17 +41,21 @@ log = logging.getLogger(__name__)
 
 ACTOR = "aisle demo"
 OPERATOR = Operator(actor=ACTOR)
+DEMO_OWNER_EMAIL = "owner@demo.example"
 
 
 @dataclass(frozen=True)
 class DemoSeed:
-    """What seeding did. ``owner_token`` is the plain text, only when created just now."""
+    """What seeding did. ``owner_token`` and ``owner_password`` are plain text, only when
+    created just now."""
 
     organization: Organization
     created: bool
     journey_id: str | None = None
     contacts: int = 0
     owner_token: str | None = None
+    owner_email: str = DEMO_OWNER_EMAIL
+    owner_password: str | None = None
 
 
 async def ensure_demo(runtime: Runtime) -> DemoSeed:
@@ -63,9 +70,11 @@ async def ensure_demo(runtime: Runtime) -> DemoSeed:
         timezone=DEMO_ORG_TIMEZONE,
         settings=dict(DEMO_ORG_SETTINGS),
     )
-    _, token = await Access(store, store.for_org(org), OPERATOR).create_token(
-        name="owner (created by aisle serve)", role="owner"
-    )
+    access = Access(store, store.for_org(org), OPERATOR)
+    _, token = await access.create_token(name="owner (created by aisle serve)", role="owner")
+    owner = await access.create_user(email=DEMO_OWNER_EMAIL, role="owner", name="Demo owner")
+    password = secrets.token_urlsafe(12)
+    await Passwords(store, store.for_org(org), OPERATOR).set_password(owner.id, password)
     journey_id, contacts = await _seed_journey_and_couples(runtime, org)
     return DemoSeed(
         organization=org,
@@ -73,6 +82,7 @@ async def ensure_demo(runtime: Runtime) -> DemoSeed:
         journey_id=journey_id,
         contacts=contacts,
         owner_token=token,
+        owner_password=password,
     )
 
 

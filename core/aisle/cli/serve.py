@@ -71,10 +71,16 @@ def _banner(settings: Settings, url: str, seed: DemoSeed) -> None:
     mode = "in-process" if settings.embedded else "aisle worker + aisle scheduler (Redis)"
     click.echo(f"Aisle {__version__} on {url} (database: {where}; jobs: {mode})")
     click.echo(f"Dashboard:   {url}/dashboard/")
-    click.echo(f"API:         {url}/api/v1  (OpenAPI: {url}/schema)")
+    click.echo(
+        f"API:         {url}/api/v1  (reference: {url}/dashboard/api; OpenAPI: {url}/schema)"
+    )
     if seed.owner_token is not None:
         click.echo(
             f'Owner token for "{seed.organization.slug}" (shown once, keep it): {seed.owner_token}'
+        )
+    if seed.owner_password is not None:
+        click.echo(
+            f"Dashboard sign-in (shown once, keep it): {seed.owner_email} / {seed.owner_password}"
         )
     if settings.setting("smtp_host") is None:
         click.echo(

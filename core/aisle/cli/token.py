@@ -23,12 +23,12 @@ from aisle.settings import Settings
 from aisle.storage.errors import NotFound
 from aisle.storage.store import Store
 
-__all__ = ["command", "create_token"]
+__all__ = ["OPERATOR", "command", "create_token", "organization_by_slug"]
 
 OPERATOR = Operator(actor="operator:cli")
 
 
-async def _organization(store: Store, org_slug: str) -> Organization:
+async def organization_by_slug(store: Store, org_slug: str) -> Organization:
     org = await store.organizations.by_slug(org_slug)
     if org is None:
         known = ", ".join(o.slug for o in await store.organizations.list()) or "none yet"
@@ -46,7 +46,7 @@ async def create_token(
     """Create the token and return its plain text (stored only as a hash)."""
     store = await Store.open(settings)
     try:
-        org = await _organization(store, org_slug)
+        org = await organization_by_slug(store, org_slug)
         _, plaintext = await Access(store, store.for_org(org), OPERATOR).create_token(
             name=name, role=role, expires_in_days=expires_in_days
         )
@@ -84,7 +84,7 @@ def create(
 async def _list(settings: Settings, org_slug: str, include_revoked: bool) -> list[ApiToken]:
     store = await Store.open(settings)
     try:
-        org = await _organization(store, org_slug)
+        org = await organization_by_slug(store, org_slug)
         return await store.for_org(org).tokens.list(include_revoked=include_revoked)
     finally:
         await store.close()
@@ -95,7 +95,9 @@ async def _revoke(settings: Settings, token_id: str, org_slug: str | None) -> Ap
     store = await Store.open(settings)
     try:
         orgs = (
-            [await _organization(store, org_slug)] if org_slug else await store.organizations.list()
+            [await organization_by_slug(store, org_slug)]
+            if org_slug
+            else await store.organizations.list()
         )
         for org in orgs:
             scope = store.for_org(org)

@@ -80,6 +80,7 @@ class LogKind(StrEnum):
     USER_CREATED = "user.created"
     USER_ROLE_CHANGED = "user.role_changed"
     USER_DISABLED = "user.disabled"
+    USER_PASSWORD_SET = "user.password_set"  # noqa: S105 (a log kind, not a secret)
     TOKEN_CREATED = "token.created"  # noqa: S105 (a log kind, not a secret)
     TOKEN_REVOKED = "token.revoked"  # noqa: S105 (a log kind, not a secret)
     SETTINGS_CHANGED = "settings.changed"

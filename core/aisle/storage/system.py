@@ -12,9 +12,11 @@ from datetime import timedelta
 
 from aisle.clock import Clock
 from aisle.domain.api_token import ApiToken
+from aisle.domain.user import User
 from aisle.storage.database import Database
+from aisle.storage.rows import from_row
 from aisle.storage.sessions import SignedIn, end_session, find_session
-from aisle.storage.tables import ContactTable, EnrollmentTable, EventTable
+from aisle.storage.tables import ContactTable, EnrollmentTable, EventTable, UserTable
 from aisle.storage.tokens import authenticate
 
 __all__ = ["DueEnrollment", "PendingEvent", "SystemAccess"]
@@ -51,6 +53,16 @@ class SystemAccess:
     async def end_session(self, secret: str) -> None:
         """Sign out the session with this cookie secret (a copy of the cookie dies too)."""
         await end_session(self.db, self.clock, secret)
+
+    async def password_users(self, email: str) -> list[tuple[User, str]]:
+        """The enabled users with this email and a password, in any organization, each
+        with its password hash: a password sign-in names no studio until it succeeds."""
+        rows = await self.db.execute(
+            "SELECT * FROM users WHERE email = {} AND disabled_at IS NULL "
+            "AND password_hash IS NOT NULL ORDER BY created_at, id",
+            email.strip().lower(),
+        )
+        return [(from_row(User, UserTable, row), row["password_hash"]) for row in rows]
 
     async def next_due_enrollment(
         self, *, skip: set[str] | frozenset[str] = frozenset()
