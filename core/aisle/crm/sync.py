@@ -51,6 +51,9 @@ R = TypeVar("R")
 MAX_ERRORS = 1000
 """Failed records a run keeps the reasons of (the count goes on)."""
 
+_FIRST_ANALYZE = 1000
+"""Records written before a run first refreshes the database's statistics."""
+
 _DATE_FIELDS = frozenset({"wedding_date"})
 _RANK = {"unchanged": 0, "updated": 1, "held": 2}
 
@@ -145,6 +148,8 @@ class _Pull:
         self.links = CRMLinkRepository(scope.org_id, db, clock)
         self.held = HeldChangeRepository(scope.org_id, db, clock)
         self.reads = SyncReads(scope.org_id, db, clock)
+        self.written = 0
+        self.analyze_at = _FIRST_ANALYZE
 
     # -- one page -------------------------------------------------------------------
 
@@ -174,6 +179,12 @@ class _Pull:
             else:
                 written = await self._related(kind, fresh)
             await self.links.put_many(self.connection.id, kind, written)
+        self.written += len(written)
+        if self.written >= self.analyze_at:
+            # Each doubling of what this run wrote: the lookups of the next pages are
+            # planned for tables of their new size, not the ones the run started with.
+            self.analyze_at *= 2
+            await self.reads.refresh_statistics()
 
     async def _contacts(
         self, fresh: list[tuple[ExternalRecord, dict[str, Any], str]], links: Mapping[str, Link]

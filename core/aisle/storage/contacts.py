@@ -11,6 +11,7 @@ import msgspec
 from aisle.domain.contact import Contact
 from aisle.storage.errors import NotFound
 from aisle.storage.ids import new_id
+from aisle.storage.membership import one_of, one_of_sql
 from aisle.storage.rows import dump, from_row
 from aisle.storage.scoped import Scoped
 from aisle.storage.tables import ContactExternalIdTable as X
@@ -81,16 +82,14 @@ class ContactRepository(Scoped):
         found: dict[str, Contact] = {}
         conditions: list[Any] = []
         if ids:
-            conditions.append(T.id.is_in(list(dict.fromkeys(ids))))
+            conditions.append(one_of(self.db, T.id, ids))
         if emails:
-            conditions.append(T.email.is_in(list(dict.fromkeys(emails))))
+            conditions.append(one_of(self.db, T.email, emails))
         if external and external[1]:
             provider, external_ids = external
             linked = X.select(X.contact_id).where(
                 self._where(
-                    X.provider == provider,
-                    X.external_id.is_in(list(dict.fromkeys(external_ids))),
-                    table=X,
+                    X.provider == provider, one_of(self.db, X.external_id, external_ids), table=X
                 )
             )
             conditions.append(T.id.is_in(linked))
@@ -277,12 +276,11 @@ class ContactRepository(Scoped):
 
     async def _write_external_ids_of(self, contacts: Sequence[Contact]) -> None:
         for id_chunk in _chunks([c.id for c in contacts]):
+            among, ids = one_of_sql(self.db, "contact_id", id_chunk)
             await self.db.execute(
-                "DELETE FROM contact_external_ids WHERE organization_id = {} AND contact_id IN ("
-                + ", ".join("{}" for _ in id_chunk)
-                + ")",
+                "DELETE FROM contact_external_ids WHERE organization_id = {} AND " + among,
                 self.org_id,
-                *id_chunk,
+                *ids,
             )
         links = [
             (c.id, provider, str(external_id))

@@ -9,18 +9,24 @@ import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aisle.domain.held_change import HeldChange, HeldChangeStatus
 from aisle.storage.crm_tables import CRMHeldChangeTable as H
 from aisle.storage.crm_tables import CRMLinkTable as L
 from aisle.storage.errors import NotFound
 from aisle.storage.ids import new_id
+from aisle.storage.membership import one_of
 from aisle.storage.rows import dump, from_row, utc
 from aisle.storage.scoped import Scoped
-from aisle.storage.tables import ContactTable, EnrollmentTable, EventTable
+from aisle.storage.tables import ContactTable, EnrollmentTable
 
 __all__ = ["CRMLinkRepository", "HeldChangeRepository", "Link", "NewHeldChange", "SyncReads"]
+
+V = TypeVar("V")
+
+_ROWS = 500
+"""Rows per multi-row statement (well inside both databases' parameter limits)."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,7 @@ class CRMLinkRepository(Scoped):
         rows = await self._select(
             L.connection_id == connection_id,
             L.kind == kind,
-            L.external_id.is_in(list(dict.fromkeys(external_ids))),
+            one_of(self.db, L.external_id, external_ids),
         )
         return {
             r["external_id"]: Link(r["external_id"], r["contact_id"], r["content_hash"])
@@ -61,26 +67,39 @@ class CRMLinkRepository(Scoped):
         }
 
     async def put_many(self, connection_id: str, kind: str, links: Sequence[Link]) -> None:
-        """Insert or replace the links in one statement."""
+        """Insert or replace the links in one statement (500 rows each on SQLite)."""
         if not links:
             return
-        now = self.clock.now()
-        rows = [
-            self._row(
-                connection_id=connection_id,
-                kind=kind,
-                external_id=link.external_id,
-                contact_id=link.contact_id,
-                content_hash=link.content_hash,
-                synced_at=now,
-            )
-            for link in links
-        ]
-        await L.insert(*rows).on_conflict(
-            target=(L.connection_id, L.kind, L.external_id),
-            action="DO UPDATE",
-            values=[L.contact_id, L.content_hash, L.synced_at],
+        upsert = (
+            " ON CONFLICT (connection_id, kind, external_id) DO UPDATE SET "
+            "contact_id = excluded.contact_id, content_hash = excluded.content_hash, "
+            "synced_at = excluded.synced_at"
         )
+        into = (
+            "INSERT INTO crm_links (organization_id, connection_id, kind, external_id, "
+            "contact_id, content_hash, synced_at) "
+        )
+        now = self.clock.now()
+        if self.db.is_postgres:
+            await self.db.execute(
+                into + "SELECT {}::text, {}::text, {}::text, e, c, h, {}::timestamptz "
+                "FROM unnest({}::text[], {}::text[], {}::text[]) AS r(e, c, h)" + upsert,
+                self.org_id,
+                connection_id,
+                kind,
+                now,
+                [link.external_id for link in links],
+                [link.contact_id for link in links],
+                [link.content_hash for link in links],
+            )
+            return
+        for chunk in _chunks(links):
+            args: list[Any] = []
+            for link in chunk:
+                args += [self.org_id, connection_id, kind, link.external_id]
+                args += [link.contact_id, link.content_hash, now]
+            values = ", ".join("({}, {}, {}, {}, {}, {}, {})" for _ in chunk)
+            await self.db.execute(into + "VALUES " + values + upsert, *args)
 
 
 def held_from_row(row: dict[str, Any]) -> HeldChange:
@@ -105,7 +124,7 @@ class HeldChangeRepository(Scoped):
             for r in await self._select(
                 H.connection_id == connection_id,
                 H.status == "pending",
-                H.contact_id.is_in(contact_ids),
+                one_of(self.db, H.contact_id, contact_ids),
             )
         }
         fresh = [
@@ -190,7 +209,7 @@ class SyncReads(Scoped):
         if not contact_ids:
             return {}
         rows = await self._select(
-            ContactTable.id.is_in(list(dict.fromkeys(contact_ids))), table=ContactTable
+            one_of(self.db, ContactTable.id, contact_ids), table=ContactTable
         ).columns(ContactTable.id, ContactTable.updated_at)
         return {r["id"]: utc(r["updated_at"]) or r["updated_at"] for r in rows}
 
@@ -199,7 +218,7 @@ class SyncReads(Scoped):
         if not contact_ids:
             return set()
         rows = await self._select(
-            EnrollmentTable.contact_id.is_in(list(dict.fromkeys(contact_ids))),
+            one_of(self.db, EnrollmentTable.contact_id, contact_ids),
             EnrollmentTable.status == "active",
             table=EnrollmentTable,
         ).columns(EnrollmentTable.contact_id)
@@ -207,26 +226,55 @@ class SyncReads(Scoped):
 
     async def accept_created(self, contact_ids: Sequence[str], *, source: str) -> None:
         """``contact.created`` for each new couple, accepted ``pending`` in one statement
-        (a repeated one is a no-op); the scheduler's event recovery processes them."""
+        (500 rows each on SQLite; a repeated one is a no-op); the scheduler's event
+        recovery processes them."""
         if not contact_ids:
             return
-        now = self.clock.now()
-        rows = [
-            self._row(
-                EventTable,
-                id=new_id(),
-                contact_id=contact_id,
-                type="contact.created",
-                payload=dump({"contact_id": contact_id}),
-                idempotency_key=f"contact.created:{contact_id}",
-                occurred_at=now,
-                received_at=now,
-                status="pending",
-                source=source,
-                attempts=0,
-            )
-            for contact_id in contact_ids
-        ]
-        await EventTable.insert(*rows).on_conflict(
-            target=(EventTable.organization_id, EventTable.idempotency_key), action="DO NOTHING"
+        into = (
+            "INSERT INTO events (id, organization_id, contact_id, type, payload, "
+            "idempotency_key, occurred_at, received_at, status, source, attempts) "
         )
+        skip = " ON CONFLICT (organization_id, idempotency_key) DO NOTHING"
+        now = self.clock.now()
+        ids = [new_id() for _ in contact_ids]
+        payloads = [dump({"contact_id": c}) for c in contact_ids]
+        keys = [f"contact.created:{c}" for c in contact_ids]
+        if self.db.is_postgres:
+            await self.db.execute(
+                into + "SELECT i, {}::text, c, 'contact.created', p::jsonb, k, "
+                "{}::timestamptz, {}::timestamptz, 'pending', {}::text, 0 "
+                "FROM unnest({}::text[], {}::text[], {}::text[], {}::text[]) AS r(i, c, p, k)"
+                + skip,
+                self.org_id,
+                now,
+                now,
+                source,
+                ids,
+                list(contact_ids),
+                payloads,
+                keys,
+            )
+            return
+        rows = list(zip(ids, contact_ids, payloads, keys, strict=True))
+        for chunk in _chunks(rows):
+            args: list[Any] = []
+            for event_id, contact_id, payload, key in chunk:
+                args += [event_id, self.org_id, contact_id, "contact.created", payload, key]
+                args += [now, now, "pending", source, 0]
+            values = ", ".join("({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})" for _ in chunk)
+            await self.db.execute(into + "VALUES " + values + skip, *args)
+
+    async def refresh_statistics(self) -> None:
+        """Have PostgreSQL look at the tables a pull grows (``ANALYZE``).
+
+        Autovacuum does so a minute or more after they grow; until then a first pull's
+        lookups are planned for the nearly empty tables it started with (a scan of
+        every link of the connection per page, slower with every page). SQLite plans
+        these lookups on its indexes without statistics.
+        """
+        if self.db.is_postgres:
+            await self.db.run_ddl("ANALYZE contacts, contact_external_ids, crm_links, events")
+
+
+def _chunks(items: Sequence[V]) -> list[Sequence[V]]:
+    return [items[i : i + _ROWS] for i in range(0, len(items), _ROWS)]
