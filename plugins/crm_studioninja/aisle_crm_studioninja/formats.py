@@ -9,15 +9,9 @@ studios write them, with ISO dates (``2026-12-31``) accepted too.
 
 from __future__ import annotations
 
-import msgspec
-
 from aisle import CSVFormat
 
-__all__ = ["CLIENTS", "FORMATS", "JOBS", "LEADS", "Credentials"]
-
-
-class Credentials(msgspec.Struct, forbid_unknown_fields=True):
-    """Nothing to keep: CSV files carry no secret."""
+__all__ = ["CLIENTS", "FORMATS", "JOBS", "LEADS"]
 
 
 _PERSON = {
