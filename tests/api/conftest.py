@@ -31,7 +31,13 @@ from aisle.settings import Settings
 from aisle.storage.database import Database, connect
 from aisle.storage.migrate import run_migrations
 from aisle.storage.store import Store
-from tests.conftest import POSTGRES_ADMIN_URL, _reachable, _with_database, service_unavailable
+from tests.conftest import (
+    POSTGRES_ADMIN_URL,
+    TEST_SECRET_KEY,
+    _reachable,
+    _with_database,
+    service_unavailable,
+)
 
 
 @dataclass
@@ -86,7 +92,10 @@ async def make_org_through_api(client: httpx.AsyncClient, store: Store, slug: st
 
 
 def build_app(store: Store, registry: Registry, config: ApiConfig, data_dir: Path) -> Litestar:
-    settings = Settings(data_dir=str(data_dir), database_url=store.db.url)
+    # A key so that CRM connections can store their credentials.
+    settings = Settings(
+        data_dir=str(data_dir), database_url=store.db.url, secret_key=TEST_SECRET_KEY
+    )
     return create_app(settings, registry, store=store, config=config)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.api.helpers import small_flow
-from tests.api.world import World
+from tests.api.world import CSV_FILE, World
 
 Body = Callable[[World], Any]
 
@@ -128,6 +128,30 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", f"{P}/journeys/{{journey_id}}/stats"): Spec(),
     ("GET", f"{P}/webhook-endpoints/disabled"): Spec(),
     ("DELETE", f"{P}/webhook-endpoints/disabled/{{endpoint_id}}"): Spec(),
+    ("GET", f"{P}/crm/connections"): Spec(),
+    ("POST", f"{P}/crm/connections"): Spec(
+        body=lambda w: {"provider": "studioninja", "name": "Another"}, creates=True
+    ),
+    ("GET", f"{P}/crm/connections/{{crm_connection_id}}"): Spec(),
+    ("PATCH", f"{P}/crm/connections/{{crm_connection_id}}"): Spec(
+        body=lambda w: {"enabled": False}
+    ),
+    ("DELETE", f"{P}/crm/connections/{{crm_connection_id}}"): Spec(),
+    ("POST", f"{P}/crm/connections/{{crm_connection_id}}/test"): Spec(),
+    ("POST", f"{P}/crm/connections/{{crm_connection_id}}/sync"): Spec(),
+    ("GET", f"{P}/crm/runs"): Spec(),
+    ("GET", f"{P}/crm/runs/{{sync_run_id}}"): Spec(),
+    ("POST", f"{P}/crm/runs/{{sync_run_id}}/cancel"): Spec(),
+    ("GET", f"{P}/crm/held"): Spec(),
+    ("POST", f"{P}/crm/held/{{held_id}}/confirm"): Spec(),
+    ("POST", f"{P}/crm/held/{{held_id}}/reject"): Spec(),
+    ("POST", f"{P}/crm/connections/{{crm_connection_id}}/csv/{{csv_format}}/preview"): Spec(
+        body=lambda w: CSV_FILE, headers={"Content-Type": "text/csv"}
+    ),
+    ("POST", f"{P}/crm/connections/{{crm_connection_id}}/csv/{{csv_format}}/import"): Spec(
+        body=lambda w: CSV_FILE, headers={"Content-Type": "text/csv"}
+    ),
+    ("GET", f"{P}/crm/connections/{{crm_connection_id}}/csv/{{csv_format}}/export"): Spec(),
     ("GET", f"{P}/settings"): Spec(),
     ("PATCH", f"{P}/settings"): Spec(body=lambda w: {"timezone": "Europe/Paris"}, creates=True),
     # Event sources: the path names an installed source, and each studio sets its own.

@@ -65,6 +65,20 @@ NEEDS: dict[tuple[str, str], Need] = {
     ("POST", f"{P}/action-runs/{{run_id}}/retry"): Need("admin"),
     ("POST", f"{P}/action-runs/{{run_id}}/cancel"): Need("admin"),
     ("DELETE", f"{P}/webhook-endpoints/disabled/{{endpoint_id}}"): Need("admin"),
+    ("POST", f"{P}/crm/connections"): Need("admin"),
+    ("PATCH", f"{P}/crm/connections/{{crm_connection_id}}"): Need("admin"),
+    ("DELETE", f"{P}/crm/connections/{{crm_connection_id}}"): Need("admin"),
+    ("POST", f"{P}/crm/connections/{{crm_connection_id}}/test"): Need("admin"),
+    ("POST", f"{P}/crm/connections/{{crm_connection_id}}/sync"): Need("editor"),
+    ("POST", f"{P}/crm/runs/{{sync_run_id}}/cancel"): Need("editor"),
+    ("POST", f"{P}/crm/held/{{held_id}}/confirm"): Need("editor"),
+    ("POST", f"{P}/crm/held/{{held_id}}/reject"): Need("editor"),
+    ("POST", f"{P}/crm/connections/{{crm_connection_id}}/csv/{{csv_format}}/preview"): Need(
+        "editor"
+    ),
+    ("POST", f"{P}/crm/connections/{{crm_connection_id}}/csv/{{csv_format}}/import"): Need(
+        "editor"
+    ),
     ("PATCH", f"{P}/settings"): Need("owner"),
     ("PUT", f"{P}/settings/sources/{{source}}"): Need("owner"),
     ("DELETE", f"{P}/settings/sources/{{source}}"): Need("owner"),

@@ -90,10 +90,12 @@ async def call(
     auth: dict[str, str],
 ) -> httpx.Response:
     body = spec.body(world) if spec.body else None
+    raw = body if isinstance(body, str) else None  # a file (a CSV), sent as it is
     return await client.request(
         method,
         url_for(path, world),
-        json=body,
+        content=raw,
+        json=None if raw is not None else body,
         params=spec.query,
         headers=auth | spec.headers,
     )

@@ -9,9 +9,13 @@ from typing import Any
 import httpx
 
 from aisle.services.webhook_endpoints import endpoint_id
+from aisle.storage.crm_records import HeldChangeRepository, NewHeldChange
 from aisle.storage.store import Store
 from tests.api.conftest import Org
 from tests.api.helpers import small_flow
+
+CSV_FILE = "First Name,Last Name,Email\r\nAna,Silva,ana@example.com\r\n"
+"""A Studio Ninja clients file of one couple."""
 
 
 @dataclass
@@ -30,6 +34,9 @@ class World:
     session_id: str
     endpoint_id: str
     message_id: str
+    connection_id: str
+    sync_run_id: str
+    held_id: str
 
     def params(self) -> dict[str, Any]:
         return {
@@ -46,6 +53,10 @@ class World:
             "session_id": self.session_id,
             "endpoint_id": self.endpoint_id,
             "message_id": self.message_id,
+            "crm_connection_id": self.connection_id,
+            "sync_run_id": self.sync_run_id,
+            "held_id": self.held_id,
+            "csv_format": "clients",
         }
 
 
@@ -53,7 +64,7 @@ async def build_world(client: httpx.AsyncClient, store: Store, org: Org) -> Worl
     owner = org.auth("owner")
 
     async def call(method: str, url: str, **kw: Any) -> Any:
-        response = await client.request(method, url, headers=owner, **kw)
+        response = await client.request(method, url, headers=owner | kw.pop("headers", {}), **kw)
         assert response.status_code < 300, (method, url, response.text)
         return response.json() if response.content else None
 
@@ -142,6 +153,26 @@ async def build_world(client: httpx.AsyncClient, store: Store, org: Org) -> Worl
     await scope.executor_memory.remember(
         "webhook", "disabled:https://hooks.example/gone", {"at": "2026-01-05", "status": 410}
     )
+    # A CRM connection (CSV files: nothing to reach), a finished run and a held change.
+    connection = await call(
+        "POST", "/api/v1/crm/connections", json={"provider": "studioninja", "name": "SN"}
+    )
+    imported = await call(
+        "POST",
+        f"/api/v1/crm/connections/{connection['id']}/csv/clients/import",
+        content=CSV_FILE,
+        headers={"Content-Type": "text/csv"},
+    )
+    await HeldChangeRepository(org.id, store.db, store.clock).hold_many(
+        connection["id"],
+        imported["id"],
+        [
+            NewHeldChange(
+                contact_id=contact["id"], field="venue", old="Barn", new="Hall", reason="x"
+            )
+        ],
+    )
+    held = await scope_held(store, org.id)
     tokens = await scope.tokens.list()
     editor_token = next(t for t in tokens if t.role == "editor")
     return World(
@@ -159,4 +190,12 @@ async def build_world(client: httpx.AsyncClient, store: Store, org: Org) -> Worl
         session_id=joined.json()["id"],
         endpoint_id=endpoint_id("disabled:https://hooks.example/gone"),
         message_id=message.id,
+        connection_id=connection["id"],
+        sync_run_id=imported["id"],
+        held_id=held,
     )
+
+
+async def scope_held(store: Store, org_id: str) -> str:
+    pending = await HeldChangeRepository(org_id, store.db, store.clock).list(status="pending")
+    return pending[0].id

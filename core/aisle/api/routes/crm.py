@@ -282,18 +282,18 @@ class CRMController(Controller):
         )
         return await _out(call, created)
 
-    @get("/connections/{connection_id:str}", summary="Read a CRM connection")
-    async def get_connection(self, call: Call, connection_id: FromPath[str]) -> ConnectionOut:
+    @get("/connections/{crm_connection_id:str}", summary="Read a CRM connection")
+    async def get_connection(self, call: Call, crm_connection_id: FromPath[str]) -> ConnectionOut:
         service = ConnectionService(_deps(call), call.scope, call.caller)
-        return await _out(call, await service.get(connection_id))
+        return await _out(call, await service.get(crm_connection_id))
 
     @patch(
-        "/connections/{connection_id:str}",
+        "/connections/{crm_connection_id:str}",
         summary="Change a CRM connection (admins): only the fields given",
         responses={422: problem_spec("A value the provider refuses (named in errors)")},
     )
     async def update_connection(
-        self, call: Call, connection_id: FromPath[str], data: JSONBody[ConnectionPatch]
+        self, call: Call, crm_connection_id: FromPath[str], data: JSONBody[ConnectionPatch]
     ) -> ConnectionOut:
         service = ConnectionService(_deps(call), call.scope, call.caller)
 
@@ -301,7 +301,7 @@ class CRMController(Controller):
             return None if value is UNSET else value
 
         updated = await service.update(
-            connection_id,
+            crm_connection_id,
             credentials=given(data.credentials),
             direction=given(data.direction),
             field_mapping=given(data.field_mapping),
@@ -314,32 +314,38 @@ class CRMController(Controller):
         return await _out(call, updated)
 
     @delete(
-        "/connections/{connection_id:str}",
+        "/connections/{crm_connection_id:str}",
         summary="Delete a CRM connection (admins); its contacts stay",
         status_code=HTTP_204_NO_CONTENT,
     )
-    async def delete_connection(self, call: Call, connection_id: FromPath[str]) -> None:
-        await ConnectionService(_deps(call), call.scope, call.caller).delete(connection_id)
+    async def delete_connection(self, call: Call, crm_connection_id: FromPath[str]) -> None:
+        await ConnectionService(_deps(call), call.scope, call.caller).delete(crm_connection_id)
 
     @post(
-        "/connections/{connection_id:str}/test",
+        "/connections/{crm_connection_id:str}/test",
         summary="Try a connection's credentials against the CRM (admins)",
         status_code=200,
     )
-    async def test_connection(self, call: Call, connection_id: FromPath[str]) -> ConnectionTestOut:
-        tried = await ConnectionService(_deps(call), call.scope, call.caller).test(connection_id)
+    async def test_connection(
+        self, call: Call, crm_connection_id: FromPath[str]
+    ) -> ConnectionTestOut:
+        tried = await ConnectionService(_deps(call), call.scope, call.caller).test(
+            crm_connection_id
+        )
         return ConnectionTestOut(ok=tried.ok, detail=tried.detail)
 
     # -- sync runs -------------------------------------------------------------------
 
     @post(
-        "/connections/{connection_id:str}/sync",
+        "/connections/{crm_connection_id:str}/sync",
         summary="Sync a connection now (editors): queues a run, or answers the one going",
         status_code=202,
         responses={409: problem_spec("The provider does not pull, or the connection only pushes")},
     )
-    async def sync_now(self, call: Call, connection_id: FromPath[str]) -> RunOut:
-        run, created = await SyncRuns(_deps(call), call.scope, call.caller).request(connection_id)
+    async def sync_now(self, call: Call, crm_connection_id: FromPath[str]) -> RunOut:
+        run, created = await SyncRuns(_deps(call), call.scope, call.caller).request(
+            crm_connection_id
+        )
         return RunOut(run=run, queued=created)
 
     @get("/runs", summary="Sync history: runs newest first, with counts and failures")
@@ -413,7 +419,7 @@ class CRMController(Controller):
     # -- CSV files -------------------------------------------------------------------
 
     @post(
-        "/connections/{connection_id:str}/csv/{csv_format:str}/preview",
+        "/connections/{crm_connection_id:str}/csv/{csv_format:str}/preview",
         summary="Preview a CSV import (editors): the first rows mapped, nothing written",
         status_code=200,
         responses=_CSV_BODY,
@@ -422,7 +428,7 @@ class CRMController(Controller):
         self,
         call: Call,
         request: Request[Any, Any, Any],
-        connection_id: FromPath[str],
+        crm_connection_id: FromPath[str],
         csv_format: FromPath[str],
         rows: FromQuery[Annotated[int, Meta(ge=1, le=200)]] = 20,
         columns: FromQuery[str | None] = None,
@@ -432,12 +438,12 @@ class CRMController(Controller):
         stream, _ = await _csv_body(request)
         with stream:
             preview = await imports.preview(
-                connection_id, csv_format, stream, rows=rows, columns=mapping
+                crm_connection_id, csv_format, stream, rows=rows, columns=mapping
             )
         return PreviewOut(preview=preview)
 
     @post(
-        "/connections/{connection_id:str}/csv/{csv_format:str}/import",
+        "/connections/{crm_connection_id:str}/csv/{csv_format:str}/import",
         summary="Import a CSV file (editors) as a sync run; answers the finished run",
         status_code=200,
         responses=_CSV_BODY,
@@ -446,7 +452,7 @@ class CRMController(Controller):
         self,
         call: Call,
         request: Request[Any, Any, Any],
-        connection_id: FromPath[str],
+        crm_connection_id: FromPath[str],
         csv_format: FromPath[str],
         columns: FromQuery[str | None] = None,
     ) -> SyncRun:
@@ -456,10 +462,12 @@ class CRMController(Controller):
         imports = CSVImports(_deps(call), call.scope, call.caller)
         stream, size = await _csv_body(request)
         with stream:
-            return await imports.run(connection_id, csv_format, stream, size=size, columns=mapping)
+            return await imports.run(
+                crm_connection_id, csv_format, stream, size=size, columns=mapping
+            )
 
     @get(
-        "/connections/{connection_id:str}/csv/{csv_format:str}/export",
+        "/connections/{crm_connection_id:str}/csv/{csv_format:str}/export",
         summary="Export the studio's couples as the CRM's CSV file (editors), streamed",
         responses={
             409: problem_spec("The provider exports no CSV files"),
@@ -470,7 +478,7 @@ class CRMController(Controller):
     async def export_csv(
         self,
         call: Call,
-        connection_id: FromPath[str],
+        crm_connection_id: FromPath[str],
         csv_format: FromPath[str],
         columns: FromQuery[str | None] = None,
         keep_pending: FromQuery[bool] = False,
@@ -479,7 +487,7 @@ class CRMController(Controller):
         trial export); otherwise a complete export forgets the ones it wrote."""
         exports = CSVExports(_deps(call), call.scope, call.caller)
         export = await exports.open(
-            connection_id,
+            crm_connection_id,
             csv_format,
             columns=_columns(columns),
             consume_pending=not keep_pending,
