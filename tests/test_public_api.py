@@ -27,6 +27,7 @@ PUBLIC_API = [
     "CSVFormat",
     "CatchHook",
     "CelExpression",
+    "CheckConnection",
     "CheckContext",
     "Complete",
     "ConfigProblem",

@@ -1,8 +1,10 @@
-"""CRM sync fixtures: a registry with SyncCRM, its fake server, a studio and the deps."""
+"""CRM sync fixtures: a registry with SyncCRM (and a pull-only copy), its fake server,
+a studio and the deps."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,11 +25,14 @@ from aisle.storage.store import OrgScope, Store
 from aisle.testing import FakeCRMServer
 from tests.crm.synccrm import API_KEY, SYNCCRM, WEBHOOK_SECRET
 
+PULL_ONLY = dataclasses.replace(SYNCCRM, name="pullonly", capabilities=frozenset({"pull"}))
+"""SyncCRM without its ``push``: a CRM the engine only reads."""
+
 
 class _Plugin:
     @hookimpl
     def aisle_crm_providers(self) -> list[CRMProvider]:
-        return [SYNCCRM]
+        return [SYNCCRM, PULL_ONLY]
 
 
 @pytest.fixture(scope="session")

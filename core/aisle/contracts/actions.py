@@ -25,6 +25,7 @@ __all__ = [
     "ActionResult",
     "ActionServices",
     "CRMAccess",
+    "CheckConnection",
     "CheckContext",
     "ConfigProblem",
     "OutgoingMessage",
@@ -202,6 +203,16 @@ class ConfigProblem(msgspec.Struct, frozen=True, kw_only=True):
     code: str = "cannot_run"
 
 
+class CheckConnection(msgspec.Struct, frozen=True, kw_only=True):
+    """An enabled CRM connection of the studio as checks see it: its provider, which
+    way it syncs and what the provider can do (never its credentials)."""
+
+    provider: str
+    direction: str = "both"
+    capabilities: frozenset[str] = frozenset()
+    push_kinds: tuple[str, ...] = ()
+
+
 class CheckContext(msgspec.Struct, frozen=True, kw_only=True):
     """What an executor's ``check`` may look at: where the journey will run, not for whom.
 
@@ -215,6 +226,8 @@ class CheckContext(msgspec.Struct, frozen=True, kw_only=True):
     production: bool = False
     studio: Mapping[str, Any] = {}
     environ: Mapping[str, str] = {}
+    crm_connections: tuple[CheckConnection, ...] = ()
+    """The studio's enabled CRM connections (a ``crm_update`` step needs one that pushes)."""
 
     @property
     def embedded(self) -> bool:

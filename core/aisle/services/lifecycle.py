@@ -143,7 +143,12 @@ class Lifecycle:
         compiled = compile_runnable(
             runtime.registry, graph, journey_id, 0, org.timezone, "cannot check"
         )
-        context = check_context(runtime.settings, org)
+        context = check_context(
+            runtime.settings,
+            org,
+            registry=runtime.registry,
+            connections=await self.scope.crm_connections.list(),
+        )
         return action_issues(compiled, runtime.registry, context, runtime.clock.now())
 
     async def issues(self, journey_id: str, graph: Graph) -> list[Issue]:

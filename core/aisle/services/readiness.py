@@ -14,15 +14,16 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import msgspec
 
-from aisle.contracts.actions import CheckContext
+from aisle.contracts.actions import CheckConnection, CheckContext
 from aisle.contracts.registry import Registry
 from aisle.domain.contact import Contact, Partner
+from aisle.domain.crm_connection import CRMConnection
 from aisle.domain.organization import Organization, studio_view
 from aisle.engine.compiled import CompiledJourney
 from aisle.engine.core import start
@@ -117,12 +118,35 @@ def step_actions(
     ]
 
 
-def check_context(settings: Settings, org: Organization) -> CheckContext:
+def check_context(
+    settings: Settings,
+    org: Organization,
+    *,
+    registry: Registry | None = None,
+    connections: Sequence[CRMConnection] = (),
+) -> CheckContext:
     """What executors' checks see for ``org`` under ``settings``: secret-named studio
-    settings (a webhook secret's fingerprint) only as set or not."""
+    settings (a webhook secret's fingerprint) only as set or not, and the studio's
+    enabled CRM connections with what their providers (in ``registry``) can do."""
     studio = _conceal(studio_view(org))
+    providers = registry.crm_providers if registry is not None else {}
+    crm = tuple(
+        CheckConnection(
+            provider=c.provider,
+            direction=c.direction,
+            capabilities=frozenset(providers[c.provider].capabilities),
+            push_kinds=tuple(providers[c.provider].push_kinds),
+        )
+        if c.provider in providers
+        else CheckConnection(provider=c.provider, direction=c.direction)
+        for c in connections
+        if c.enabled
+    )
     return CheckContext(
-        production=not settings.embedded, studio=studio, environ=dict(settings.environ)
+        production=not settings.embedded,
+        studio=studio,
+        environ=dict(settings.environ),
+        crm_connections=crm,
     )
 
 

@@ -20,6 +20,8 @@ from aisle import (
     ActionContext,
     ActionExecutor,
     ActionResult,
+    CheckContext,
+    ConfigProblem,
     DestinationRefused,
     PermanentError,
     RateLimited,
@@ -32,7 +34,7 @@ from aisle_actions.http_errors import error_for_exception, error_for_status
 from aisle_actions.templates import render_fields
 from aisle_actions.wedding_context import wedding_context
 
-__all__ = ["EXECUTOR", "CrmUpdateConfig", "execute"]
+__all__ = ["EXECUTOR", "CrmUpdateConfig", "check", "execute"]
 
 NAME = "crm_update"
 
@@ -122,6 +124,46 @@ async def execute(ctx: ActionContext) -> ActionResult:
     return ActionResult(detail=detail)
 
 
+def check(config: Any, context: CheckContext) -> list[ConfigProblem]:
+    """Refused at publish as a run would be refused: the connection the run would use
+    (the studio's first enabled one, of ``provider`` when named) must push or export
+    records of ``kind``."""
+    wanted = f" for provider {config.provider!r}" if config.provider else ""
+    chosen = next(
+        (c for c in context.crm_connections if config.provider in (None, c.provider)), None
+    )
+    if chosen is None:
+        return [
+            ConfigProblem(
+                message=f"the studio has no enabled CRM connection{wanted}; connect one first",
+                field="provider" if config.provider else None,
+            )
+        ]
+    if not {"push", "csv_export"} & chosen.capabilities:
+        return [
+            ConfigProblem(
+                message=f"CRM provider {chosen.provider!r} cannot push records",
+                field="provider" if config.provider else None,
+            )
+        ]
+    if chosen.direction == "pull":
+        return [
+            ConfigProblem(
+                message=f"the studio's {chosen.provider} connection only pulls; set its "
+                "direction to push or both"
+            )
+        ]
+    if config.kind not in chosen.push_kinds:
+        return [
+            ConfigProblem(
+                message=f"CRM provider {chosen.provider!r} takes "
+                f"{', '.join(chosen.push_kinds) or 'no records'}, not {config.kind!r}",
+                field="kind",
+            )
+        ]
+    return []
+
+
 async def _queue_for_export(
     ctx: ActionContext,
     connection_id: str,
@@ -157,6 +199,7 @@ EXECUTOR = ActionExecutor(
     description="Push field changes to the contact's record in the studio's CRM.",
     execute=execute,
     config=CrmUpdateConfig,
+    check=check,
     max_attempts=6,
     timeout_seconds=60.0,
 )
