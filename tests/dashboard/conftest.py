@@ -14,7 +14,7 @@ from aisle.contracts.registry import Registry
 from aisle.settings import Settings
 from aisle.storage.store import Store
 
-from .browser import BASE_URL
+from .forms import BASE_URL
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from aisle.demo import DEMO_JOURNEY_NAME, demo_journey
 from aisle.domain import Contact, EnrollmentState
 from aisle.storage.store import OrgScope, Store
 
-from .browser import csrf_from, sign_in
+from .forms import csrf_from, sign_in
 
 pytestmark = pytest.mark.asyncio
 

@@ -17,7 +17,7 @@ from aisle.services.roles import Operator
 from aisle.settings import Settings
 from aisle.storage.store import OrgScope, Store
 
-from .browser import BASE_URL, csrf_from
+from .forms import BASE_URL, csrf_from
 
 pytestmark = pytest.mark.asyncio
 

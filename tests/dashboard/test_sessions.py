@@ -17,7 +17,7 @@ from aisle.settings import Settings
 from aisle.storage.sessions import SessionTable
 from aisle.storage.store import OrgScope, Store
 
-from .browser import BASE_URL, csrf_from, sign_in
+from .forms import BASE_URL, csrf_from, sign_in
 
 pytestmark = pytest.mark.asyncio
 

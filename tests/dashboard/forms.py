@@ -1,4 +1,5 @@
-"""Helpers that act like a browser on the dashboard: read the form's CSRF token, sign in."""
+"""Helpers that post the dashboard's forms as a browser would (no JavaScript): read the
+form's CSRF token, sign in."""
 
 from __future__ import annotations
 
