@@ -22,5 +22,6 @@ class NavItem:
 
 NAV: tuple[NavItem, ...] = (
     NavItem("overview", "Overview", f"{BASE}/"),
+    NavItem("runs", "Runs", f"{BASE}/runs"),
     NavItem("api", "API reference", API_REFERENCE),
 )

@@ -19,6 +19,7 @@ from aisle_dashboard.login import LOGIN_HANDLERS
 from aisle_dashboard.overview import journey_rows
 from aisle_dashboard.paths import API_REFERENCE, BASE, OPENAPI_JSON
 from aisle_dashboard.rendering import page
+from aisle_dashboard.runs import RUN_HANDLERS
 from aisle_dashboard.session import signed_in
 
 __all__ = ["APP_HANDLERS", "create_router"]
@@ -91,7 +92,14 @@ def create_router() -> Router:
     )
     return Router(
         path=BASE,
-        route_handlers=[overview, api_reference, *LOGIN_HANDLERS, not_found, static],
+        route_handlers=[
+            overview,
+            api_reference,
+            *LOGIN_HANDLERS,
+            *RUN_HANDLERS,
+            not_found,
+            static,
+        ],
         middleware=[DashboardCSRF],
         include_in_schema=False,
     )
