@@ -22,6 +22,8 @@ class NavItem:
 
 NAV: tuple[NavItem, ...] = (
     NavItem("overview", "Overview", f"{BASE}/"),
+    NavItem("journeys", "Journeys", f"{BASE}/journeys"),
     NavItem("runs", "Runs", f"{BASE}/runs"),
+    NavItem("messages", "Messages", f"{BASE}/messages"),
     NavItem("api", "API reference", API_REFERENCE),
 )

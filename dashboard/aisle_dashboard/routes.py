@@ -15,8 +15,10 @@ from litestar.static_files import create_static_files_router
 
 from aisle.services.stats import JourneyStatistics
 from aisle_dashboard.csrf import DashboardCSRF
+from aisle_dashboard.journey_handlers import JOURNEY_HANDLERS
 from aisle_dashboard.login import LOGIN_HANDLERS
 from aisle_dashboard.overview import journey_rows
+from aisle_dashboard.messages import MESSAGE_HANDLERS
 from aisle_dashboard.paths import API_REFERENCE, BASE, OPENAPI_JSON
 from aisle_dashboard.rendering import page
 from aisle_dashboard.runs import RUN_HANDLERS
@@ -96,7 +98,9 @@ def create_router() -> Router:
             overview,
             api_reference,
             *LOGIN_HANDLERS,
+            *JOURNEY_HANDLERS,
             *RUN_HANDLERS,
+            *MESSAGE_HANDLERS,
             not_found,
             static,
         ],
