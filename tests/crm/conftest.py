@@ -1,5 +1,5 @@
-"""CRM sync fixtures: a registry with SyncCRM (and a pull-only copy), its fake server,
-a studio and the deps."""
+"""CRM sync fixtures: a registry with SyncCRM (and a pull-only copy) and OAuthCRM, its
+fake server, a studio and the deps."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from aisle.services.roles import Operator
 from aisle.settings import Settings
 from aisle.storage.store import OrgScope, Store
 from aisle.testing import FakeCRMServer
+from tests.crm.oauthcrm import OAUTHCRM
 from tests.crm.synccrm import API_KEY, SYNCCRM, WEBHOOK_SECRET
 
 PULL_ONLY = dataclasses.replace(SYNCCRM, name="pullonly", capabilities=frozenset({"pull"}))
@@ -32,7 +33,7 @@ PULL_ONLY = dataclasses.replace(SYNCCRM, name="pullonly", capabilities=frozenset
 class _Plugin:
     @hookimpl
     def aisle_crm_providers(self) -> list[CRMProvider]:
-        return [SYNCCRM, PULL_ONLY]
+        return [SYNCCRM, PULL_ONLY, OAUTHCRM]
 
 
 @pytest.fixture(scope="session")

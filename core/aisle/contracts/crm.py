@@ -22,7 +22,7 @@ A provider claims at least one way in or out (``capabilities``) and backs each c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -193,6 +193,11 @@ class CRMProvider(Registration):
     webhook_events: tuple[str, ...] = ()
     complete_event: Callable[[InboundEvent, ExternalRecord], InboundEvent | None] | None = None
     csv_formats: Mapping[str, CSVFormat] = field(default_factory=dict)
+    refresh_credentials: Callable[[Any, Any], Awaitable[Any]] | None = None
+    """OAuth2: given the current credentials (a struct with an ``expires_at`` datetime)
+    and an outbound HTTP client, new credentials from the token endpoint. The engine
+    calls it before a sync or a push when ``expires_at`` is near, and stores the result
+    encrypted in place of the old."""
 
     def __post_init__(self) -> None:
         super().__post_init__()

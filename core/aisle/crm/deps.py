@@ -13,6 +13,7 @@ import httpx
 import msgspec
 
 from aisle.contracts.crm import CRMClient, CRMProvider
+from aisle.crm.refresh import RefreshFailed, refreshed
 from aisle.domain.addresses import phone_region
 from aisle.domain.crm_connection import CRMConnection
 from aisle.env import env_number
@@ -88,19 +89,33 @@ class CRMDeps:
         return phone_region(org.settings, self.runtime.settings.setting("sms_default_region"))
 
     async def credentials(self, scope: OrgScope, connection: CRMConnection) -> Any:
-        """The connection's credentials, decrypted into its provider's struct."""
+        """The connection's credentials, decrypted into its provider's struct (OAuth2
+        tokens near expiry refreshed and stored first)."""
         provider = self.runtime.registry.crm_providers.get(connection.provider)
         if provider is None:
             raise UnusableConnection(f"CRM provider {connection.provider!r} is not installed")
+        stored = await scope.crm_connections.credentials(connection.id)
         try:
-            raw = self.cipher.decrypt(await scope.crm_connections.credentials(connection.id))
-            return msgspec.convert(raw, provider.credentials)
+            credentials = msgspec.convert(self.cipher.decrypt(stored), provider.credentials)
         except CredentialError as exc:
             raise UnusableConnection(str(exc)) from None
         except msgspec.ValidationError as exc:
             raise UnusableConnection(
                 f"stored credentials no longer fit provider {provider.name!r}: {exc}"
             ) from None
+        try:
+            return await refreshed(
+                provider,
+                credentials,
+                connection_id=connection.id,
+                stored=stored,
+                cipher=self.cipher,
+                system=self.system,
+                http=self.http,
+                now=self.store.clock.now(),
+            )
+        except RefreshFailed as exc:
+            raise UnusableConnection(str(exc)) from None
 
     @asynccontextmanager
     async def client(self, provider: CRMProvider, credentials: Any) -> AsyncIterator[CRMClient]:

@@ -8,13 +8,22 @@ from typing import Any
 
 import msgspec
 
-from aisle.contracts.actions import CRMAccess, OutgoingMessage, PermanentError, captures
+from aisle.contracts.actions import (
+    CRMAccess,
+    OutgoingMessage,
+    PermanentError,
+    RetryableError,
+    captures,
+)
 from aisle.contracts.log import LogKind
+from aisle.crm.refresh import RefreshFailed, refreshed
 from aisle.domain.action_run import ActionRun
 from aisle.domain.contact import Contact
+from aisle.http import client as http_client
 from aisle.jobs.deps import JobDeps
 from aisle.storage.automation_log import run_refs
 from aisle.storage.credentials import CredentialCipher, CredentialError
+from aisle.storage.crm import CRMSystem
 from aisle.storage.store import OrgScope
 
 __all__ = ["RunServices"]
@@ -149,15 +158,28 @@ class RunServices:
                 f"CRM provider {connection.provider!r} of connection {connection.name!r} "
                 "is not installed"
             )
+        cipher = CredentialCipher.from_settings(self.deps.settings)
+        stored = await self.scope.crm_connections.credentials(connection.id)
         try:
-            raw = CredentialCipher.from_settings(self.deps.settings).decrypt(
-                await self.scope.crm_connections.credentials(connection.id)
-            )
-            credentials = msgspec.convert(raw, registration.credentials)
+            credentials = msgspec.convert(cipher.decrypt(stored), registration.credentials)
         except (CredentialError, msgspec.ValidationError) as exc:
             raise PermanentError(
                 f"credentials of CRM connection {connection.name!r} are unusable: {exc}"
             ) from None
+        try:
+            credentials = await refreshed(
+                registration,
+                credentials,
+                connection_id=connection.id,
+                stored=stored,
+                cipher=cipher,
+                system=CRMSystem(self.deps.store.db, self.deps.clock),
+                http=lambda: http_client(allow=self.setting("http_allow"), timeout=20.0),
+                now=self.deps.clock.now(),
+            )
+        except RefreshFailed as exc:
+            # The token endpoint may be back by the next attempt (attempts are bounded).
+            raise RetryableError(str(exc)) from None
         contact = self.contact
         external_id = contact.external_ids.get(connection.provider) if contact else None
         return CRMAccess(

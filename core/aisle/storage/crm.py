@@ -398,6 +398,13 @@ class CRMSystem:
         rows = await T.select(T.organization_id, T.id, T.credentials).order_by(T.id)
         return [(r["organization_id"], r["id"], r["credentials"]) for r in rows]
 
+    async def credentials(self, connection_id: str) -> str:
+        """The stored (encrypted) credentials of a connection in any organization."""
+        row = await T.select(T.credentials).where(T.id == connection_id).first()
+        if row is None:
+            raise NotFound("CRM connection", connection_id)
+        return str(row["credentials"])
+
     async def replace_credentials(self, connection_id: str, old: str, new: str) -> bool:
         """Swap the stored credentials text if it is still ``old`` (a concurrent edit wins)."""
         rows = await (
