@@ -1,8 +1,9 @@
 """A live ``aisle serve`` on the test's database (SQLite or PostgreSQL), the CRM fakes on
 real sockets, and a studio opened with ``aisle org create``.
 
-CRM connections are made in the test process through ``ConnectionService`` on the same
-database and with the server's key: the API has no connection routes to call yet.
+CRM connections are made through the live API (``POST /api/v1/crm/connections``); the
+test process keeps the CRM services on the same database and key (``Live.deps``) for what
+an operator does outside the API, such as re-encrypting credentials.
 """
 
 from __future__ import annotations
@@ -19,11 +20,8 @@ import msgspec
 import pytest
 
 from aisle.crm import CRMDeps
-from aisle.crm.connections import ConnectionService
-from aisle.domain.crm_connection import CRMConnection
 from aisle.plugins.manager import load_registry
 from aisle.runtime import Runtime
-from aisle.services.roles import Operator
 from aisle.settings import Settings
 from aisle.storage.store import OrgScope, Store
 from aisle_crm_honeybook.fake import FakeHoneyBookZapier
@@ -76,8 +74,8 @@ class Live:
     def url(self) -> str:
         return self.served.url
 
-    def inbound(self, connection: CRMConnection) -> str:
-        return f"{self.url}/api/v1/inbound/crm/{connection.id}"
+    def inbound(self, connection_id: str) -> str:
+        return f"{self.url}/api/v1/inbound/crm/{connection_id}"
 
     async def open_studio(self, slug: str) -> Studio:
         opened = await run_aisle(
@@ -89,11 +87,18 @@ class Live:
         api = Api(self.client, document["owner_token"]["token"])
         return Studio(id=org_id, api=api, scope=self.deps.for_org(org_id))
 
-    async def connect(self, studio: Studio, provider: str, **credentials: Any) -> CRMConnection:
-        service = ConnectionService(self.deps, studio.scope, Operator(actor="test", role="admin"))
-        return await service.create(
-            provider=provider, name=provider.title(), credentials=credentials, direction="both"
-        )
+    async def connect(self, studio: Studio, provider: str, **credentials: Any) -> str:
+        """A connection made by the studio's owner through the API; its id."""
+        body = {
+            "provider": provider,
+            "name": provider.title(),
+            "credentials": credentials,
+            "direction": "both",
+        }
+        created = await studio.api("POST", "/crm/connections", 201, json=body)
+        assert set(credentials) <= set(created["credentials_set"])
+        assert created["credentials_usable"] is True
+        return str(created["id"])
 
 
 def crm_deps(store: Store, data_dir: Path, key: str, previous: tuple[str, ...] = ()) -> CRMDeps:

@@ -70,6 +70,7 @@ async def _api_answers(api: Api, studio_id: str) -> str:
     """What the studio's API answers about everything these secrets touched."""
     paths = [
         "/log",
+        "/crm/connections",
         "/action-runs",
         "/settings/sources",
         "/settings/sources/stripe",
@@ -184,7 +185,7 @@ async def test_credentials_stay_hidden_and_rotating_the_key_re_encrypts_them(
     async with live_server(store, data, AISLE_SECRET_KEY=NEW_KEY) as renewed:
         [connection] = await store.for_org(studio_id).crm_connections.list(provider="tave")
         thin = json.dumps({"event": "payment.created", "targetId": second}).encode()
-        taken = await renewed.client.post(renewed.inbound(connection), content=thin)
+        taken = await renewed.client.post(renewed.inbound(connection.id), content=thin)
         assert taken.json() == {"accepted": 1, "replayed": 0}, taken.text
         logged = await renewed.client.get(
             "/api/v1/log", params={"kind": "crm.credentials_rotated"}, headers=api.headers
