@@ -23,6 +23,7 @@ class NavItem:
 NAV: tuple[NavItem, ...] = (
     NavItem("overview", "Overview", f"{BASE}/"),
     NavItem("journeys", "Journeys", f"{BASE}/journeys"),
+    NavItem("couples", "Couples", f"{BASE}/couples"),
     NavItem("runs", "Runs", f"{BASE}/runs"),
     NavItem("messages", "Messages", f"{BASE}/messages"),
     NavItem("api", "API reference", API_REFERENCE),

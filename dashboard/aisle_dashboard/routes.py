@@ -14,6 +14,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from aisle.services.stats import JourneyStatistics
+from aisle_dashboard.couples import COUPLE_HANDLERS
 from aisle_dashboard.csrf import DashboardCSRF
 from aisle_dashboard.journey_handlers import JOURNEY_HANDLERS
 from aisle_dashboard.login import LOGIN_HANDLERS
@@ -99,6 +100,7 @@ def create_router() -> Router:
             api_reference,
             *LOGIN_HANDLERS,
             *JOURNEY_HANDLERS,
+            *COUPLE_HANDLERS,
             *RUN_HANDLERS,
             *MESSAGE_HANDLERS,
             not_found,
