@@ -263,7 +263,7 @@ class TestCrmUpdate(ActionExecutorSuite):
 
     @pytest.fixture
     def services(self, settings: Mapping[str, str], crm: HangingCRM) -> RecordingServices:
-        (record,) = crm.seed("contact", [{"name": "Ada"}])
+        (record,) = crm.seed("contacts", [{"name": "Ada"}])
         return RecordingServices(
             settings=settings,
             crm=CRMAccess(
