@@ -25,6 +25,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("journeys", "Journeys", f"{BASE}/journeys"),
     NavItem("couples", "Couples", f"{BASE}/couples"),
     NavItem("runs", "Runs", f"{BASE}/runs"),
+    NavItem("tasks", "Tasks", f"{BASE}/tasks"),
+    NavItem("log", "Log", f"{BASE}/log"),
     NavItem("messages", "Messages", f"{BASE}/messages"),
     NavItem("api", "API reference", API_REFERENCE),
 )

@@ -14,16 +14,19 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from aisle.services.stats import JourneyStatistics
+from aisle_dashboard.canvas_page import CANVAS_HANDLERS
 from aisle_dashboard.couples import COUPLE_HANDLERS
 from aisle_dashboard.csrf import DashboardCSRF
 from aisle_dashboard.journey_handlers import JOURNEY_HANDLERS
+from aisle_dashboard.log import LOG_HANDLERS
 from aisle_dashboard.login import LOGIN_HANDLERS
-from aisle_dashboard.overview import journey_rows
 from aisle_dashboard.messages import MESSAGE_HANDLERS
+from aisle_dashboard.overview import journey_rows
 from aisle_dashboard.paths import API_REFERENCE, BASE, OPENAPI_JSON
 from aisle_dashboard.rendering import page
 from aisle_dashboard.runs import RUN_HANDLERS
 from aisle_dashboard.session import signed_in
+from aisle_dashboard.tasks import TASK_HANDLERS
 
 __all__ = ["APP_HANDLERS", "create_router"]
 
@@ -100,9 +103,12 @@ def create_router() -> Router:
             api_reference,
             *LOGIN_HANDLERS,
             *JOURNEY_HANDLERS,
+            *CANVAS_HANDLERS,
             *COUPLE_HANDLERS,
             *RUN_HANDLERS,
             *MESSAGE_HANDLERS,
+            *TASK_HANDLERS,
+            *LOG_HANDLERS,
             not_found,
             static,
         ],
