@@ -5,6 +5,7 @@ from __future__ import annotations
 from aisle_dashboard.journey_live import JOURNEY_LIVE_HANDLERS
 from aisle_dashboard.journey_page import JOURNEY_PAGE_HANDLERS
 from aisle_dashboard.journey_panel import JOURNEY_PANEL_HANDLERS
+from aisle_dashboard.journey_versions import JOURNEY_VERSION_HANDLERS
 from aisle_dashboard.journeys import JOURNEY_LIST_HANDLERS
 
 __all__ = ["JOURNEY_HANDLERS"]
@@ -14,4 +15,5 @@ JOURNEY_HANDLERS = (
     *JOURNEY_PAGE_HANDLERS,
     *JOURNEY_PANEL_HANDLERS,
     *JOURNEY_LIVE_HANDLERS,
+    *JOURNEY_VERSION_HANDLERS,
 )

@@ -244,3 +244,42 @@ async def test_another_studios_journey_is_not_found(served: Litestar, store: Sto
         response = await owner.get(f"/dashboard/journeys/{theirs.id}{path}")
         assert response.status_code == 404, path
         assert "Theirs" not in response.text
+
+
+async def test_versions_diff_rollback_and_impact(served: Litestar, store: Store) -> None:
+    from aisle.domain import Contact, EnrollmentState
+
+    scope = await _studio(store)
+    owner = await _person(scope, served, "ann@example.com", "owner")
+    journey_id = await _create(owner, "Versions")
+    base = f"/dashboard/journeys/{journey_id}"
+    await _post(owner, f"{base}/steps", {"type": "wait", "label": "Pause"})
+    await _post(owner, f"{base}/steps", {"type": "end", "label": "Done"})
+    await _post(
+        owner, f"{base}/edges", {"source": "pause", "target": "done", "trigger": "immediate"}
+    )
+    assert (await _post(owner, f"{base}/publish", {})).status_code == 303
+    await _post(owner, f"{base}/steps", {"type": "end", "label": "Lost"})
+    await _post(owner, f"{base}/edges", {"source": "pause", "target": "lost", "trigger": "manual"})
+    assert (await _post(owner, f"{base}/publish", {})).status_code == 303
+
+    diff = await owner.get(f"{base}/versions", params={"from": "1", "to": "2"})
+    assert diff.status_code == 200
+    assert 'data-step-id="lost"' in diff.text and "Roll back to version 1" in diff.text
+    rolled = await _post(owner, f"{base}/rollback", {"version": "1"})
+    assert rolled.status_code == 303, rolled.text
+    journey = await scope.journeys.get(journey_id)
+    assert journey.live_version == 3
+    assert (await scope.journeys.version(journey_id, 3)).source_version == 1
+
+    contact = await scope.contacts.create(Contact(email="c@example.com"))
+    state = EnrollmentState(
+        enrollment_id=scope.enrollments.new_id(), status="active", step_id="pause"
+    )
+    await scope.enrollments.create(
+        contact_id=contact.id, journey_id=journey_id, version=3, state=state
+    )
+    shown = await owner.get(f"{base}/impact", params={"to": "2"})
+    assert shown.status_code == 200
+    assert "1 couple in the journey now" in shown.text
+    assert "impact-changed" in shown.text
