@@ -22,6 +22,7 @@ COMMANDS = {
     "user": "user",
     "org": "org",
     "operator": "operator",
+    "crm": "crm",
     "new-plugin": "new_plugin",
 }
 
