@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Annotated, Any
 
 import msgspec
@@ -12,11 +11,9 @@ from litestar.params import FromPath, JSONBody
 from msgspec import Meta
 
 from aisle.api.deps import Call
-from aisle.api.routes.lifecycle import graph_at, runnable
 from aisle.domain.contact import Contact
-from aisle.engine.simulation import ScriptedEvent, TimelineEntry, simulate
-from aisle.runtime.condition_workers import offload
-from aisle.services.errors import Refused
+from aisle.engine.simulation import ScriptedEvent, TimelineEntry
+from aisle.services.simulation import Simulation
 
 __all__ = ["SimulationController"]
 
@@ -55,9 +52,7 @@ class SimulationOut(msgspec.Struct, kw_only=True):
     entries: list[TimelineEntry]
 
 
-def _scripted(event: ScriptedEventIn, where: str) -> ScriptedEvent:
-    if event.at.tzinfo is None:
-        raise Refused(422, f"{where}.at must carry a timezone (e.g. 2026-06-01T09:00:00Z)")
+def _scripted(event: ScriptedEventIn) -> ScriptedEvent:
     return ScriptedEvent(at=event.at, type=event.type, payload=event.payload, contact=event.contact)
 
 
@@ -69,45 +64,16 @@ class SimulationController(Controller):
     async def simulate_journey(
         self, call: Call, journey_id: FromPath[str], data: JSONBody[SimulationIn]
     ) -> SimulationOut:
-        journey = await call.scope.journeys.get(journey_id)
-        graph = await graph_at(call, journey, data.version, "version")
-        org = await call.runtime.organization(call.caller.organization_id)
-        if data.contact_id is not None:
-            contact = await call.scope.contacts.get(data.contact_id)
-        else:
-            contact = data.contact or Contact(id="simulated")
-        conditions = call.runtime.conditions
-        compiled = offload(
-            runnable(
-                call,
-                graph,
-                journey.id,
-                journey.live_version or 0,
-                org.timezone,
-                "cannot simulate",
-            ),
-            conditions,
-            call.caller.organization_id,
+        timeline = await Simulation(call.runtime, call.scope, call.caller).run(
+            journey_id,
+            version=data.version,
+            contact=data.contact,
+            contact_id=data.contact_id,
+            script=[_scripted(e) for e in data.script],
+            entry=_scripted(data.entry) if data.entry else None,
+            start_at=data.start_at,
+            horizon=timedelta(days=data.horizon_days),
         )
-        start = data.start_at or call.store.clock.now()
-        if start.tzinfo is None:
-            raise Refused(422, "start_at must carry a timezone (e.g. 2026-06-01T09:00:00Z)")
-        script = [_scripted(e, f"script[{i}]") for i, e in enumerate(data.script)]
-        try:
-            timeline = await conditions.run_engine(
-                compiled,
-                partial(
-                    simulate,
-                    compiled,
-                    contact,
-                    script,
-                    start,
-                    timedelta(days=data.horizon_days),
-                    entry=_scripted(data.entry, "entry") if data.entry else None,
-                ),
-            )
-        except ValueError as exc:  # an event before start_at, a naive time
-            raise Refused(422, f"cannot simulate: {exc}") from None
         return SimulationOut(
             start_at=timeline.start_at,
             end_at=timeline.end_at,
