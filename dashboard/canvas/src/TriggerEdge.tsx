@@ -1,0 +1,29 @@
+// An edge labelled with its trigger (and the studio's own label, when it has one).
+import { BaseEdge, EdgeLabelRenderer, getSmoothStepPath, type EdgeProps } from "@xyflow/react";
+import { useContext } from "react";
+import { LooksContext } from "./looks";
+import type { TriggerEdge } from "./types";
+
+export function TriggerEdgeView(props: EdgeProps<TriggerEdge>) {
+  const context = useContext(LooksContext);
+  const [path, labelX, labelY] = getSmoothStepPath(props);
+  const trigger = props.data?.trigger ?? "";
+  const triggerLabel = context?.triggerTypes.get(trigger)?.label ?? trigger;
+  const own = typeof props.label === "string" ? props.label : "";
+  const issues = props.data?.issues ?? [];
+  return (
+    <>
+      <BaseEdge id={props.id} path={path} markerEnd={props.markerEnd} style={props.style} />
+      <EdgeLabelRenderer>
+        <div
+          className={`edge-label${props.selected ? " edge-label-selected" : ""}${issues.length ? " edge-label-issues" : ""}`}
+          style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
+          data-edge-id={props.id}
+        >
+          <span className="edge-trigger">{triggerLabel}</span>
+          {own && <span className="edge-own">{own}</span>}
+        </div>
+      </EdgeLabelRenderer>
+    </>
+  );
+}
