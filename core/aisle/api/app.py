@@ -21,7 +21,9 @@ from aisle.api.collab import COLLAB_HANDLERS, collab_lifespan
 from aisle.api.config import ApiConfig
 from aisle.api.context import ApiContext
 from aisle.api.deps import dependencies
-from aisle.api.health import healthz
+from aisle.api.health import healthz, livez, readyz
+from aisle.api.metrics_route import metrics_access, metrics_endpoint
+from aisle.api.observe import ObserveMiddleware
 from aisle.api.openapi import (
     StrictStructSchemaPlugin,
     answer_options_truthfully,
@@ -126,7 +128,9 @@ def create_app(
                     ctx.store = None
                     ctx.runtime = None
 
-    handlers: list[Any] = [healthz, _api_router(config), *extra_handlers]
+    handlers: list[Any] = [healthz, livez, readyz, _api_router(config), *extra_handlers]
+    if metrics_access(settings.environ) is not None:
+        handlers.append(metrics_endpoint)
     for route in registry.routes:
         handlers.extend(route.handlers)
     from aisle import __version__
@@ -134,6 +138,7 @@ def create_app(
     app = Litestar(
         route_handlers=handlers,
         exception_handlers=exception_handlers,
+        middleware=[ObserveMiddleware()],
         # Collaboration starts after (and stops before) the store it uses.
         lifespan=[lifespan, collab_lifespan(ctx)],
         state=_state(ctx),

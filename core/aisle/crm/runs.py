@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from aisle import metrics
 from aisle.contracts.log import LogKind
 from aisle.crm.deps import CRMDeps, UnusableConnection
 from aisle.crm.sync import PullStopped, Tally, pull
@@ -178,6 +179,7 @@ async def _finish(
                 else None
             ),
         )
+        metrics.sync_finished(connection.provider, status, tally.counts)
         counts = ", ".join(f"{tally.counts.get(k, 0)} {k}" for k in SYNC_COUNTS)
         await scope.log.append(
             LogKind.CRM_SYNC_FINISHED,

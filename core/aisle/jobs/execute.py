@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 
+from aisle import logs, metrics
 from aisle.contracts.actions import ActionContext, ActionExecutor, ActionResult, PermanentError
 from aisle.contracts.log import LogKind
 from aisle.contracts.runs import ActionRunStatus
@@ -64,6 +65,12 @@ async def execute_run(deps: JobDeps, run_id: str, *, worker: str) -> Outcome:
     now = clock.now()
     if run.next_attempt_at is not None and run.next_attempt_at > now:
         return Outcome(run_id, "skipped")
+    logs.bind(
+        organization=run.organization_id,
+        journey=run.journey_id,
+        enrollment=run.enrollment_id,
+        run=run.id,
+    )
     executor = deps.registry.action_executors.get(run.executor)
     org = await deps.runtime.organization(run.organization_id)
     scope = deps.for_org(run.organization_id)
@@ -77,6 +84,7 @@ async def execute_run(deps: JobDeps, run_id: str, *, worker: str) -> Outcome:
                     **run_refs(run),
                     data={"until": opens.isoformat()},
                 )
+            metrics.ACTION_RUNS.labels(run.executor, "deferred").inc()
             return Outcome(run_id, "deferred", next_attempt_at=opens)
     timeout = executor.timeout_seconds if executor is not None else 0.0
     lease_until = now + timedelta(seconds=timeout + deps.settings.lease_grace_seconds)
@@ -199,6 +207,8 @@ async def _record(
         **run_refs(run),
         data=data,
     )
+    metrics.ACTION_RUNS.labels(run.executor, status if stored else "discarded").inc()
+    metrics.ATTEMPT_SECONDS.labels(run.executor).observe(seconds)
     if error is not None and status == ActionRunStatus.DEAD:
         log.warning("action run %s is dead: %s", run.id, data.get("error"))
     return Outcome(run.id, status if stored else "skipped", run.attempts, next_at)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from aisle import metrics
 from aisle.contracts.log import LogKind
 from aisle.jobs.deps import JobDeps
 from aisle.storage.automation_log import run_refs
@@ -72,6 +73,7 @@ async def fire_due_wakeups(deps: JobDeps, *, limit: int | None = None) -> int:
                 if due is None:
                     break
                 if not await store.system.try_lock_contact(due.contact_id):
+                    metrics.LOCK_CONTENTION.labels("contact").inc()
                     skip.add(due.enrollment_id)
                     continue
                 await runtime.fire_wakeup(deps.for_org(due.organization_id), due.enrollment_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aisle import metrics
 from aisle.contracts.log import LogKind
 from aisle.contracts.registry import Registry
 from aisle.domain.enrollment_record import Enrollment
@@ -35,6 +36,7 @@ async def write_transition(
     already exists (a replayed visit) are not queued again.
     """
     state = transition.state
+    metrics.TRANSITIONS.labels("start" if new else "step").inc()
     created: Enrollment | None = None
     if new:
         created = await scope.enrollments.create(

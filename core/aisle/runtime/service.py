@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from aisle import bounded
+from aisle import bounded, logs, metrics
 from aisle.builtins.triggers import DateReachedConfig
 from aisle.contracts.log import LogKind
 from aisle.contracts.registry import Registry
@@ -242,11 +242,13 @@ class Runtime:
         """``processed``, ``skipped`` (someone else did it), ``blocked`` (an earlier event
         of the contact is pending) or ``error`` (recorded on the event)."""
         event_id = record.event.id
+        logs.bind(organization=scope.org_id, event=event_id)
         try:
             outcome, queued = await self._process_event(scope, record, check_order=check_order)
         except _AlreadyProcessed:
             return "skipped"
         except Exception as exc:  # a bug or a broken plugin: keep the event, say why
+            metrics.EVENTS_PROCESSED.labels("error").inc()
             log.exception("processing event %s of organization %s failed", event_id, scope.org_id)
             current = await scope.events.get(event_id)
             final = current.attempts + 1 >= MAX_EVENT_ATTEMPTS
@@ -263,6 +265,8 @@ class Runtime:
             return "error"
         if queued:
             self._wake()
+        if outcome == "processed":
+            metrics.EVENTS_PROCESSED.labels("processed").inc()
         return outcome
 
     async def _process_event(
@@ -483,6 +487,7 @@ class Runtime:
     async def fire_wakeup(self, scope: OrgScope, enrollment_id: str) -> bool:
         """Run the engine's ``tick`` for a due enrollment; call inside a transaction that
         holds the enrollment (the scheduler's). Returns whether anything changed."""
+        logs.bind(organization=scope.org_id, enrollment=enrollment_id)
         org = await self.organization(scope.org_id)
         enrollment = await scope.enrollments.get(enrollment_id)
         now = self.clock.now()
@@ -773,7 +778,7 @@ class Runtime:
 
 
 async def _accept_unchecked(scope: OrgScope, event: NewEvent) -> tuple[EventRecord, bool]:
-    return await scope.events.accept(
+    accepted = await scope.events.accept(
         type=event.type,
         idempotency_key=event.idempotency_key,
         contact_id=event.contact_id,
@@ -781,6 +786,9 @@ async def _accept_unchecked(scope: OrgScope, event: NewEvent) -> tuple[EventReco
         occurred_at=event.occurred_at,
         source=event.source,
     )
+    if accepted[1]:
+        metrics.EVENTS_ACCEPTED.labels(event.source).inc()
+    return accepted
 
 
 async def _stop(
