@@ -183,7 +183,7 @@ def connect(
     credentials are stored encrypted and never printed."""
     settings = load_settings(data_dir)
 
-    async def work() -> dict[str, Any]:
+    async def work() -> tuple[dict[str, Any], frozenset[str]]:
         async with open_studio(settings, org_slug) as studio:
             registration = studio.deps.provider(provider)
             credentials = read_credentials(registration, credentials_file, os.environ)
@@ -194,21 +194,25 @@ def connect(
                 direction=direction,
                 schedule_seconds=schedule,
             )
-            return await _connection_document(studio, made)
+            return await _connection_document(studio, made), registration.capabilities
 
-    made = run_command(work(), as_json=as_json)
+    made, capabilities = run_command(work(), as_json=as_json)
     if as_json:
         echo_json(made)
         return
+    named = f"{made['name']!r} --org {org_slug}"
+    if "pull" in capabilities:
+        next_step = f"`aisle crm test {named}`, then `aisle crm sync {named} --wait`"
+    elif "csv_import" in capabilities:
+        next_step = f"`aisle crm import-csv {named} FILE --preview`, then without --preview"
+    else:
+        next_step = f"`aisle crm test {named}`"
     click.echo(
         f"Connected {made['provider']} as {made['name']!r} (id {made['id']}): "
         f"{made['direction']}, {_every(made['schedule_seconds'])}; credentials set: "
         f"{', '.join(made['credentials_set']) or 'none'}."
     )
-    click.echo(
-        f"Next: `aisle crm test {made['name']!r} --org {org_slug}`, then "
-        f"`aisle crm sync {made['name']!r} --org {org_slug} --wait`."
-    )
+    click.echo(f"Next: {next_step}.")
 
 
 @command.command("list")
@@ -285,6 +289,21 @@ def _stalled(run: SyncRun) -> None:
     )
 
 
+def _interrupted(run: SyncRun, here: bool) -> None:
+    if here:
+        click.echo(
+            f"Interrupted: run {run.id} stops where it is; once its lease "
+            "(AISLE_CRM_LEASE_SECONDS) ends, a server's scheduler resumes it from its last "
+            f"page. `aisle crm cancel {run.id}` drops it instead.",
+            err=True,
+        )
+    else:
+        click.echo(
+            f"Stopped following run {run.id}; it goes on (`aisle crm cancel {run.id}` stops it).",
+            err=True,
+        )
+
+
 @command.command("sync")
 @click.argument("connection_ref", metavar="CONNECTION")
 @_org_option
@@ -321,6 +340,7 @@ def sync(
             connection = await find_connection(studio, connection_ref)
             runs = SyncRuns(studio.deps, studio.scope, studio.actor)
             run, queued = await runs.request(connection.id)
+            requested.append(run)
             if not (wait or here):
                 return run, queued, connection.name
             task = (
@@ -340,7 +360,14 @@ def sync(
                 )
             return last or run, queued, connection.name
 
-    run, queued, name = run_command(work(), as_json=as_json)
+    requested: list[SyncRun] = []
+    try:
+        run, queued, name = run_command(work(), as_json=as_json)
+    except KeyboardInterrupt:
+        if not requested:
+            raise
+        _interrupted(requested[0], here)
+        sys.exit(130)
     over = run.status not in ("queued", "running")
     if as_json:
         echo_json({"run": run, "queued": queued})

@@ -51,6 +51,10 @@ class RunBar:
         )
         self._task: TaskID | None = None
 
+    @property
+    def visible(self) -> bool:
+        return self._progress is not None
+
     def __enter__(self) -> RunBar:
         if self._progress is not None:
             self._progress.start()
@@ -102,6 +106,13 @@ async def follow_run(
     followed by reading. ``on_stall`` is told once when the run is still queued after
     ``stall_seconds``. Returns the last reading when ``give_up_after`` seconds pass first.
     """
+    if work is not None and not bar.visible:
+        # Nothing to draw: the task's answer is all that is wanted, and reading the
+        # run meanwhile would only compete with it for the database.
+        finished = await work
+        if finished is not None:
+            return finished
+        work = None
     started = time.monotonic()
     stalled = False
     last: SyncRun | None = None
