@@ -28,5 +28,6 @@ NAV: tuple[NavItem, ...] = (
     NavItem("tasks", "Tasks", f"{BASE}/tasks"),
     NavItem("log", "Log", f"{BASE}/log"),
     NavItem("messages", "Messages", f"{BASE}/messages"),
+    NavItem("crm", "CRM", f"{BASE}/crm"),
     NavItem("api", "API reference", API_REFERENCE),
 )

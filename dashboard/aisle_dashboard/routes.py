@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from aisle.services.stats import JourneyStatistics
 from aisle_dashboard.canvas_page import CANVAS_HANDLERS
 from aisle_dashboard.couples import COUPLE_HANDLERS
+from aisle_dashboard.crm_pages import CRM_HANDLERS
 from aisle_dashboard.csrf import DashboardCSRF
 from aisle_dashboard.journey_handlers import JOURNEY_HANDLERS
 from aisle_dashboard.log import LOG_HANDLERS
@@ -109,6 +110,7 @@ def create_router() -> Router:
             *MESSAGE_HANDLERS,
             *TASK_HANDLERS,
             *LOG_HANDLERS,
+            *CRM_HANDLERS,
             not_found,
             static,
         ],

@@ -25,9 +25,10 @@ class HeldChange(msgspec.Struct, frozen=True, kw_only=True):
     connection_id: str
     contact_id: str
     field: str
-    old: Any
-    new: Any
     reason: str
+    old: Any = None
+    """``None``: unset (a NULL column reads back as the default, so it must have one)."""
+    new: Any = None
     status: HeldChangeStatus = "pending"
     run_id: str | None = None
     created_at: datetime | None = None
