@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
 import socket
 import sys
@@ -18,7 +17,7 @@ from collections.abc import Iterator
 import click
 import uvicorn
 
-from aisle import __version__, bounded
+from aisle import __version__, bounded, logs
 from aisle.api import create_app
 from aisle.cli.options import data_dir_option, load_plugins, load_settings
 from aisle.cli.seed import DemoSeed, ensure_demo
@@ -103,7 +102,7 @@ async def serve(settings: Settings, registry: Registry, host: str, port: int) ->
         # One runtime for the API and the embedded jobs: work queued by a request wakes
         # the jobs at once instead of at their next poll.
         app = create_app(settings, registry, store=store, runtime=runtime)
-        server = _Server(uvicorn.Config(app, host=host, port=port, lifespan="on", log_level="info"))
+        server = _Server(uvicorn.Config(app, host=host, port=port, lifespan="on", log_config=None))
         serving = asyncio.create_task(server.serve())
         listening = asyncio.create_task(server.listening.wait())
         await asyncio.wait({serving, listening}, return_when=asyncio.FIRST_COMPLETED)
@@ -139,7 +138,7 @@ async def serve(settings: Settings, registry: Registry, host: str, port: int) ->
 @data_dir_option
 def command(host: str, port: int, data_dir: str | None) -> None:
     """Serve the API and the dashboard (jobs in-process unless AISLE_REDIS_URL is set)."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    logs.configure()
     settings = load_settings(data_dir)
     registry = load_plugins()
     asyncio.run(serve(settings, registry, host, port))

@@ -17,14 +17,15 @@ import threading
 from typing import Any
 
 import dramatiq
+from dramatiq.brokers.redis import RedisBroker
 
-from aisle import bounded
+from aisle import bounded, metrics
 from aisle.clock import Clock
 from aisle.contracts.registry import Registry
 from aisle.crm.deps import CRMDeps
 from aisle.crm.runs import execute_sync_run
-from aisle.jobs.broker import build_broker, declare_actor
-from aisle.jobs.crm_sync import crm_sync_jobs, declare_crm_actor
+from aisle.jobs.broker import QUEUE_NAME, build_broker, declare_actor
+from aisle.jobs.crm_sync import CRM_QUEUE_NAME, crm_sync_jobs, declare_crm_actor
 from aisle.jobs.deps import JobDeps
 from aisle.jobs.execute import execute_run, worker_name
 from aisle.jobs.relay import relay_once
@@ -156,6 +157,7 @@ async def run_scheduler_async(
                 try:
                     passed = await scheduler_pass(deps)
                     sent = await relay_once(deps, lambda run_id: _send(actor, run_id))
+                    await asyncio.to_thread(_measure_queues, broker)
                     busy = passed.busy or sent > 0
                 except Exception:
                     log.exception("scheduler pass failed")
@@ -191,6 +193,12 @@ async def _sync_sent_only(org_id: str, run_id: str) -> None:
 
 def _send_sync(actor: dramatiq.Actor[Any, Any], org_id: str, run_id: str) -> None:
     actor.send(org_id, run_id)
+
+
+def _measure_queues(broker: RedisBroker) -> None:
+    for queue in (QUEUE_NAME, CRM_QUEUE_NAME):
+        waiting = broker.client.llen(f"{broker.namespace}:{queue}")
+        metrics.QUEUE_DEPTH.labels(queue).set(waiting)
 
 
 def _send(actor: dramatiq.Actor[Any, Any], run_id: str) -> None:
