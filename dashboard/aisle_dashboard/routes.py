@@ -13,7 +13,6 @@ from litestar import Request, Response, Router, get
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
-from aisle.services.stats import JourneyStatistics
 from aisle_dashboard.canvas_page import CANVAS_HANDLERS
 from aisle_dashboard.couples import COUPLE_HANDLERS
 from aisle_dashboard.crm_pages import CRM_HANDLERS
@@ -22,7 +21,7 @@ from aisle_dashboard.journey_handlers import JOURNEY_HANDLERS
 from aisle_dashboard.log import LOG_HANDLERS
 from aisle_dashboard.login import LOGIN_HANDLERS
 from aisle_dashboard.messages import MESSAGE_HANDLERS
-from aisle_dashboard.overview import journey_rows
+from aisle_dashboard.overview import OVERVIEW_HANDLERS
 from aisle_dashboard.paths import API_REFERENCE, BASE, OPENAPI_JSON
 from aisle_dashboard.rendering import page
 from aisle_dashboard.runs import RUN_HANDLERS
@@ -32,22 +31,6 @@ from aisle_dashboard.tasks import TASK_HANDLERS
 __all__ = ["APP_HANDLERS", "create_router"]
 
 _STATIC_DIR = Path(__file__).parent / "static"
-_NOT_SIGNED_IN = Redirect(f"{BASE}/login", status_code=303)
-
-
-@get("/", name="dashboard:overview")
-async def overview(request: Request[Any, Any, Any]) -> Response[Any]:
-    session = await signed_in(request)
-    if session is None:
-        return _NOT_SIGNED_IN
-    summaries = await JourneyStatistics(session.scope).summaries()
-    return page(
-        request,
-        "overview.html",
-        session=session,
-        active="overview",
-        journeys=journey_rows(summaries),
-    )
 
 
 @get("/api", name="dashboard:api-reference")
@@ -100,7 +83,7 @@ def create_router() -> Router:
     return Router(
         path=BASE,
         route_handlers=[
-            overview,
+            *OVERVIEW_HANDLERS,
             api_reference,
             *LOGIN_HANDLERS,
             *JOURNEY_HANDLERS,

@@ -28,6 +28,7 @@ __all__ = [
     "JourneySummary",
     "Outcomes",
     "RunsOnDay",
+    "StudioFigures",
     "zeros",
 ]
 
@@ -77,6 +78,19 @@ class JourneySummary:
     outcomes: Outcomes
 
 
+@dataclass(frozen=True, kw_only=True)
+class StudioFigures:
+    """What a studio's day looks like now."""
+
+    live_journeys: int
+    couples_in_flight: int
+    """Couples with at least one active enrollment."""
+    actions_due_today: int
+    """Action runs due before the end of the local day (overdue ones included)."""
+    failures_last_day: int
+    """Action runs that went dead in the last 24 hours."""
+
+
 @dataclass(frozen=True)
 class RunsOnDay:
     """One local day's finished action runs: ``sent`` succeeded, ``failed`` went dead."""
@@ -115,21 +129,47 @@ class JourneyStatistics:
         )
 
     async def summaries(self) -> list[JourneySummary]:
-        """Every journey of the organization with its outcomes, by name."""
+        """Every journey of the organization with its outcomes, by name: three grouped
+        queries however many journeys there are."""
+        scope = self.scope
+        counts = await scope.enrollments.journey_counts()
+        with_failed = await scope.enrollments.with_dead_runs_by_journey()
+        dead = await scope.action_runs.dead_by_journey()
         summaries = []
-        for journey in await self.scope.journeys.list():
-            by_step = await self.scope.enrollments.step_counts(journey.id)
-            failures = await self.scope.action_runs.failures_by_step(journey.id)
+        for journey in await scope.journeys.list():
+            totals, failing = zeros(ENROLLMENT_STATUSES), zeros(ENROLLMENT_STATUSES)
+            for status in ENROLLMENT_STATUSES:
+                totals[status] = counts.get((journey.id, status), 0)
+                failing[status] = with_failed.get((journey.id, status), 0)
             summaries.append(
                 JourneySummary(
                     id=journey.id,
                     name=journey.name,
                     status=journey.status,
                     version=journey.live_version,
-                    outcomes=await self._outcomes(journey.id, by_step, failures),
+                    outcomes=Outcomes(
+                        enrollments=totals,
+                        with_failed_actions=failing,
+                        failed_actions=dead.get(journey.id, 0),
+                    ),
                 )
             )
         return sorted(summaries, key=lambda s: s.name.casefold())
+
+    async def figures(self, timezone: str, *, now: datetime | None = None) -> StudioFigures:
+        """The overview's headline numbers, ``today`` being the local day in ``timezone``
+        (the studio's)."""
+        scope = self.scope
+        now = now or scope.action_runs.clock.now()
+        zone = ZoneInfo(timezone)
+        tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+        journeys = await scope.journeys.list()
+        return StudioFigures(
+            live_journeys=sum(1 for j in journeys if j.status == "live"),
+            couples_in_flight=await scope.enrollments.couples_active(),
+            actions_due_today=await scope.action_runs.due_before(_midnight(tomorrow, zone)),
+            failures_last_day=await scope.action_runs.dead_since(now - timedelta(hours=24)),
+        )
 
     async def at_each_step(self, journey_id: str) -> dict[str, int]:
         """Couples at each step of a journey now (active enrollments, every version), by

@@ -248,6 +248,40 @@ class ActionRunRepository(Scoped):
         )
         return {(int(r["period"]), r["status"]): int(r["n"]) for r in rows}
 
+    async def dead_by_journey(self) -> dict[str | None, int]:
+        """Dead runs per journey (``None``: runs of no journey), in one grouped query."""
+        rows = await self.db.execute(
+            "SELECT journey_id, COUNT(*) AS n FROM action_runs "
+            "WHERE organization_id = {} AND status = {} GROUP BY journey_id",
+            self.org_id,
+            ActionRunStatus.DEAD.value,
+        )
+        return {r["journey_id"]: int(r["n"]) for r in rows}
+
+    async def dead_since(self, since: datetime) -> int:
+        """Runs that went dead at or after ``since``."""
+        rows = await self.db.execute(
+            "SELECT COUNT(*) AS n FROM action_runs WHERE organization_id = {} "
+            "AND status = {} AND finished_at >= {}",
+            self.org_id,
+            ActionRunStatus.DEAD.value,
+            since,
+        )
+        return int(rows[0]["n"]) if rows else 0
+
+    async def due_before(self, until: datetime) -> int:
+        """Runs still to go whose (next) attempt is due before ``until``: pending, or
+        failed with a retry due (overdue ones included)."""
+        rows = await self.db.execute(
+            "SELECT COUNT(*) AS n FROM action_runs WHERE organization_id = {} "
+            "AND status IN ({}, {}) AND next_attempt_at < {}",
+            self.org_id,
+            ActionRunStatus.PENDING.value,
+            ActionRunStatus.FAILED.value,
+            until,
+        )
+        return int(rows[0]["n"]) if rows else 0
+
     async def count_by_status(self) -> dict[str, int]:
         rows = await self.db.execute(
             "SELECT status, COUNT(*) AS n FROM action_runs WHERE organization_id = {} "

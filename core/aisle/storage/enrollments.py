@@ -153,6 +153,36 @@ class EnrollmentRepository(Scoped):
         )
         return {(r["version"], r["step_id"], r["status"]): int(r["n"]) for r in rows}
 
+    async def journey_counts(self) -> dict[tuple[str, str], int]:
+        """Enrollments per (journey, status) over every journey of the organization, in
+        one grouped query (the overview's table)."""
+        rows = await self.db.execute(
+            "SELECT journey_id, status, COUNT(*) AS n FROM enrollments "
+            "WHERE organization_id = {} GROUP BY journey_id, status",
+            self.org_id,
+        )
+        return {(r["journey_id"], r["status"]): int(r["n"]) for r in rows}
+
+    async def with_dead_runs_by_journey(self) -> dict[tuple[str, str], int]:
+        """:meth:`with_dead_runs` for every journey at once, per (journey, status)."""
+        rows = await self.db.execute(
+            "SELECT e.journey_id, e.status, COUNT(DISTINCT e.id) AS n FROM enrollments e "
+            "JOIN action_runs r ON r.organization_id = e.organization_id "
+            "AND r.enrollment_id = e.id AND r.status = 'dead' "
+            "WHERE e.organization_id = {} GROUP BY e.journey_id, e.status",
+            self.org_id,
+        )
+        return {(r["journey_id"], r["status"]): int(r["n"]) for r in rows}
+
+    async def couples_active(self) -> int:
+        """Contacts with at least one active enrollment: the couples in flight."""
+        rows = await self.db.execute(
+            "SELECT COUNT(DISTINCT contact_id) AS n FROM enrollments "
+            "WHERE organization_id = {} AND status = 'active'",
+            self.org_id,
+        )
+        return int(rows[0]["n"]) if rows else 0
+
     async def with_dead_runs(self, journey_id: str) -> dict[str, int]:
         """Enrollments of a journey with at least one dead action run, per status (a
         ``completed`` one there finished without doing everything it should)."""
