@@ -20,12 +20,20 @@ from rich.console import Console
 from aisle.cli.crm import parse_duration
 from aisle.cli.crm_progress import RunBar
 from aisle.cli.main import main
+from aisle.clock import SystemClock
+from aisle.crm.deps import CRMDeps
+from aisle.crm.runs import execute_sync_run
 from aisle.domain.contact import Contact
 from aisle.domain.organization import Organization
 from aisle.domain.sync_run import SyncRun
+from aisle.http import client
+from aisle.plugins.manager import load_registry
+from aisle.runtime import Runtime
+from aisle.settings import Settings
 from aisle.storage.crm_records import HeldChangeRepository, NewHeldChange
 from aisle.storage.store import Store
 from aisle_crm_tave.fake import FakeTave
+from tests.cli.processes import clean_env, run_aisle
 from tests.conftest import TEST_SECRET_KEY
 
 SECRET = "tave-key-never-printed-5e1f0c"
@@ -441,3 +449,43 @@ def test_the_bar_shows_phase_seen_of_total_and_rate_on_a_terminal() -> None:
     assert "250/1,000" in out.getvalue() and "125/s" in out.getvalue()
     with RunBar(None, "Tave") as quiet:
         quiet.show(going)  # no console (a pipe, or --json): nothing is drawn
+
+
+async def test_sync_wait_follows_a_run_another_process_executes(
+    aisle: Aisle, store: Store, studio: Organization, tave: FakeTave, settings: Settings
+) -> None:
+    tave.seed("contacts", [{"email": f"c{i}@example.com"} for i in range(25)])
+    await aisle(
+        "crm",
+        "connect",
+        "tave",
+        "--org",
+        "studio",
+        "--name",
+        "Tave",
+        env={"AISLE_CRM_CREDENTIALS": json.dumps({"api_key": SECRET, "base_url": tave.url})},
+    )
+    env = clean_env(**{k: v for k, v in aisle.env.items() if v is not None})
+    waiting = asyncio.create_task(
+        run_aisle("crm", "sync", "Tave", "--org", "studio", "--wait", "--json", env=env)
+    )
+    # This test is the server: it executes the run the command queued, as the
+    # embedded jobs would, while the command follows it from its own process.
+    # On the wall clock, as the command's own process is: the run's duration spans both.
+    runtime = Runtime(Store(store.db, SystemClock()), load_registry(), settings)
+    deps = CRMDeps.of(runtime, http=lambda: client(allow=["127.0.0.1/32"], timeout=10.0))
+    [connection] = await store.for_org(studio).crm_connections.list()
+    for _ in range(600):
+        run = await store.for_org(studio).sync_runs.active(connection.id)
+        if run is not None or waiting.done():
+            break
+        await asyncio.sleep(0.05)
+    assert run is not None, (await waiting).stderr
+    done = await execute_sync_run(deps, studio.id, run.id, worker="test-server")
+    assert done is not None and done.status == "succeeded"
+    ran = await waiting
+    assert ran.returncode == 0, ran.stderr
+    followed = json.loads(ran.stdout)
+    assert followed["run"]["id"] == run.id and followed["run"]["worker"] == "test-server"
+    assert followed["run"]["counts"]["created"] == 25
+    assert SECRET not in ran.stdout + ran.stderr
