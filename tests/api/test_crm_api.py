@@ -177,3 +177,38 @@ async def test_csv_files_preview_import_and_export(client: httpx.AsyncClient, or
         headers=headers | {"Content-Type": "text/csv"},
     )
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "format"
+
+
+async def test_a_held_change_of_an_unset_field_reads_with_a_null_old_value(
+    client: httpx.AsyncClient, store: Store, org_a: Org
+) -> None:
+    admin, editor = Api(client, org_a, "admin"), Api(client, org_a, "editor")
+    made = await admin(
+        "POST",
+        "/crm/connections",
+        201,
+        json={"provider": "tave", "name": "Tave", "credentials": {"api_key": SECRET}},
+    )
+    couple = await editor("POST", "/contacts", 201, json={"venue": "Kew"})
+    held = HeldChangeRepository(org_a.id, store.db, store.clock)
+    await held.hold_many(
+        made["id"],
+        None,
+        [
+            NewHeldChange(
+                contact_id=couple["id"],
+                field="wedding_date",
+                old=None,
+                new="2027-06-01",
+                reason="moves the couple's pending date-relative steps",
+            )
+        ],
+    )
+    (pending,) = (await editor("GET", "/crm/held"))["items"]
+    assert (pending["field"], pending["old"], pending["new"]) == (
+        "wedding_date",
+        None,
+        "2027-06-01",
+    )
+    await editor("POST", f"/crm/held/{pending['id']}/confirm")
+    assert (await editor("GET", f"/contacts/{couple['id']}"))["wedding_date"] == "2027-06-01"

@@ -207,8 +207,9 @@ class _RowTally(Tally):
 class _CSVSource:
     """The file as a :class:`~aisle.contracts.crm.CRMClient` the engine pulls pages from.
 
-    A page never holds two rows with the same key or email: a repeat starts the next
-    page, so the engine sees the first row's couple stored before the second's.
+    A page never holds two rows with the same key: a repeat starts the next page, as a
+    record's failure is reported with its row, found by its key within the page. (Rows
+    sharing an email are the engine's to merge, within a page as across pages.)
     """
 
     def __init__(
@@ -228,7 +229,6 @@ class _CSVSource:
         self._iter = iter(rows)
         self._carried: tuple[int, dict[str, str]] | None = None
         self._dates = [h for f, h in columns.items() if f == "wedding_date"]
-        self._email = columns.get("email")
         self._wanted = {*columns.values(), fmt.key}
 
     def _next(self) -> tuple[int, dict[str, str]] | None:
@@ -240,7 +240,6 @@ class _CSVSource:
     async def list_records(self, kind: str, cursor: str | None) -> Page:
         records: list[ExternalRecord] = []
         keys: set[str] = set()
-        emails: set[str] = set()
         self.tally.rows = {}
         while len(records) < self.batch:
             item = self._next()
@@ -249,8 +248,7 @@ class _CSVSource:
                 return Page(records=records, next_cursor=None)
             number, cells = item
             key = (cells.get(self.fmt.key) or "").strip()
-            email = (cells.get(self._email or "") or "").strip().lower()
-            if key in keys or (email and email in emails):
+            if key in keys:
                 self._carried = item
                 break
             self.seen += 1
@@ -266,8 +264,6 @@ class _CSVSource:
                 self._fail(number, key, exc.field, exc.reason)
                 continue
             keys.add(key)
-            if email:
-                emails.add(email)
             self.tally.rows[key] = number
             records.append(ExternalRecord(id=key, kind=kind, fields=fields))
         return Page(records=records, next_cursor="more")

@@ -215,6 +215,9 @@ class _Pull:
                 contact = apply_values(Contact(external_ids={provider: record.id}), values)
                 contact = msgspec.structs.replace(contact, id=new_id())
                 new.append(contact)
+                # A later record of this page naming the couple again (its remote id or
+                # email) is applied to it as a change once it is inserted, below.
+                by_external[record.id] = contact
                 by_email.setdefault(contact.email or "", contact)
             else:
                 dirty = contact.external_ids.get(provider) != record.id

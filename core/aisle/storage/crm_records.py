@@ -67,9 +67,11 @@ class CRMLinkRepository(Scoped):
         }
 
     async def put_many(self, connection_id: str, kind: str, links: Sequence[Link]) -> None:
-        """Insert or replace the links in one statement (500 rows each on SQLite)."""
+        """Insert or replace the links in one statement (500 rows each on SQLite); of
+        links with one external id (a page listing a record twice) the last wins."""
         if not links:
             return
+        links = list({link.external_id: link for link in links}.values())
         upsert = (
             " ON CONFLICT (connection_id, kind, external_id) DO UPDATE SET "
             "contact_id = excluded.contact_id, content_hash = excluded.content_hash, "
