@@ -21,7 +21,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Api, ApiProblem } from "./api";
 import { EdgeInspector, StepInspector } from "./Inspector";
 import { LooksContext, colourOf, type CanvasLooks } from "./looks";
-import { diff, type Snapshot } from "./ops";
+import { diff, withoutNulls, type Snapshot } from "./ops";
 import { Palette } from "./Palette";
 import { StepNodeView } from "./StepNode";
 import { TriggerEdgeView } from "./TriggerEdge";
@@ -248,11 +248,12 @@ export function Canvas({ api, journeyId, looks, canEdit }: CanvasProps) {
         : { x: 0, y: 0 };
       setNodes((list) => {
         const id = newId(type.name, new Set(list.map((n) => n.id)));
-        const offset = (list.length % 5) * 20;
+        // One below the other, so steps added in a row can be connected at once.
+        const row = list.length % 6;
         const node: StepNode = {
           id,
           type: type.name,
-          position: { x: Math.round(centre.x + offset), y: Math.round(centre.y + offset) },
+          position: { x: Math.round(centre.x + row * 20), y: Math.round(centre.y + (row - 3) * 110) },
           data: { label: type.label, config: {} },
           selected: true,
         };
@@ -266,7 +267,8 @@ export function Canvas({ api, journeyId, looks, canEdit }: CanvasProps) {
 
   const saveStep = useCallback(
     (id: string, label: string, config: Record<string, unknown>) => {
-      setNodes((list) => list.map((n) => (n.id === id ? { ...n, data: { ...n.data, label, config } } : n)));
+      const kept = withoutNulls(config);
+      setNodes((list) => list.map((n) => (n.id === id ? { ...n, data: { ...n.data, label, config: kept } } : n)));
       commit();
     },
     [commit],
@@ -276,7 +278,7 @@ export function Canvas({ api, journeyId, looks, canEdit }: CanvasProps) {
     (id: string, trigger: string, label: string, config: Record<string, unknown>) => {
       setEdges((list) =>
         list.map((e) =>
-          e.id === id ? { ...e, type: trigger, label, data: { trigger, config, priority: e.data?.priority ?? 0, issues: e.data?.issues ?? [] } } : e,
+          e.id === id ? { ...e, type: trigger, label, data: { trigger, config: withoutNulls(config), priority: e.data?.priority ?? 0, issues: e.data?.issues ?? [] } } : e,
         ),
       );
       commit();
@@ -357,9 +359,6 @@ export function Canvas({ api, journeyId, looks, canEdit }: CanvasProps) {
             </button>
           </>
         )}
-        <button type="button" onClick={() => void flow.fitView()}>
-          Fit view
-        </button>
         <button type="button" onClick={download}>
           Download JSON
         </button>
@@ -385,6 +384,7 @@ export function Canvas({ api, journeyId, looks, canEdit }: CanvasProps) {
               nodesConnectable={canEdit}
               deleteKeyCode={canEdit ? ["Backspace", "Delete"] : null}
               fitView
+              fitViewOptions={{ maxZoom: 1 }}
               minZoom={0.05}
               onlyRenderVisibleElements
               proOptions={{ hideAttribution: true }}

@@ -78,6 +78,17 @@ export function mergePatch(before: JsonObject, after: JsonObject): JsonObject {
   return patch;
 }
 
+/** A config as the server keeps it: in a merge patch `null` means "remove the key", so a
+ * form's empty optional fields (`null`) are left out rather than sent. */
+export function withoutNulls(value: JsonObject): JsonObject {
+  const kept: JsonObject = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (item === null || item === undefined) continue;
+    kept[key] = isObject(item) ? withoutNulls(item) : item;
+  }
+  return kept;
+}
+
 export function nodeBody(node: StepNode): JsonObject {
   return {
     id: node.id,
