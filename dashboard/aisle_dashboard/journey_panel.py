@@ -38,12 +38,18 @@ from aisle_dashboard.journey_call import (
     lifecycle,
     refusal_text,
 )
-from aisle_dashboard.journey_form import config_fields, node_schema, read_config
+from aisle_dashboard.journey_form import config_fields, node_schema, read_config, trigger_schema
 from aisle_dashboard.paths import BASE
 from aisle_dashboard.rendering import page
 from aisle_dashboard.session import signed_in
 
-__all__ = ["JOURNEY_PANEL_HANDLERS", "with_step_edits"]
+__all__ = [
+    "JOURNEY_PANEL_HANDLERS",
+    "panel_fragment",
+    "panel_step",
+    "step_form_context",
+    "with_step_edits",
+]
 
 _NOT_SIGNED_IN = Redirect(f"{BASE}/login", status_code=303)
 _CHANGED = {"HX-Trigger": "journey-changed"}
@@ -69,7 +75,7 @@ def with_step_edits(graph: Graph, step_id: str, label: str, patch: Mapping[str, 
     return msgspec.structs.replace(graph, steps=tuple(steps))
 
 
-async def _step(
+async def panel_step(
     request: Request[Any, Any, Any], journey_id: str, step_id: str
 ) -> tuple[ApiCall, Journey, Step] | Response[Any]:
     session = await signed_in(request)
@@ -79,7 +85,7 @@ async def _step(
     try:
         journey = await canvas(call).journey(journey_id)
     except REFUSALS as exc:
-        return _fragment(
+        return panel_fragment(
             request,
             call,
             "journey_panel_error.html",
@@ -88,7 +94,7 @@ async def _step(
         )
     step = journey.draft.step(step_id)
     if step is None:
-        return _fragment(
+        return panel_fragment(
             request,
             call,
             "journey_panel_error.html",
@@ -98,7 +104,7 @@ async def _step(
     return call, journey, step
 
 
-def _fragment(
+def panel_fragment(
     request: Request[Any, Any, Any],
     call: ApiCall,
     template: str,
@@ -112,12 +118,19 @@ def _fragment(
     return response
 
 
-def _form_context(call: ApiCall, journey: Journey, step: Step) -> dict[str, Any]:
+def step_form_context(call: ApiCall, journey: Journey, step: Step) -> dict[str, Any]:
+    """What the step's edit form shows: its fields, and each edge leading on from it
+    with its trigger's fields (edited and removed under the same lock)."""
     schema = node_schema(call, step.type)
     return {
         "journey": journey,
         "step": step,
         "fields": config_fields(schema, step.config),
+        "edges": [
+            (edge, config_fields(trigger_schema(call, edge.trigger), edge.config))
+            for edge in journey.draft.outgoing(step.id)
+        ],
+        "step_choices": [(s.id, s.label or s.id) for s in journey.draft.steps],
     }
 
 
@@ -126,7 +139,7 @@ async def step_panel(
     request: Request[Any, Any, Any], journey_id: FromPath[str], step_id: FromPath[str]
 ) -> Response[Any]:
     """The panel (read only; an editor's copy asks for the lock as it loads)."""
-    found = await _step(request, journey_id, step_id)
+    found = await panel_step(request, journey_id, step_id)
     if isinstance(found, Response):
         return found
     call, journey, step = found
@@ -142,7 +155,7 @@ async def step_panel(
         request,
         "journey_panel.html",
         session=session,
-        **_form_context(call, journey, step),
+        **step_form_context(call, journey, step),
         type_label=(node_type.label or node_type.name) if node_type else step.type,
         at_step=counts.get(step.id, 0),
         issues=issues,
@@ -155,14 +168,14 @@ async def lock_step(
     request: Request[Any, Any, Any], journey_id: FromPath[str], step_id: FromPath[str]
 ) -> Response[Any]:
     """Take the step's edit lock and answer with its edit form (or who holds it)."""
-    found = await _step(request, journey_id, step_id)
+    found = await panel_step(request, journey_id, step_id)
     if isinstance(found, Response):
         return found
     call, journey, step = found
     try:
         acquired = await _locks(call).acquire(journey.id, _target(step.id), mode="edit")
     except REFUSALS as exc:
-        return _fragment(
+        return panel_fragment(
             request,
             call,
             "journey_panel_error.html",
@@ -170,11 +183,11 @@ async def lock_step(
             errors=refusal_text(exc),
         )
     lock = acquired.granted[0]
-    return _fragment(
+    return panel_fragment(
         request,
         call,
         "journey_step_form.html",
-        **_form_context(call, journey, step),
+        **step_form_context(call, journey, step),
         fence=lock.fencing_token,
         expires_at=lock.expires_at,
         errors=[],
@@ -187,7 +200,7 @@ async def save_step(
     request: Request[Any, Any, Any], journey_id: FromPath[str], step_id: FromPath[str]
 ) -> Response[Any]:
     """Save the form as one flow operation, fenced by the lock's token."""
-    found = await _step(request, journey_id, step_id)
+    found = await panel_step(request, journey_id, step_id)
     if isinstance(found, Response):
         return found
     call, journey, step = found
@@ -221,7 +234,7 @@ async def save_step(
                 ]
     status_code = 200 if not errors else 409 if fence.isdigit() else 422
     shown = saved.draft.step(step.id) or step
-    context = _form_context(call, saved, shown)
+    context = step_form_context(call, saved, shown)
     if errors:
         # Keep what was typed, so nothing is lost.
         context["step"] = msgspec.structs.replace(step, label=label or step.label)
@@ -230,7 +243,7 @@ async def save_step(
             {k: v for k, v in {**step.config, **patch}.items() if v is not None},
         )
         context["journey"] = journey
-    return _fragment(
+    return panel_fragment(
         request,
         call,
         "journey_step_form.html",
@@ -256,14 +269,14 @@ async def release_step(
     try:
         await _locks(call).release(journey_id, _target(step_id), mode="edit")
     except REFUSALS as exc:
-        return _fragment(
+        return panel_fragment(
             request,
             call,
             "journey_panel_error.html",
             status_code=refusal(exc)[0],
             errors=refusal_text(exc),
         )
-    return _fragment(request, call, "journey_panel_closed.html", journey_id=journey_id)
+    return panel_fragment(request, call, "journey_panel_closed.html", journey_id=journey_id)
 
 
 async def _previews(
@@ -300,7 +313,7 @@ async def check_step(
 ) -> Response[Any]:
     """The form's values checked without saving: the journey's validation (CEL
     conditions compile, required settings, readiness) for this step, then a preview."""
-    found = await _step(request, journey_id, step_id)
+    found = await panel_step(request, journey_id, step_id)
     if isinstance(found, Response):
         return found
     call, journey, step = found
@@ -321,7 +334,7 @@ async def check_step(
             previews = await _previews(call, journey, graph, step.id)
         except Refused as exc:
             preview_errors = refusal_text(exc)
-    return _fragment(
+    return panel_fragment(
         request,
         call,
         "journey_check.html",

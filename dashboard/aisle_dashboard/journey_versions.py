@@ -1,6 +1,6 @@
 """A journey's versions: the list, a visual diff between two of them (or a version and
-the draft: changed steps highlighted on the graph), rollback, and the impact of a
-target version on the couples sitting in the journey now, before migrating them.
+the draft: changed steps highlighted on the graph), rollback, the impact of a
+target version on the couples sitting in the journey now, and migrating them to it.
 
 Versions and rollback come from the lifecycle service; the diff is the API's
 (``diff_graphs``) drawn by :func:`~aisle_dashboard.svg.diff_view`; the impact counts
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
@@ -161,11 +162,22 @@ async def rollback(request: Request[Any, Any, Any], journey_id: FromPath[str]) -
 @get("/journeys/{journey_id:str}/impact", name="dashboard:journey-impact")
 async def impact(request: Request[Any, Any, Any], journey_id: FromPath[str]) -> Response[Any]:
     """Where the couples are now, and what publishing ``to`` would do to their steps."""
+    return await _impact_page(request, journey_id, str(request.query_params.get("to", "draft")))
+
+
+async def _impact_page(
+    request: Request[Any, Any, Any],
+    journey_id: str,
+    to_ref: str,
+    *,
+    status_code: int = 200,
+    errors: list[str] | None = None,
+    notice: str = "",
+) -> Response[Any]:
     session = await signed_in(request)
     if session is None:
         return _NOT_SIGNED_IN
     call = call_for(request, session)
-    to_ref = str(request.query_params.get("to", "draft"))
     if not _REF.match(to_ref):
         to_ref = "draft"
     try:
@@ -179,16 +191,78 @@ async def impact(request: Request[Any, Any, Any], journey_id: FromPath[str]) -> 
     except REFUSALS as exc:
         return refused_page(request, session, exc)
     rows = impact_of(counts, graphs, target)
+    to_version = _version_number(journey, to_ref)
     return page(
         request,
         "journey_impact.html",
         session=session,
         active="journeys",
+        status_code=status_code,
         journey=journey,
         to_ref=to_ref,
+        to_version=to_version,
         rows=rows,
         active_couples=sum(r.couples for r in rows),
+        sources=sorted({r.version for r in rows if r.version != to_version}),
+        removed=sorted({r.step_id for r in rows if r.impact == "removed"}),
+        target_steps=[(s.id, s.label or s.id) for s in target.steps],
+        errors=errors or [],
+        notice=notice or str(request.query_params.get("notice", "")),
     )
 
 
-JOURNEY_VERSION_HANDLERS = (versions, rollback, impact)
+def _version_number(journey: Journey, ref: str) -> int | None:
+    """The published version ``ref`` names (couples move only to a published one)."""
+    if ref == "live":
+        return journey.live_version
+    return int(ref) if ref.isdigit() else None
+
+
+@post("/journeys/{journey_id:str}/migrate", status_code=303)
+async def migrate(request: Request[Any, Any, Any], journey_id: FromPath[str]) -> Response[Any]:
+    """Move the active couples of one version to another (admins), through the same
+    lifecycle service as the API's ``POST …/migrate``; removed steps are mapped by the
+    form's ``map.<step id>`` fields."""
+    session = await signed_in(request)
+    if session is None:
+        return _NOT_SIGNED_IN
+    form = await request.form()
+    from_version = str(form.get("from_version", ""))
+    to_version = str(form.get("to_version", ""))
+    wrong = [
+        f"{name}: choose a published version"
+        for name, value in (("from_version", from_version), ("to_version", to_version))
+        if not value.isdigit() or not 1 <= int(value) < 2**31
+    ]
+    if wrong:
+        return await _impact_page(
+            request, journey_id, to_version or "draft", status_code=422, errors=wrong
+        )
+    mapping = {
+        key.removeprefix("map."): str(value)
+        for key, value in form.items()
+        if key.startswith("map.") and value
+    }
+    try:
+        plan = await lifecycle(call_for(request, session)).migrate(
+            journey_id,
+            from_version=int(from_version),
+            to_version=int(to_version),
+            step_mapping=mapping,
+        )
+    except REFUSALS as exc:
+        return await _impact_page(
+            request, journey_id, to_version, status_code=422, errors=refusal_text(exc)
+        )
+    moved = len(plan.moved)
+    notice = (
+        f"Moved {moved} couple{'' if moved == 1 else 's'} "
+        f"from version {from_version} to version {to_version}."
+    )
+    return Redirect(
+        journey_url(journey_id, "/impact?" + urlencode({"to": to_version, "notice": notice})),
+        status_code=303,
+    )
+
+
+JOURNEY_VERSION_HANDLERS = (versions, rollback, impact, migrate)

@@ -283,3 +283,148 @@ async def test_versions_diff_rollback_and_impact(served: Litestar, store: Store)
     assert shown.status_code == 200
     assert "1 couple in the journey now" in shown.text
     assert "impact-changed" in shown.text
+
+
+async def _two_steps(client: httpx.AsyncClient, name: str, trigger: dict[str, str]) -> str:
+    journey_id = await _create(client, name)
+    base = f"/dashboard/journeys/{journey_id}"
+    await _post(client, f"{base}/steps", {"type": "wait", "label": "Pause"})
+    await _post(client, f"{base}/steps", {"type": "end", "label": "Done"})
+    connected = await _post(
+        client, f"{base}/edges", {"source": "pause", "target": "done", **trigger}
+    )
+    assert connected.status_code == 303, connected.text
+    return journey_id
+
+
+async def test_the_simulation_form_draws_the_predicted_timeline(
+    served: Litestar, store: Store
+) -> None:
+    scope = await _studio(store)
+    viewer_scope = scope
+    owner = await _person(scope, served, "ann@example.com", "owner")
+    viewer = await _person(viewer_scope, served, "vi@example.com", "viewer")
+    journey_id = await _two_steps(owner, "Simulated", {"trigger": "time_delay", "config.days": "2"})
+    base = f"/dashboard/journeys/{journey_id}"
+    assert f'href="{base}/simulate"' in (await owner.get(base)).text
+    blank = await viewer.get(f"{base}/simulate")
+    assert blank.status_code == 200 and "Predicted timeline" not in blank.text
+
+    query = {
+        "run": "1",
+        "partner1": "Ann",
+        "wedding_date": "2027-06-05",
+        "start": "2027-01-04",
+        "horizon_days": "30",
+        "event1_type": "note.added",
+        "event1_at": "2027-01-05T10:00",
+    }
+    shown = await viewer.get(f"{base}/simulate", params=query)
+    assert shown.status_code == 200, shown.text
+    assert "<svg" in shown.text and "Predicted timeline" in shown.text
+    assert "<strong>completed</strong>" in shown.text
+    # Entered at 9:00 studio time on the 4th, moved on two days later.
+    assert re.search(r"<td>2027-01-04 09:00</td><td>entered</td><td>Pause</td>", shown.text)
+    assert re.search(r"<td>2027-01-06 09:00</td><td>entered</td><td>Done</td>", shown.text)
+
+    wrong = await viewer.get(
+        f"{base}/simulate", params={"run": "1", "wedding_date": "June", "event1_type": "x"}
+    )
+    assert wrong.status_code == 422
+    assert "wedding_date: a date" in wrong.text and "event1: give both" in wrong.text
+    live = await viewer.get(f"{base}/simulate", params={"run": "1", "version": "live"})
+    assert live.status_code == 422 and "no live version" in live.text
+
+
+async def test_couples_are_migrated_from_the_impact_page(served: Litestar, store: Store) -> None:
+    from aisle.domain import Contact
+
+    scope = await _studio(store)
+    owner = await _person(scope, served, "ann@example.com", "owner")
+    editor = await _person(scope, served, "ben@example.com", "editor")
+    journey_id = await _two_steps(owner, "Moving", {"trigger": "manual"})
+    base = f"/dashboard/journeys/{journey_id}"
+    assert (await _post(owner, f"{base}/publish", {})).status_code == 303
+    contact = await scope.contacts.create(Contact(email="c@example.com"))
+    form = await owner.get(f"/dashboard/couples/{contact.id}")
+    enrolled = await owner.post(
+        f"/dashboard/couples/{contact.id}/enroll",
+        data={"journey": journey_id, "_csrf_token": csrf_from(form.text)},
+    )
+    assert enrolled.status_code == 303, enrolled.text
+    # Version 2 drops the step the couple waits at.
+    await _post(owner, f"{base}/steps", {"type": "wait", "label": "Hold"})
+    assert (await _post(owner, f"{base}/publish", {})).status_code == 303
+    journey = await scope.journeys.get(journey_id)
+    assert journey.live_version == 2
+
+    impact = await owner.get(f"{base}/impact", params={"to": "2"})
+    assert "Migrate to version 2" in impact.text
+    assert 'name="from_version"' in impact.text
+    assert "Migrate to version 2" not in (await editor.get(f"{base}/impact?to=2")).text
+    refused = await _post(editor, f"{base}/migrate", {"from_version": "1", "to_version": "2"})
+    assert refused.status_code == 422 and "admin" in refused.text
+
+    moved = await _post(owner, f"{base}/migrate", {"from_version": "1", "to_version": "2"})
+    assert moved.status_code == 303, moved.text
+    done = await owner.get(moved.headers["location"])
+    assert "Moved 1 couple from version 1 to version 2." in done.text
+    (enrollment,) = await scope.enrollments.list(journey_id=journey_id)
+    assert enrollment.version == 2
+
+    nothing = await owner.get(f"{base}/impact", params={"to": "draft"})
+    assert "publish the draft" in nothing.text
+
+
+async def test_ways_on_and_steps_are_edited_and_removed_under_the_lock(
+    served: Litestar, store: Store
+) -> None:
+    scope = await _studio(store)
+    owner = await _person(scope, served, "ann@example.com", "owner")
+    editor = await _person(scope, served, "ben@example.com", "editor")
+    journey_id = await _two_steps(owner, "Edges", {"trigger": "time_delay", "config.days": "2"})
+    base = f"/dashboard/journeys/{journey_id}"
+    await _post(owner, f"{base}/steps", {"type": "end", "label": "Other"})
+    (edge,) = (await scope.journeys.get(journey_id)).draft.edges
+
+    form = await _htmx(owner, f"{base}/steps/pause/lock", {})
+    assert f"{base}/steps/pause/edges/{edge.id}/save" in form.text
+    fence = re.search(r'name="fence" value="(\d+)"', form.text)
+    revision = re.search(r'name="revision" value="(\d+)"', form.text)
+    assert fence and revision
+    held = {"fence": fence.group(1), "revision": revision.group(1)}
+
+    # Another editor, without the lock's token, is fenced off.
+    stolen = await _htmx(
+        editor, f"{base}/steps/pause/edges/{edge.id}/remove", {**held, "fence": "0"}
+    )
+    assert stolen.status_code == 422
+    saved = await _htmx(
+        owner,
+        f"{base}/steps/pause/edges/{edge.id}/save",
+        {**held, "target": "other", "label": "later", "config.days": "5"},
+    )
+    assert saved.status_code == 200, saved.text
+    assert saved.headers["hx-trigger"] == "journey-changed" and "Way on saved." in saved.text
+    (changed,) = (await scope.journeys.get(journey_id)).draft.edges
+    assert (changed.target, changed.label, changed.config["days"]) == ("other", "later", 5)
+    bad = await _htmx(
+        owner, f"{base}/steps/pause/edges/{edge.id}/save", {**held, "target": "nowhere"}
+    )
+    assert bad.status_code == 422 and "target: choose a step" in bad.text
+
+    revision = re.search(r'name="revision" value="(\d+)"', saved.text)
+    assert revision
+    held["revision"] = revision.group(1)
+    removed = await _htmx(owner, f"{base}/steps/pause/edges/{edge.id}/remove", held)
+    assert removed.status_code == 200, removed.text
+    assert not (await scope.journeys.get(journey_id)).draft.edges
+
+    revision = re.search(r'name="revision" value="(\d+)"', removed.text)
+    assert revision
+    held["revision"] = revision.group(1)
+    gone = await _htmx(owner, f"{base}/steps/pause/remove", held)
+    assert gone.status_code == 200, gone.text
+    assert gone.headers["hx-redirect"].startswith(f"{base}?notice=Removed+Pause")
+    draft = (await scope.journeys.get(journey_id)).draft
+    assert [s.id for s in draft.steps] == ["done", "other"]
