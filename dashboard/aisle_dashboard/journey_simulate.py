@@ -19,8 +19,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from aisle.domain.contact import Contact, Partner
-from aisle.engine.simulation import ScriptedEvent, Timeline
-from aisle.services.simulation import Simulation
+from aisle.services.simulation import ScriptedEvent, Simulation, Timeline
 from aisle_dashboard.journey_call import REFUSALS, call_for, canvas, refusal_text, refused_page
 from aisle_dashboard.paths import BASE
 from aisle_dashboard.rendering import page

@@ -19,7 +19,9 @@ from aisle.services.lifecycle import Lifecycle, compile_runnable
 from aisle.services.roles import Actor
 from aisle.storage.store import OrgScope
 
-__all__ = ["Simulation"]
+__all__ = ["ScriptedEvent", "Simulation", "Timeline"]
+"""``ScriptedEvent`` and ``Timeline`` are the engine's, re-exported as what the service
+takes and answers (its callers above the services see no engine module)."""
 
 
 def _aware(moment: datetime, where: str) -> None:
