@@ -156,6 +156,9 @@ def summary(run: SyncRun, what: str, *, shown_errors: int = 5) -> None:
     counts = ", ".join(f"{run.counts.get(k, 0):,} {k}" for k in SYNC_COUNTS)
     took = f" in {run.duration_ms / 1000:.1f}s" if run.duration_ms is not None else ""
     rate = f" ({run.rate:,.0f}/s)" if run.rate else ""
+    if run.status in ACTIVE_STATUSES:
+        of = f"/{run.total:,}" if run.total is not None else ""
+        took = f" at {run.phase}, {run.seen:,}{of} seen"
     click.echo(f"{what} {run.status}{took}{rate}: {counts} (run {run.id})")
     for error in run.errors[:shown_errors]:
         click.echo(_failure(error))
