@@ -29,5 +29,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("log", "Log", f"{BASE}/log"),
     NavItem("messages", "Messages", f"{BASE}/messages"),
     NavItem("crm", "CRM", f"{BASE}/crm"),
+    NavItem("collaboration", "Collaboration", f"{BASE}/collaboration"),
+    NavItem("plugins", "Plugins", f"{BASE}/plugins"),
+    NavItem("settings", "Settings", f"{BASE}/settings"),
     NavItem("api", "API reference", API_REFERENCE),
 )

@@ -14,6 +14,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from aisle_dashboard.canvas_page import CANVAS_HANDLERS
+from aisle_dashboard.collaboration import COLLABORATION_HANDLERS
 from aisle_dashboard.couples import COUPLE_HANDLERS
 from aisle_dashboard.crm_pages import CRM_HANDLERS
 from aisle_dashboard.csrf import DashboardCSRF
@@ -23,9 +24,11 @@ from aisle_dashboard.login import LOGIN_HANDLERS
 from aisle_dashboard.messages import MESSAGE_HANDLERS
 from aisle_dashboard.overview import OVERVIEW_HANDLERS
 from aisle_dashboard.paths import API_REFERENCE, BASE, OPENAPI_JSON
+from aisle_dashboard.plugins_page import PLUGIN_HANDLERS
 from aisle_dashboard.rendering import page
 from aisle_dashboard.runs import RUN_HANDLERS
 from aisle_dashboard.session import signed_in
+from aisle_dashboard.settings_page import SETTINGS_HANDLERS
 from aisle_dashboard.tasks import TASK_HANDLERS
 
 __all__ = ["APP_HANDLERS", "create_router"]
@@ -93,6 +96,9 @@ def create_router() -> Router:
             *MESSAGE_HANDLERS,
             *TASK_HANDLERS,
             *LOG_HANDLERS,
+            *COLLABORATION_HANDLERS,
+            *PLUGIN_HANDLERS,
+            *SETTINGS_HANDLERS,
             *CRM_HANDLERS,
             not_found,
             static,

@@ -17,7 +17,7 @@ from aisle.collab.refusals import conflict_refused, lost_refused
 from aisle.collab.service import Collaboration
 from aisle.domain.journey_record import Journey
 from aisle.domain.user import Role
-from aisle.services.roles import ensure_journey_role
+from aisle.services.roles import ensure_journey_role, ensure_role
 from aisle.storage.collab_locks import (
     Acquired,
     Lock,
@@ -60,6 +60,11 @@ class LockService:
         """The journey's live leases (``viewer``)."""
         journey = await self.journey(journey_id, "viewer", "reading locks")
         return await self.repository.leases(journey.id)
+
+    async def studio_leases(self) -> list[Lock]:
+        """The live leases on every journey of the organization (``viewer``)."""
+        ensure_role(self.actor, "viewer", "reading locks")
+        return await self.repository.studio_leases()
 
     async def acquire(
         self,

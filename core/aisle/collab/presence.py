@@ -18,7 +18,7 @@ from aisle.collab.service import Collaboration
 from aisle.domain.journey_record import Journey
 from aisle.domain.presence import PresenceSession
 from aisle.domain.user import Role
-from aisle.services.roles import ensure_journey_role
+from aisle.services.roles import ensure_journey_role, ensure_role
 from aisle.storage.flow_log import CollaboratorRepository
 from aisle.storage.store import OrgScope
 
@@ -47,6 +47,13 @@ class PresenceService:
         """Who has the journey open (``viewer``), positions as last persisted."""
         journey = await self.journey(journey_id, "viewer", "reading presence")
         return await self.board.sessions(self.scope.org_id, journey.id)
+
+    async def studio_sessions(self) -> list[PresenceSession]:
+        """Who has which journey of the organization open (``viewer``)."""
+        ensure_role(self.actor, "viewer", "reading presence")
+        return await self.board.repository(self.scope.org_id).studio_sessions(
+            idle_after=self.collab.config.presence_timeout
+        )
 
     async def join(
         self,

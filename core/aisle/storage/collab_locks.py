@@ -427,6 +427,16 @@ class LockRepository(Scoped):
         )
         return [_lock(r) for r in rows]
 
+    async def studio_leases(self) -> list[Lock]:
+        """The live leases of every journey of the organization, by journey and target."""
+        rows = await self.db.execute(
+            f"SELECT {_COLUMNS} FROM collab_locks WHERE organization_id = {{}} "
+            "AND expires_at > {} ORDER BY journey_id, target_kind, target_id, mode, holder",
+            self.org_id,
+            self.clock.now(),
+        )
+        return [_lock(r) for r in rows]
+
     async def check_fences(
         self,
         journey_id: str,

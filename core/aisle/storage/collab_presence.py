@@ -228,6 +228,17 @@ class PresenceRepository(Scoped):
         )
         return [_session(r) for r in rows]
 
+    async def studio_sessions(self, *, idle_after: timedelta) -> list[PresenceSession]:
+        """The live sessions of every journey of the organization, by journey, oldest
+        first."""
+        rows = await self.db.execute(
+            f"SELECT {_COLUMNS} FROM presence_sessions WHERE organization_id = {{}} "
+            "AND last_seen_at > {} ORDER BY journey_id, joined_at, id",
+            self.org_id,
+            self.clock.now() - idle_after,
+        )
+        return [_session(r) for r in rows]
+
 
 def _by_id(session: PresenceSession) -> str:
     return session.id
