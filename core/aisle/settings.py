@@ -37,6 +37,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     redis_url: str | None = None
     secret_key: str = ""
     previous_secret_keys: tuple[str, ...] = ()
+    public_url: str | None = None
+    """Where the world reaches this server (``https://aisle.example.com``): CRM REST
+    hooks are subscribed to inbound URLs under it; ``None`` subscribes none."""
     # Database.
     db_pool_min: int = 1
     db_pool_max: int = 10
@@ -128,6 +131,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         )
         return cls(
             data_dir=data_dir,
+            public_url=_public_url(env.get("AISLE_PUBLIC_URL")),
             database_url=database_url,
             redis_url=redis_url,
             secret_key=secret_key,
@@ -150,6 +154,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             ),
             environ=aisle_env,
         )
+
+
+def _public_url(raw: str | None) -> str | None:
+    """``AISLE_PUBLIC_URL`` checked (an http(s) URL with a host, nothing after its
+    path), without a trailing slash; unset or empty: ``None``."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise SettingsError(
+            f"AISLE_PUBLIC_URL: {text!r} is not an http(s) URL such as https://aisle.example.com"
+        )
+    return text.rstrip("/")
 
 
 def database_dialect(url: str) -> str:

@@ -212,3 +212,18 @@ async def test_a_held_change_of_an_unset_field_reads_with_a_null_old_value(
     )
     await editor("POST", f"/crm/held/{pending['id']}/confirm")
     assert (await editor("GET", f"/contacts/{couple['id']}"))["wedding_date"] == "2027-06-01"
+
+
+async def test_a_connection_taking_webhooks_shows_its_inbound_url(
+    client: httpx.AsyncClient, org_a: Org
+) -> None:
+    admin = Api(client, org_a, "admin")
+    made = await admin(
+        "POST",
+        "/crm/connections",
+        201,
+        json={"provider": "tave", "name": "Tave", "credentials": {"api_key": SECRET}},
+    )
+    path = f"/api/v1/inbound/crm/{made['id']}"
+    assert made["inbound_url"] == path
+    assert (await admin("GET", f"/crm/connections/{made['id']}"))["inbound_url"] == path

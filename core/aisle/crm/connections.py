@@ -17,6 +17,7 @@ from aisle.contracts.crm import CRMProvider, RateLimited
 from aisle.contracts.log import LogKind
 from aisle.crm.deps import CRMDeps, UnusableConnection
 from aisle.crm.mapping import MappingError, check_field
+from aisle.crm.subscriptions import inbound_url, subscribe, unsubscribe
 from aisle.domain.crm_connection import CONFLICT_POLICIES, CRMConnection, SyncDirection
 from aisle.services.errors import FieldError, Refused
 from aisle.services.roles import Actor, ensure_role
@@ -103,7 +104,7 @@ class ConnectionService:
                 message=f"{provider} connection {connection.name!r} created ({direction})",
                 data={"connection_id": connection.id, "provider": provider},
             )
-        return connection
+        return await subscribe(self.deps, self.scope, connection)
 
     async def update(
         self,
@@ -171,11 +172,17 @@ class ConnectionService:
                 f"{', '.join(changed) or 'nothing'}",
                 data={"connection_id": connection_id, "fields": changed},
             )
+        if enabled is True:
+            return await subscribe(self.deps, self.scope, updated)
+        if enabled is False:
+            return await unsubscribe(self.deps, self.scope, updated)
         return updated
 
     async def delete(self, connection_id: str) -> None:
         ensure_role(self.actor, "admin", "deleting a CRM connection")
         connection = await self.scope.crm_connections.get(connection_id)
+        # Best effort: a CRM that cannot be reached keeps hooks that post to a 404.
+        await unsubscribe(self.deps, self.scope, connection)
         async with self.deps.store.transaction():
             await self.scope.crm_connections.delete(connection_id)
             await self.scope.log.append(
@@ -184,6 +191,10 @@ class ConnectionService:
                 message=f"{connection.provider} connection {connection.name!r} deleted",
                 data={"connection_id": connection_id},
             )
+
+    def inbound_url(self, connection: CRMConnection) -> str | None:
+        """Where the CRM posts the connection's webhooks (``None``: it posts none)."""
+        return inbound_url(self.deps, connection)
 
     async def test(self, connection_id: str) -> ConnectionTest:
         """Try the credentials: a first page of the first kind when the provider pulls;

@@ -86,6 +86,9 @@ class ConnectionOut(msgspec.Struct, kw_only=True):
     """Which credential fields hold a value (the values are never answered)."""
     credentials_usable: bool
     """False when the stored credentials no longer decrypt or fit the provider."""
+    inbound_url: str | None = None
+    """Where the CRM posts this connection's webhooks (under ``AISLE_PUBLIC_URL``, else
+    a path on this server); ``null`` when the provider takes none."""
 
 
 class ConnectionList(msgspec.Struct, kw_only=True):
@@ -186,6 +189,7 @@ async def _out(call: ApiCall, connection: CRMConnection) -> ConnectionOut:
         next_sync_at=connection.next_sync_at,
         credentials_set=filled,
         credentials_usable=usable,
+        inbound_url=ConnectionService(deps, call.scope, call.caller).inbound_url(connection),
     )
 
 
