@@ -20,6 +20,7 @@ from aisle.crm.mapping import MappingError, check_field
 from aisle.crm.subscriptions import inbound_url, subscribe, unsubscribe
 from aisle.domain.crm_connection import CONFLICT_POLICIES, CRMConnection, SyncDirection
 from aisle.services.errors import FieldError, Refused
+from aisle.services.key_rotation import rotate_crm_credentials
 from aisle.services.roles import Actor, ensure_role
 from aisle.storage.errors import Conflict
 from aisle.storage.store import OrgScope
@@ -304,27 +305,10 @@ async def rotate_credentials(deps: CRMDeps) -> int:
     """Re-encrypt every connection's credentials with the current key (after moving the
     old one to ``AISLE_PREVIOUS_SECRET_KEYS``); returns how many were re-encrypted.
 
-    Each is swapped only if unchanged since it was read, so a concurrent edit is kept.
     :raises UnusableConnection: naming a connection no configured key decrypts (the
         others are rotated first).
     """
-    rotated = 0
-    unreadable: list[str] = []
-    for org_id, connection_id, token in await deps.system.all_credentials():
-        if not token:
-            continue
-        try:
-            fresh = deps.cipher.rotate(token)
-        except Exception:
-            unreadable.append(connection_id)
-            continue
-        if await deps.system.replace_credentials(connection_id, token, fresh):
-            rotated += 1
-            await deps.for_org(org_id).log.append(
-                LogKind.CRM_CREDENTIALS_ROTATED,
-                message="CRM connection credentials re-encrypted with the current key",
-                data={"connection_id": connection_id},
-            )
+    rotated, unreadable = await rotate_crm_credentials(deps.store, deps.cipher)
     if unreadable:
         raise UnusableConnection(
             f"credentials of connection(s) {', '.join(unreadable)} decrypt with no "

@@ -18,12 +18,12 @@ from piccolo.table import Table
 
 from aisle.domain.organization import secret_fingerprint
 from aisle.storage.credentials import CredentialCipher
-from aisle.storage.database import register_tables
+from aisle.storage.database import Database, register_tables
 from aisle.storage.rows import dump, from_row, load
 from aisle.storage.scoped import Scoped
 from aisle.storage.tables import OrganizationTable
 
-__all__ = ["StudioSecret", "StudioSecretRepository", "StudioSecretTable"]
+__all__ = ["StudioSecret", "StudioSecretRepository", "StudioSecretSystem", "StudioSecretTable"]
 
 
 class StudioSecretTable(Table, tablename="studio_secrets"):
@@ -92,3 +92,24 @@ class StudioSecretRepository(Scoped):
         """
         ciphertext = await self.ciphertext(name)
         return None if ciphertext is None else str(cipher.decrypt(ciphertext))
+
+
+class StudioSecretSystem:
+    """Every organization's secrets, for re-encrypting them under a new key."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def all_ciphertexts(self) -> list[tuple[str, str, str]]:
+        """``(organization id, name, ciphertext)`` of every stored secret."""
+        rows = await T.select(T.organization_id, T.name, T.ciphertext).order_by(T.organization_id)
+        return [(r["organization_id"], r["name"], r["ciphertext"]) for r in rows]
+
+    async def replace_ciphertext(self, org_id: str, name: str, old: str, new: str) -> bool:
+        """Swap a secret's ciphertext if it is still ``old`` (a concurrent change wins)."""
+        rows = await (
+            T.update({T.ciphertext: new})
+            .where((T.organization_id == org_id) & (T.name == name) & (T.ciphertext == old))
+            .returning(T.name)
+        )
+        return bool(rows)
