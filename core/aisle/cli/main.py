@@ -23,6 +23,8 @@ COMMANDS = {
     "org": "org",
     "operator": "operator",
     "crm": "crm",
+    "backup": "backup",
+    "restore": "restore",
     "new-plugin": "new_plugin",
 }
 
