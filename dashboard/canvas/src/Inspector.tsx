@@ -9,20 +9,40 @@ import type { NodeTypeInfo, StepNode, TriggerEdge, TriggerTypeInfo } from "./typ
 
 const validator = new InterpretingValidator<Record<string, unknown>>();
 
+/** A step as its form opened: the form shows this, and a save sends only what was
+ * changed since, so someone else's change meanwhile is neither shown over what is being
+ * typed nor overwritten by it. */
+export interface Opened {
+  label: string;
+  config: Record<string, unknown>;
+}
+
 interface StepProps {
   node: StepNode;
   type: NodeTypeInfo | undefined;
   readOnly: boolean;
-  onSave: (label: string, config: Record<string, unknown>) => void;
+  lockedBy: string | undefined;
+  onSave: (opened: Opened, label: string, config: Record<string, unknown>) => void;
 }
 
-export function StepInspector({ node, type, readOnly, onSave }: StepProps) {
+function LockedNote({ by, what }: { by: string | undefined; what: string }) {
+  if (by === undefined) return null;
+  return (
+    <p className="inspector-locked" role="note">
+      {by} is editing this {what}: the form is read-only until they close it.
+    </p>
+  );
+}
+
+export function StepInspector({ node, type, readOnly, lockedBy, onSave }: StepProps) {
+  const [opened] = useState<Opened>(() => ({ label: node.data.label, config: node.data.config }));
   const [label, setLabel] = useState(node.data.label);
   const issues = node.data.issues ?? [];
   return (
     <aside className="inspector" aria-label="Step settings">
       <h2>{type?.label ?? node.type}</h2>
       {type?.description && <p className="inspector-help">{type.description}</p>}
+      <LockedNote by={lockedBy} what="step" />
       <label className="inspector-field">
         Step label
         <input value={label} onChange={(e) => setLabel(e.target.value)} disabled={readOnly} />
@@ -36,14 +56,14 @@ export function StepInspector({ node, type, readOnly, onSave }: StepProps) {
       )}
       <Form
         schema={(type?.config_schema ?? { type: "object" }) as RJSFSchema}
-        formData={node.data.config}
+        formData={opened.config}
         validator={validator}
         liveValidate
         showErrorList={false}
         disabled={readOnly}
         idPrefix={`config-${node.id}`}
         uiSchema={{ "ui:submitButtonOptions": { submitText: "Save step", norender: readOnly } }}
-        onSubmit={({ formData }) => onSave(label, (formData ?? {}) as Record<string, unknown>)}
+        onSubmit={({ formData }) => onSave(opened, label, (formData ?? {}) as Record<string, unknown>)}
       />
     </aside>
   );
@@ -53,10 +73,11 @@ interface EdgeProps {
   edge: TriggerEdge;
   triggers: TriggerTypeInfo[];
   readOnly: boolean;
+  lockedBy: string | undefined;
   onSave: (trigger: string, label: string, config: Record<string, unknown>) => void;
 }
 
-export function EdgeInspector({ edge, triggers, readOnly, onSave }: EdgeProps) {
+export function EdgeInspector({ edge, triggers, readOnly, lockedBy, onSave }: EdgeProps) {
   const [trigger, setTrigger] = useState(edge.data?.trigger ?? "immediate");
   const [label, setLabel] = useState(typeof edge.label === "string" ? edge.label : "");
   const info = triggers.find((t) => t.name === trigger);
@@ -64,6 +85,7 @@ export function EdgeInspector({ edge, triggers, readOnly, onSave }: EdgeProps) {
   return (
     <aside className="inspector" aria-label="Edge settings">
       <h2>When a couple moves on</h2>
+      <LockedNote by={lockedBy} what="edge" />
       <label className="inspector-field">
         Trigger
         <select value={trigger} onChange={(e) => setTrigger(e.target.value)} disabled={readOnly}>

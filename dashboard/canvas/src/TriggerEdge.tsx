@@ -1,10 +1,10 @@
 // An edge labelled with its trigger (and the studio's own label, when it has one).
 import { BaseEdge, EdgeLabelRenderer, getSmoothStepPath, type EdgeProps } from "@xyflow/react";
-import { useContext } from "react";
+import { memo, useContext } from "react";
 import { LooksContext } from "./looks";
 import type { TriggerEdge } from "./types";
 
-export function TriggerEdgeView(props: EdgeProps<TriggerEdge>) {
+export const TriggerEdgeView = memo(function TriggerEdgeView(props: EdgeProps<TriggerEdge>) {
   const context = useContext(LooksContext);
   const [path, labelX, labelY] = getSmoothStepPath(props);
   const trigger = props.data?.trigger ?? "";
@@ -26,4 +26,4 @@ export function TriggerEdgeView(props: EdgeProps<TriggerEdge>) {
       </EdgeLabelRenderer>
     </>
   );
-}
+});

@@ -1,6 +1,6 @@
 // The public API, called with the dashboard session: its cookie goes to /api/v1 by
 // itself, and every request carries the page's CSRF token (docs/api.md, "Auth").
-import type { FlowDocument, NodeTypeInfo, OpsOutcome, TriggerTypeInfo } from "./types";
+import type { FlowDocument, Lock, NodeTypeInfo, OpsOutcome, PresenceSession, TriggerTypeInfo } from "./types";
 import type { FlowOp } from "./ops";
 
 export class ApiProblem extends Error {
@@ -46,13 +46,60 @@ export class Api {
     return (await this.call<{ items: TriggerTypeInfo[] }>("GET", "/trigger-types")).data.items;
   }
 
-  async applyOps(journeyId: string, baseRevision: number, ops: FlowOp[]): Promise<OpsOutcome> {
-    const body = { base_revision: baseRevision, ops, atomic: true };
+  /** Ops against `baseRevision`, not atomic: the ops that merge are kept and only the
+   * conflicting ones come back (409, `rejected[]` with both values). `fences` are the
+   * tokens of the edit locks held. */
+  async applyOps(journeyId: string, baseRevision: number, ops: FlowOp[], fences: Record<string, number>): Promise<OpsOutcome> {
+    const body = { base_revision: baseRevision, ops, atomic: false, fences };
     return (await this.call<OpsOutcome>("POST", `/journeys/${journeyId}/flow/ops`, body)).data;
   }
 
   async publish(journeyId: string): Promise<{ version: number }> {
     return (await this.call<{ version: number }>("POST", `/journeys/${journeyId}/publish`, {})).data;
+  }
+
+  async journey(journeyId: string): Promise<{ live_version: number | null }> {
+    return (await this.call<{ live_version: number | null }>("GET", `/journeys/${journeyId}`)).data;
+  }
+
+  async stats(journeyId: string): Promise<{ steps: { step_id: string | null; enrollments: Record<string, number> }[] }> {
+    return (await this.call<{ steps: { step_id: string | null; enrollments: Record<string, number> }[] }>("GET", `/journeys/${journeyId}/stats`)).data;
+  }
+
+  async versions(journeyId: string): Promise<{ version: number }[]> {
+    return (await this.call<{ items: { version: number }[] }>("GET", `/journeys/${journeyId}/versions`)).data.items;
+  }
+
+  async rollback(journeyId: string, version: number): Promise<{ version: number }> {
+    return (await this.call<{ version: number }>("POST", `/journeys/${journeyId}/rollback`, { version })).data;
+  }
+
+  async lock(journeyId: string, kind: "node" | "edge", id: string, sessionId: string | null): Promise<Lock[]> {
+    const body = { [kind === "node" ? "nodes" : "edges"]: [id], mode: "edit", session_id: sessionId };
+    return (await this.call<{ locks: Lock[] }>("POST", `/journeys/${journeyId}/locks`, body)).data.locks;
+  }
+
+  async renew(journeyId: string, kind: "node" | "edge", id: string, token: number): Promise<Lock[]> {
+    const body = { [kind === "node" ? "nodes" : "edges"]: [id], mode: "edit", tokens: { [`${kind}:${id}`]: token } };
+    return (await this.call<{ locks: Lock[] }>("POST", `/journeys/${journeyId}/locks/renew`, body)).data.locks;
+  }
+
+  async release(journeyId: string, kind: "node" | "edge", id: string): Promise<void> {
+    const body = { [kind === "node" ? "nodes" : "edges"]: [id], mode: "edit" };
+    await this.call("POST", `/journeys/${journeyId}/locks/release`, body);
+  }
+
+  async join(journeyId: string): Promise<PresenceSession> {
+    return (await this.call<PresenceSession>("POST", `/journeys/${journeyId}/presence`, {})).data;
+  }
+
+  /** The live stream (WebSocket): the page's CSRF token rides as a subprotocol, since a
+   * browser cannot set headers on a WebSocket. */
+  live(journeyId: string, since: number, sessionId: string): WebSocket {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const query = new URLSearchParams({ since: String(since), session_id: sessionId });
+    const url = `${scheme}//${location.host}${this.base}/journeys/${journeyId}/live?${query.toString()}`;
+    return new WebSocket(url, ["aisle.v1", `aisle.csrf.${this.csrf}`]);
   }
 }
 

@@ -1,6 +1,10 @@
 // How a node type looks: its icon (a symbol the page carries) and its category's colour,
-// the same the dashboard's journey pictures use.
+// the same the dashboard's journey pictures use. The context's value changes only when
+// the types do: anything that changes as people edit comes from a store per element.
 import { createContext } from "react";
+import type { HandleStore } from "./handles";
+import type { LiveStore } from "./live";
+import type { CountStore } from "./Status";
 import type { Looks, NodeTypeInfo, TriggerTypeInfo } from "./types";
 
 export interface CanvasLooks {
@@ -8,7 +12,11 @@ export interface CanvasLooks {
   nodeTypes: Map<string, NodeTypeInfo>;
   triggerTypes: Map<string, TriggerTypeInfo>;
   /** Branch handles that a node's outgoing edges bring (a decision's). */
-  extraHandles: Map<string, string[]>;
+  handles: HandleStore;
+  /** Who else is here and what they hold. */
+  live: LiveStore;
+  /** Couples on each step of the live version. */
+  counts: CountStore;
 }
 
 export const LooksContext = createContext<CanvasLooks | null>(null);

@@ -10,7 +10,7 @@ type JsonObject = Record<string, unknown>;
 export type FlowOp =
   | { op: "add_node"; id: string; node: JsonObject }
   | { op: "move_node"; id: string; node_id: string; position: { x: number; y: number } }
-  | { op: "update_node"; id: string; node_id: string; type?: string; label?: string; config?: JsonObject }
+  | { op: "update_node"; id: string; node_id: string; type?: string; label?: string; config?: JsonObject; base_revision?: number }
   | { op: "remove_node"; id: string; node_id: string }
   | { op: "add_edge"; id: string; edge: JsonObject }
   | {

@@ -66,9 +66,46 @@ export interface Looks {
   defaultColour: string;
 }
 
+export interface ConflictItem {
+  path: string;
+  field: string;
+  message: string;
+  node_id?: string | null;
+  edge_id?: string | null;
+  theirs?: unknown;
+  mine?: unknown;
+}
+
+export interface RefusedOp {
+  op_id: string;
+  conflict_id: string;
+  conflicts: ConflictItem[];
+}
+
 export interface OpsOutcome {
   revision: number;
   etag: string;
   applied: string[];
-  rejected: unknown[];
+  rejected: RefusedOp[];
+}
+
+export interface Lock {
+  journey_id: string;
+  target_kind: "node" | "edge";
+  target_id: string;
+  mode: "edit" | "view";
+  holder: string;
+  holder_name: string;
+  session_id: string | null;
+  fencing_token: number;
+  expires_at: string;
+}
+
+export interface PresenceSession {
+  id: string;
+  user_id: string;
+  display_name: string;
+  color: string;
+  cursor: { x: number; y: number } | null;
+  selection: string[];
 }
