@@ -155,6 +155,7 @@ async def trigger_fields(
         fields=config_fields(trigger_schema(call, trigger), {}),
         prefix="config.",
         id_prefix="edge-config",
+        readonly=False,
     )
 
 

@@ -151,9 +151,24 @@ async def step_panel(
         if i.node_id == step.id or step.id in i.related
     ]
     node_type = call.registry.node_types.get(step.type)
+    me = call.caller.user_id or f"token:{call.caller.token_id}"
+    try:
+        leases = await _locks(call).leases(journey.id)
+    except REFUSALS:
+        leases = []  # collaboration not running here: the lock request will say so
+    # Someone else's lock is said at once, rather than asked for and refused.
+    held_by = next(
+        (
+            lock
+            for lock in leases
+            if lock.mode == "edit" and lock.target == _target(step.id)[0] and lock.holder != me
+        ),
+        None,
+    )
     return page(
         request,
         "journey_panel.html",
+        held_by=held_by,
         session=session,
         **step_form_context(call, journey, step),
         type_label=(node_type.label or node_type.name) if node_type else step.type,

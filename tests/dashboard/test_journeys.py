@@ -143,6 +143,8 @@ async def test_a_journey_is_built_locked_saved_and_published(
     shown = await owner.get(base)
     assert shown.status_code == 200
     assert 'data-step-id="pause"' in shown.text and "<svg" in shown.text
+    fields = await owner.get(f"{base}/trigger-fields", params={"trigger": "form_submission"})
+    assert fields.status_code == 200 and 'name="config.filter"' in fields.text, fields.text
 
     panel = await owner.get(f"{base}/steps/pause/panel")
     assert f'hx-post="/dashboard/journeys/{journey_id}/steps/pause/lock"' in panel.text
@@ -155,6 +157,9 @@ async def test_a_journey_is_built_locked_saved_and_published(
     refused = await _htmx(editor, f"{base}/steps/pause/lock", {})
     assert refused.status_code == 409
     assert "locked for editing by Ann" in refused.text
+    # The editor's panel says so at once, without asking for the lock.
+    theirs = await editor.get(f"{base}/steps/pause/panel")
+    assert "locked for editing by Ann" in theirs.text and "/lock" not in theirs.text
 
     # Without the lock's token, the save is fenced off.
     stale = await _htmx(
