@@ -110,3 +110,13 @@ async def test_update_many_refuses_deleted_or_unknown_ids_and_writes_nothing(
     assert (await scope.contacts.get(a.id)).venue is None
     assert (await scope.contacts.get(b.id, include_deleted=True)).venue is None
     assert await scope.contacts.count() == 1
+
+
+async def test_insert_many_writes_nothing_when_an_external_id_is_taken(store: Store) -> None:
+    scope = store.for_org((await store.organizations.create(slug="s", name="S")).id)
+    (first,) = await scope.contacts.insert_many([_couple(1)])
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        async with store.transaction():
+            await scope.contacts.insert_many([_couple(2), _couple(1, venue="Kew")])
+    assert [c.id for c in await scope.contacts.list()] == [first.id]
+    assert await scope.contacts.insert_many([]) == []

@@ -41,6 +41,7 @@ from aisle.storage.crm_records import (
     NewHeldChange,
     SyncReads,
 )
+from aisle.storage.events import PendingEvent
 from aisle.storage.ids import new_id
 from aisle.storage.store import OrgScope
 
@@ -353,8 +354,18 @@ class _Pull:
         """``contact.created`` for each new couple (journeys may start on it), accepted
         in the page's transaction; processed by the scheduler's event recovery, so a
         pull of thousands does not wait on each couple's journeys."""
-        await self.reads.accept_created(
-            [c.id for c in contacts], source=f"crm:{self.provider.name}"
+        source = f"crm:{self.provider.name}"
+        await self.scope.events.accept_many(
+            [
+                PendingEvent(
+                    type="contact.created",
+                    idempotency_key=f"contact.created:{c.id}",
+                    contact_id=c.id,
+                    payload={"contact_id": c.id},
+                    source=source,
+                )
+                for c in contacts
+            ]
         )
         if self.deps.runtime.on_work is not None:
             self.deps.runtime.on_work()

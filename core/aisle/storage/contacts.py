@@ -54,6 +54,10 @@ def _search_text(contact: Contact) -> str:
     return " ".join(p for p in parts if p).lower()
 
 
+_COLUMN_NAMES = tuple(_columns(Contact()))
+"""The contact's own columns in the order :func:`_columns` gives them."""
+
+
 class ContactRepository(Scoped):
     """Plain storage. Changing a wedding date goes through the runtime, which asks for
     confirmation and recomputes wake-ups; :meth:`save` does neither."""
@@ -99,13 +103,47 @@ class ContactRepository(Scoped):
         return sorted(found.values(), key=lambda c: c.id)
 
     async def insert_many(self, contacts: Sequence[Contact]) -> list[Contact]:
-        """Store new contacts (ids assigned where empty) in multi-row statements."""
+        """Store new contacts (ids assigned where empty): on PostgreSQL one statement
+        (the contacts and their external ids from arrays), on SQLite multi-row ones."""
         stored = [msgspec.structs.replace(c, id=c.id or new_id()) for c in contacts]
+        if not stored:
+            return stored
         now = self.clock.now()
+        if self.db.is_postgres:
+            await self._insert_unnested(stored, now)
+            return stored
         async with self.db.transaction():
             await self._write_rows(stored, now)
-            await self._write_external_ids_of(stored)
+            await self._insert_external_ids(stored)
         return stored
+
+    async def _insert_unnested(self, contacts: Sequence[Contact], now: datetime) -> None:
+        # Arrays, not a VALUES list: one statement of the same text whatever the count,
+        # so asyncpg prepares it once rather than planning thousands of parameters a page.
+        rows = [_columns(c) for c in contacts]
+        links = _external_links(contacts)
+        await self.db.execute(
+            "WITH inserted AS (INSERT INTO contacts (id, organization_id, email, phone, "
+            "partners, wedding_date, venue, timezone, custom, external_ids, search_text, "
+            "created_at, updated_at) "
+            "SELECT i, {}::text, e, p, pa::jsonb, w, v, tz, cu::jsonb, x::jsonb, s, "
+            "{}::timestamptz, {}::timestamptz "
+            "FROM unnest({}::text[], {}::text[], {}::text[], {}::text[], {}::date[], "
+            "{}::text[], {}::text[], {}::text[], {}::text[], {}::text[]) "
+            "AS r(i, e, p, pa, w, v, tz, cu, x, s)) "
+            "INSERT INTO contact_external_ids (organization_id, contact_id, provider, "
+            "external_id) SELECT {}::text, c, pr, x "
+            "FROM unnest({}::text[], {}::text[], {}::text[]) AS l(c, pr, x)",
+            self.org_id,
+            now,
+            now,
+            [c.id for c in contacts],
+            *([row[name] for row in rows] for name in _COLUMN_NAMES),
+            self.org_id,
+            [link[0] for link in links],
+            [link[1] for link in links],
+            [link[2] for link in links],
+        )
 
     async def update_many(self, contacts: Sequence[Contact]) -> list[Contact]:
         """Replace the fields of live contacts in multi-row statements.
@@ -282,12 +320,10 @@ class ContactRepository(Scoped):
                 self.org_id,
                 *ids,
             )
-        links = [
-            (c.id, provider, str(external_id))
-            for c in contacts
-            for provider, external_id in c.external_ids.items()
-        ]
-        for chunk in _chunks(links):
+        await self._insert_external_ids(contacts)
+
+    async def _insert_external_ids(self, contacts: Sequence[Contact]) -> None:
+        for chunk in _chunks(_external_links(contacts)):
             await self.db.execute(
                 "INSERT INTO contact_external_ids (organization_id, contact_id, provider, "
                 "external_id) VALUES " + ", ".join("({}, {}, {}, {})" for _ in chunk),
@@ -300,6 +336,15 @@ class ContactRepository(Scoped):
             await self._insert(
                 X, contact_id=contact.id, provider=provider, external_id=str(external_id)
             )
+
+
+def _external_links(contacts: Sequence[Contact]) -> list[tuple[str, str, str]]:
+    """``(contact id, provider, external id)`` of each contact's CRM ids."""
+    return [
+        (c.id, provider, str(external_id))
+        for c in contacts
+        for provider, external_id in c.external_ids.items()
+    ]
 
 
 def _chunks(items: Sequence[V]) -> list[Sequence[V]]:

@@ -226,46 +226,6 @@ class SyncReads(Scoped):
         ).columns(EnrollmentTable.contact_id)
         return {r["contact_id"] for r in rows}
 
-    async def accept_created(self, contact_ids: Sequence[str], *, source: str) -> None:
-        """``contact.created`` for each new couple, accepted ``pending`` in one statement
-        (500 rows each on SQLite; a repeated one is a no-op); the scheduler's event
-        recovery processes them."""
-        if not contact_ids:
-            return
-        into = (
-            "INSERT INTO events (id, organization_id, contact_id, type, payload, "
-            "idempotency_key, occurred_at, received_at, status, source, attempts) "
-        )
-        skip = " ON CONFLICT (organization_id, idempotency_key) DO NOTHING"
-        now = self.clock.now()
-        ids = [new_id() for _ in contact_ids]
-        payloads = [dump({"contact_id": c}) for c in contact_ids]
-        keys = [f"contact.created:{c}" for c in contact_ids]
-        if self.db.is_postgres:
-            await self.db.execute(
-                into + "SELECT i, {}::text, c, 'contact.created', p::jsonb, k, "
-                "{}::timestamptz, {}::timestamptz, 'pending', {}::text, 0 "
-                "FROM unnest({}::text[], {}::text[], {}::text[], {}::text[]) AS r(i, c, p, k)"
-                + skip,
-                self.org_id,
-                now,
-                now,
-                source,
-                ids,
-                list(contact_ids),
-                payloads,
-                keys,
-            )
-            return
-        rows = list(zip(ids, contact_ids, payloads, keys, strict=True))
-        for chunk in _chunks(rows):
-            args: list[Any] = []
-            for event_id, contact_id, payload, key in chunk:
-                args += [event_id, self.org_id, contact_id, "contact.created", payload, key]
-                args += [now, now, "pending", source, 0]
-            values = ", ".join("({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})" for _ in chunk)
-            await self.db.execute(into + "VALUES " + values + skip, *args)
-
     async def refresh_statistics(self) -> None:
         """Have PostgreSQL look at the tables a pull grows (``ANALYZE``).
 

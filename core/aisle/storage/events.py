@@ -98,9 +98,33 @@ class EventRepository(Scoped):
         return existing, False
 
     async def accept_many(self, events: Sequence[PendingEvent]) -> builtins.list[str]:
-        """Store events as ``pending`` in multi-row statements, for whoever processes
-        pending events next; a repeated key is skipped. Returns the keys accepted now."""
+        """Store events as ``pending`` (PostgreSQL: one statement; SQLite: multi-row
+        ones), for whoever processes pending events next; a repeated key is skipped.
+        Returns the keys accepted now."""
         now = self.clock.now()
+        if not events:
+            return []
+        if self.db.is_postgres:
+            # Arrays, not a VALUES list: one statement of the same text whatever the
+            # count, which asyncpg prepares once instead of planning every page anew.
+            rows = await self.db.execute(
+                f"INSERT INTO events ({', '.join(_COLUMNS)}) "
+                "SELECT i, {}::text, c, t, p::jsonb, k, o, {}::timestamptz, 'pending', s, 0 "
+                "FROM unnest({}::text[], {}::text[], {}::text[], {}::text[], {}::text[], "
+                "{}::timestamptz[], {}::text[]) AS r(i, c, t, p, k, o, s)"
+                " ON CONFLICT (organization_id, idempotency_key) DO NOTHING"
+                " RETURNING idempotency_key",
+                self.org_id,
+                now,
+                [new_id() for _ in events],
+                [e.contact_id for e in events],
+                [e.type for e in events],
+                [dump(e.payload) for e in events],
+                [e.idempotency_key for e in events],
+                [e.occurred_at or now for e in events],
+                [e.source for e in events],
+            )
+            return [r["idempotency_key"] for r in rows]
         row = "(" + ", ".join("{}" for _ in _COLUMNS) + ")"
         accepted: builtins.list[str] = []
         for start in range(0, len(events), _ROWS):
