@@ -18,7 +18,7 @@ export function Avatars({ live }: { live: LiveStore }) {
   return (
     <ul className="avatars" aria-label="Also on this canvas">
       {[...people.values()].map((p) => (
-        <li key={p.user_id} className="avatar" style={{ background: p.color }} title={p.display_name}>
+        <li key={p.user_id} className="avatar" style={{ borderColor: p.color }} title={p.display_name}>
           <span aria-hidden="true">{initials(p.display_name)}</span>
           <span className="visually-hidden">{p.display_name}</span>
         </li>
