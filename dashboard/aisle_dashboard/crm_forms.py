@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from aisle.contracts.crm import CRMProvider
+from aisle import CRMProvider
 from aisle.domain.crm_connection import CRMConnection
 from aisle_dashboard.journey_form import FormField, config_fields, read_config
 
