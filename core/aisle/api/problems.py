@@ -329,6 +329,23 @@ def _integrity_handler(request: Request[Any, Any, Any], exc: Exception) -> Respo
     return problem_response(request, refused)
 
 
+def _unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # The database (or the connection to it) is gone or not answering within its bounded
+    # timeouts: the client may retry shortly, and the pool reconnects by itself.
+    if isinstance(exc, sqlite3.OperationalError) and "locked" not in str(exc):
+        return _unexpected_handler(request, exc)
+    log.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
+    refused = Refused(
+        503,
+        "the database is not answering; retry in a moment",
+        errors=[FieldError(field="database", message=type(exc).__name__)],
+        headers={"Retry-After": "1"},
+    )
+    return problem_response(request, refused)
+
+
 def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     refused = Refused(500, "an unexpected error occurred; it has been logged", slug="internal")
@@ -339,6 +356,14 @@ exception_handlers: ExceptionHandlersMap = {
     sqlite3.IntegrityError: _integrity_handler,
     asyncpg.exceptions.IntegrityConstraintViolationError: _integrity_handler,
     HTTPException: _http_handler,
+    # A lost or refused connection, or a bounded wait (connect, pool acquire, statement,
+    # SQLite's busy timeout) running out.
+    asyncpg.exceptions.PostgresConnectionError: _unavailable_handler,
+    asyncpg.exceptions.InterfaceError: _unavailable_handler,
+    asyncpg.exceptions.QueryCanceledError: _unavailable_handler,
+    ConnectionError: _unavailable_handler,
+    TimeoutError: _unavailable_handler,
+    sqlite3.OperationalError: _unavailable_handler,
     Exception: _unexpected_handler,
 }
 """The handlers that need the request, beside :data:`problem_details` (most specific

@@ -9,22 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import asyncpg  # type: ignore[import-untyped]
+import msgspec
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
+from aisle.env import env_number
 from aisle.settings import Settings, database_dialect, redact_url
 from aisle.storage.tables import TABLES
 
 __all__ = [
     "Database",
+    "PostgresTimeouts",
     "connect",
     "register_tables",
     "registered_tables",
@@ -34,6 +38,61 @@ log = logging.getLogger(__name__)
 
 POOL_CLOSE_TIMEOUT = 10.0
 """Seconds a pool may take to close gracefully before its connections are terminated."""
+
+
+class PostgresTimeouts(msgspec.Struct, frozen=True, kw_only=True):
+    """How long a PostgreSQL operation may wait before it fails instead of hanging.
+
+    A database that is gone or stopped answering then costs a request a few seconds
+    and a 503 (:mod:`aisle.api.problems`), never a worker held forever; the pool opens
+    new connections on the next acquire, so recovery needs no restart.
+    """
+
+    connect: float = 5.0
+    """Opening a connection (``AISLE_DB_CONNECT_TIMEOUT_SECONDS``)."""
+    acquire: float = 5.0
+    """Waiting for a free pooled connection (``AISLE_DB_ACQUIRE_TIMEOUT_SECONDS``)."""
+    statement: float = 60.0
+    """One statement (``AISLE_DB_STATEMENT_TIMEOUT_SECONDS``)."""
+
+    @classmethod
+    def of(cls, environ: Mapping[str, str]) -> PostgresTimeouts:
+        default = cls()
+        return cls(
+            connect=env_number(environ, "AISLE_DB_CONNECT_TIMEOUT_SECONDS", default.connect),
+            acquire=env_number(environ, "AISLE_DB_ACQUIRE_TIMEOUT_SECONDS", default.acquire),
+            statement=env_number(environ, "AISLE_DB_STATEMENT_TIMEOUT_SECONDS", default.statement),
+        )
+
+
+class _BoundedPool(asyncpg.pool.Pool):  # type: ignore[misc]
+    """asyncpg's pool whose ``acquire()`` without a timeout (piccolo passes none) waits
+    at most ``acquire_timeout`` seconds."""
+
+    acquire_timeout: float
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        return super().acquire(timeout=self.acquire_timeout if timeout is None else timeout)
+
+
+async def _open_pool(
+    config: Mapping[str, Any], *, min_size: int, max_size: int, acquire_timeout: float
+) -> _BoundedPool:
+    # asyncpg.create_pool's own defaults, on the subclass it cannot be told to build.
+    pool = _BoundedPool(
+        min_size=min_size,
+        max_size=max_size,
+        max_queries=50000,
+        max_inactive_connection_lifetime=300.0,
+        loop=None,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
+        **config,
+    )
+    pool.acquire_timeout = acquire_timeout
+    await pool
+    return pool
+
 
 _tables: list[type[Table]] = list(TABLES)
 _open: list[Database] = []
@@ -149,8 +208,9 @@ async def connect(
 ) -> Database:
     """Open the database named by ``target`` (settings or a URL) and bind the tables.
 
-    PostgreSQL gets an asyncpg pool (``pool=False`` for one-shot commands). SQLite
-    switches the file to WAL once, so readers never wait on the writer.
+    PostgreSQL gets an asyncpg pool (``pool=False`` for one-shot commands), every wait
+    on it bounded by :class:`PostgresTimeouts`. SQLite switches the file to WAL once, so
+    readers never wait on the writer; a writer waits on another at most its busy timeout.
     """
     settings = target if isinstance(target, Settings) else None
     url = settings.database_url if settings is not None else str(target)
@@ -166,15 +226,21 @@ async def connect(
         await engine.run_ddl("PRAGMA journal_mode=WAL")
     else:
         dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
-        engine = PostgresEngine(config={"dsn": dsn})
+        timeouts = PostgresTimeouts.of(settings.environ if settings else {})
+        # asyncpg's connect() arguments: piccolo passes them to every connection it
+        # opens, pooled or not (its version check at construction included).
+        config = {"dsn": dsn, "timeout": timeouts.connect, "command_timeout": timeouts.statement}
+        engine = PostgresEngine(config=config)
         if pool:
-            await engine.start_connection_pool(
+            engine.pool = await _open_pool(
+                config,
                 min_size=pool_min
                 if pool_min is not None
                 else (settings.db_pool_min if settings else 1),
                 max_size=pool_max
                 if pool_max is not None
                 else (settings.db_pool_max if settings else 10),
+                acquire_timeout=timeouts.acquire,
             )
     db = Database(engine, url)
     db.bind()
