@@ -25,6 +25,7 @@ from aisle.runtime import Runtime
 from aisle.services.errors import FieldError, Refused
 from aisle.services.readiness import action_issues, check_context
 from aisle.services.roles import Actor, ensure_journey_role
+from aisle.services.snapshots import Snapshots
 from aisle.storage.flow_log import CollaboratorRepository
 from aisle.storage.store import OrgScope
 
@@ -118,6 +119,7 @@ class Lifecycle:
         self.announce = announce
         store = runtime.store
         self.collaborators = CollaboratorRepository(scope.org_id, store.db, store.clock)
+        self._snapshots = Snapshots(store, scope, actor.actor)
 
     async def graph_at(self, journey: Journey, ref: str, name: str) -> Graph:
         """The graph a version reference names (``draft``, ``live`` or a number)."""
@@ -167,6 +169,7 @@ class Lifecycle:
         if blocking(issues):
             raise issues_refused(issues, "cannot publish")
         async with self.runtime.store.transaction():
+            await self._snapshots.before_journey_change(journey.id, "publish", note)
             version = await self.scope.journeys.publish(
                 journey.id, journey.draft, published_by=self.actor.actor, note=note
             )
@@ -195,6 +198,7 @@ class Lifecycle:
         if blocking(issues):
             raise issues_refused(issues, f"cannot roll back to version {old.version}")
         async with self.runtime.store.transaction():
+            await self._snapshots.before_journey_change(journey.id, "rollback", note)
             published = await self.scope.journeys.publish(
                 journey.id,
                 old.graph,
@@ -270,6 +274,7 @@ class Lifecycle:
             raise Refused(422, "the step mapping is incomplete", errors=unique)
         moved: list[Move] = []
         if not dry_run:
+            await self._snapshots.before_journey_change(journey.id, "migrate", "")
             for item in plan:
                 assert item.to_step is not None
                 if await self.runtime.migrate_enrollment(

@@ -54,7 +54,9 @@ __all__ = [
     "ORGANIZATION",
     "OrgRows",
     "TableSpec",
+    "plain_row",
     "spec_named",
+    "stored_value",
 ]
 
 PARAMETERS_PER_INSERT = 900
@@ -128,6 +130,7 @@ LEFT_OUT: dict[str, str] = {
     "collab_locks": "edit leases of people editing now; a restored studio starts unlocked",
     "collab_fences": "fencing counters of those leases; they restart with the leases",
     "sessions": "sign-in cookies; after a restore everyone signs in again",
+    "snapshots": "undo points of this database's changes; a backup is a whole copy already",
 }
 """The organization's tables a backup leaves out, each with the reason."""
 
@@ -153,6 +156,16 @@ def _plain(kind: str, value: Any) -> Any:
     if kind == "boolean":
         return bool(value)
     return value
+
+
+def plain_row(spec: TableSpec, row: dict[str, Any]) -> dict[str, Any]:
+    """A row as read from the database, its values made plain JSON values."""
+    return {c: _plain(spec.kind(c), row[c]) for c in spec.columns if c in row}
+
+
+def stored_value(spec: TableSpec, column: str, value: Any) -> Any:
+    """A plain JSON value as the database takes it for ``column``."""
+    return _stored(spec.kind(column), value)
 
 
 def _stored(kind: str, value: Any) -> Any:
