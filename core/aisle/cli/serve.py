@@ -24,6 +24,7 @@ from aisle.cli.seed import DemoSeed, ensure_demo
 from aisle.contracts.registry import Registry
 from aisle.jobs.deps import JobDeps
 from aisle.jobs.embedded import EmbeddedJobs
+from aisle.jobs.shutdown import shutdown_grace
 from aisle.runtime import Runtime
 from aisle.settings import Settings, redact_url
 from aisle.storage.store import Store
@@ -102,7 +103,18 @@ async def serve(settings: Settings, registry: Registry, host: str, port: int) ->
         # One runtime for the API and the embedded jobs: work queued by a request wakes
         # the jobs at once instead of at their next poll.
         app = create_app(settings, registry, store=store, runtime=runtime)
-        server = _Server(uvicorn.Config(app, host=host, port=port, lifespan="on", log_config=None))
+        grace = shutdown_grace(settings)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            lifespan="on",
+            log_config=None,
+            # On SIGTERM uvicorn stops accepting, lets requests in flight finish for up to
+            # the grace, then closes what is left.
+            timeout_graceful_shutdown=max(1, round(grace)),
+        )
+        server = _Server(config)
         serving = asyncio.create_task(server.serve())
         listening = asyncio.create_task(server.listening.wait())
         await asyncio.wait({serving, listening}, return_when=asyncio.FIRST_COMPLETED)
@@ -120,7 +132,9 @@ async def serve(settings: Settings, registry: Registry, host: str, port: int) ->
     finally:
         try:
             if jobs is not None:
-                await jobs.stop()
+                # Attempts under way finish within the grace; the rest give back their
+                # claims.
+                await jobs.stop(grace=shutdown_grace(settings))
             await store.close()
         finally:
             await asyncio.to_thread(bounded.release)

@@ -9,6 +9,7 @@ scheduler then makes the run due again, and the idempotency key keeps the effect
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -112,7 +113,12 @@ async def execute_run(deps: JobDeps, run_id: str, *, worker: str) -> Outcome:
                 "expected ActionResult"
             )
     except asyncio.CancelledError:
-        raise  # the worker is shutting down: the lease expires and the run is retried
+        # The worker is shutting down past its grace: the claim is given back so another
+        # worker takes the run at once instead of after the lease (shielded, as this task
+        # is being cancelled; if the database is gone too, the lease expires instead).
+        with contextlib.suppress(Exception):
+            await asyncio.shield(store.outbox.release(claimed))
+        raise
     except BaseException as exc:  # every failure is classified and recorded
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise

@@ -18,6 +18,7 @@ from typing import Any
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware.asyncio import AsyncIO
 
 from aisle import bounded, metrics
 from aisle.clock import Clock
@@ -30,6 +31,7 @@ from aisle.jobs.deps import JobDeps
 from aisle.jobs.execute import execute_run, worker_name
 from aisle.jobs.relay import relay_once
 from aisle.jobs.scheduler import scheduler_pass
+from aisle.jobs.shutdown import cancel_other_tasks, shutdown_grace
 from aisle.plugins.manager import load_registry
 from aisle.settings import Settings
 
@@ -101,6 +103,10 @@ def run_worker(
     holder = _WorkerRuntime(settings, registry)
     declare_actor(broker, holder.execute)
     declare_crm_actor(broker, holder.execute_sync)
+    grace = shutdown_grace(settings)
+    # After AsyncIO in the list, so ahead of it at shutdown (after-hooks run in reverse):
+    # its after_worker_shutdown stops the loop the store lives on.
+    broker.add_middleware(_LeftoversMiddleware(holder), after=AsyncIO)
     worker = dramatiq.Worker(broker, worker_threads=settings.worker_threads)
     bounded.hold()  # the template and condition workers stop with this process's work
     worker.start()
@@ -108,16 +114,35 @@ def run_worker(
     try:
         stop.wait()
     finally:
-        from dramatiq.asyncio import get_event_loop_thread
-
-        loop_thread = get_event_loop_thread()
-        if loop_thread is not None:
-            with contextlib.suppress(Exception):
-                loop_thread.run_coroutine(holder.close())
-        worker.stop()
+        log.info("aisle worker %s stopping: current attempts get %g s", holder.name, grace)
+        # Worker threads finish their current message; unstarted prefetched ones go back
+        # to Redis; then the middleware cancels what is left and closes the store.
+        worker.stop(timeout=int(grace * 1000))
         broker.close()
         bounded.release()
         log.info("aisle worker %s stopped", holder.name)
+
+
+class _LeftoversMiddleware(dramatiq.Middleware):
+    """Past the grace, cancel the attempts still going (their claims are given back) and
+    close the store, on dramatiq's event loop before it stops."""
+
+    def __init__(self, holder: _WorkerRuntime) -> None:
+        self.holder = holder
+
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        from dramatiq.asyncio import get_event_loop_thread
+
+        loop_thread = get_event_loop_thread()
+        if loop_thread is None:
+            return
+        try:
+            left = loop_thread.run_coroutine(cancel_other_tasks())
+            if left:
+                log.warning("aisle worker: %d attempt(s) cancelled past the grace", left)
+            loop_thread.run_coroutine(self.holder.close())
+        except Exception:
+            log.exception("aisle worker: clean-up at shutdown failed")
 
 
 async def run_scheduler_async(
@@ -178,7 +203,18 @@ def run_scheduler(settings: Settings, *, registry: Registry | None = None) -> No
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await run_scheduler_async(settings, registry=registry, stop=stop)
+        running = asyncio.create_task(run_scheduler_async(settings, registry=registry, stop=stop))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        # The pass under way finishes (each of its steps is a short transaction); one
+        # held past the grace by a database that stopped answering is cancelled.
+        done, _ = await asyncio.wait({running}, timeout=shutdown_grace(settings))
+        if not done:
+            log.warning("aisle scheduler: the pass under way was cancelled past the grace")
+            running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
 
     asyncio.run(main())
 

@@ -106,6 +106,36 @@ class Outbox:
         )
         return run_from_row(rows[0]) if rows else None
 
+    async def release(self, run: ActionRun) -> bool:
+        """Give back a claim whose attempt was interrupted by its worker shutting down:
+        the run waits again, due now, without that attempt counted (fenced on the claim,
+        so a claim that already expired and moved on is left alone)."""
+        now = self.clock.now()
+        rows = (
+            await T.update(
+                {
+                    T.status: ActionRunStatus.PENDING
+                    if run.attempts <= 1
+                    else ActionRunStatus.FAILED,
+                    T.attempts: T.attempts - 1,
+                    T.claimed_by: None,
+                    T.claimed_at: None,
+                    T.lease_expires_at: None,
+                    T.next_attempt_at: now,
+                    T.dispatched_at: None,
+                    T.updated_at: now,
+                }
+            )
+            .where(
+                (T.id == run.id)
+                & (T.status == ActionRunStatus.RUNNING)
+                & (T.claimed_by == run.claimed_by)
+                & (T.attempts == run.attempts)
+            )
+            .returning(T.id)
+        )
+        return bool(rows)
+
     async def defer(self, run_id: str, until: datetime) -> bool:
         """Move a waiting run's next attempt to ``until`` (a closed send window).
 
