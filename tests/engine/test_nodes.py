@@ -237,7 +237,10 @@ def test_webhook_and_crm_update():
     with pytest.raises(msgspec.ValidationError, match="url"):
         decode_config(N.WEBHOOK.config, {"url": "ftp://x"})
     executor, config = only_action(enter(N.CRM_UPDATE, {"fields": {"stage": "booked"}}))
-    assert (executor, config) == ("crm_update", {"provider": None, "fields": {"stage": "booked"}})
+    assert (executor, config) == (
+        "crm_update",
+        {"provider": None, "fields": {"stage": "booked"}, "kind": "contacts"},
+    )
     with pytest.raises(msgspec.ValidationError, match="fields"):
         decode_config(N.CRM_UPDATE.config, {"fields": {}})
 
