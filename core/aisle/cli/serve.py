@@ -91,7 +91,20 @@ def _banner(settings: Settings, url: str, seed: DemoSeed) -> None:
     sys.stdout.flush()
 
 
-async def serve(settings: Settings, registry: Registry, host: str, port: int) -> None:
+def _shared_socket(host: str, port: int) -> socket.socket:
+    """A listening socket other ``aisle serve --reuse-port`` processes bind too: the
+    kernel spreads connections across them (SO_REUSEPORT), one port, no extra proxy."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+async def serve(
+    settings: Settings, registry: Registry, host: str, port: int, *, reuse_port: bool = False
+) -> None:
     """Run until SIGINT/SIGTERM; the store and the embedded jobs are stopped cleanly."""
     store = await Store.open(settings)  # migrates
     jobs: EmbeddedJobs | None = None
@@ -115,7 +128,8 @@ async def serve(settings: Settings, registry: Registry, host: str, port: int) ->
             timeout_graceful_shutdown=max(1, round(grace)),
         )
         server = _Server(config)
-        serving = asyncio.create_task(server.serve())
+        sockets = [_shared_socket(host, port)] if reuse_port else None
+        serving = asyncio.create_task(server.serve(sockets=sockets))
         listening = asyncio.create_task(server.listening.wait())
         await asyncio.wait({serving, listening}, return_when=asyncio.FIRST_COMPLETED)
         listening.cancel()
@@ -149,10 +163,15 @@ async def serve(settings: Settings, registry: Registry, host: str, port: int) ->
     show_default=True,
     help="Port to listen on (0: any free port).",
 )
+@click.option(
+    "--reuse-port",
+    is_flag=True,
+    help="Share the port with other `aisle serve --reuse-port` processes (SO_REUSEPORT).",
+)
 @data_dir_option
-def command(host: str, port: int, data_dir: str | None) -> None:
+def command(host: str, port: int, reuse_port: bool, data_dir: str | None) -> None:
     """Serve the API and the dashboard (jobs in-process unless AISLE_REDIS_URL is set)."""
     logs.configure()
     settings = load_settings(data_dir)
     registry = load_plugins()
-    asyncio.run(serve(settings, registry, host, port))
+    asyncio.run(serve(settings, registry, host, port, reuse_port=reuse_port))
