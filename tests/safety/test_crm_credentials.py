@@ -51,7 +51,7 @@ class Client:
         self, kind: str, external_id: str | None, fields: Mapping[str, Any]
     ) -> str:
         response = await self._http.post(
-            f"{self._credentials.base_url}/{kind}s",
+            f"{self._credentials.base_url}/{kind}",
             json=dict(fields),
             headers={"X-API-KEY": self._credentials.api_key},
         )
