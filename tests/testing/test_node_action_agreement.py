@@ -83,7 +83,10 @@ def test_a_node_offering_a_field_its_executor_rejects_fails_the_suite(
         "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
     )
     pytester.makepyfile(test_plugin=SOURCE)
-    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly", "-q")
+    # no:playwright: see INNER_RUN in tests/testing/test_wrong_plugins.py.
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:playwright", "-q"
+    )
     result.stdout.fnmatch_lines(
         [
             "*TestHook.test_every_optional_field_set_still_plans_actions_the_executor_accepts*",

@@ -18,6 +18,11 @@ pytest_plugins = ["pytester"]
 
 HERE = Path(__file__).parent
 
+# The inner run happens inside this test's call phase. pytest-playwright (>=0.7.3, installed
+# for the dashboard's browser tests) wraps every call in a process-wide soft-assertion scope
+# that refuses to nest, so left on it fails every inner test before it starts.
+INNER_RUN = ("-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:playwright")
+
 PRELUDE = """
 from collections.abc import Mapping
 import pytest
@@ -39,7 +44,7 @@ def author(pytester: pytest.Pytester) -> pytest.Pytester:
 
 def run(author: pytest.Pytester, source: str) -> pytest.RunResult:
     author.makepyfile(test_plugin=PRELUDE + source)
-    return author.runpytest("-p", "no:cacheprovider", "-p", "no:randomly", "-rs", "-q")
+    return author.runpytest(*INNER_RUN, "-rs", "-q")
 
 
 NOTIFY_SANDBOX = """
