@@ -9,7 +9,15 @@ suites); ``lint-imports`` holds the built-in plugins to that.
 """
 
 from aisle.bounded import BoundExceeded, run_bounded, working_on
-from aisle.bridges import BridgeCredentials, CatchHook, ZapierBridge, ZapTrigger, sign_delivery
+from aisle.bridges import (
+    CLIENT_AND_PROJECT_HOOKS,
+    ZAP_CONTACT_FIELDS,
+    BridgeCredentials,
+    CatchHook,
+    ZapierBridge,
+    ZapTrigger,
+    sign_delivery,
+)
 from aisle.builtins.due import Due, due_at
 from aisle.contracts.actions import (
     ActionContext,
@@ -69,8 +77,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ANY_EVENT",
+    "CLIENT_AND_PROJECT_HOOKS",
     "CRM_CAPABILITIES",
     "SOURCE_CONTACT_FIELDS",
+    "ZAP_CONTACT_FIELDS",
     "ActionContext",
     "ActionError",
     "ActionExecutor",

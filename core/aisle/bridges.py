@@ -35,6 +35,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 import httpx
@@ -52,9 +53,11 @@ from aisle.contracts.crm import (
 )
 
 __all__ = [
+    "CLIENT_AND_PROJECT_HOOKS",
     "SECRET_HEADER",
     "SIGNING_MODES",
     "TOLERANCE_SECONDS",
+    "ZAP_CONTACT_FIELDS",
     "BridgeClient",
     "BridgeCredentials",
     "CatchHook",
@@ -384,6 +387,36 @@ class BridgeClient:
         return PermanentError(
             f"{self._bridge.app} has no public API: its Zapier bridge cannot {what}"
         )
+
+
+ZAP_CONTACT_FIELDS: Mapping[str, str] = MappingProxyType(
+    {
+        "email": "email",
+        "phone": "phone",
+        "partners.0.first_name": "first_name",
+        "partners.0.last_name": "last_name",
+        "wedding_date": "event_date",
+        "venue": "venue",
+    }
+)
+"""The contact fields a wedding CRM's Zapier app sends, under the names its Zaps map."""
+
+CLIENT_AND_PROJECT_HOOKS = (
+    CatchHook(
+        kind="contacts",
+        action="create_client",
+        label="create client",
+        url_field="clients_hook_url",
+    ),
+    CatchHook(
+        kind="projects",
+        action="create_project",
+        label="create project",
+        url_field="projects_hook_url",
+    ),
+)
+"""The catch hooks of a bridge that creates clients and projects, their URLs in the
+credentials' ``clients_hook_url`` and ``projects_hook_url``."""
 
 
 def sign_delivery(

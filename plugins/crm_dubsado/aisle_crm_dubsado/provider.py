@@ -13,7 +13,13 @@ from typing import Annotated
 
 import msgspec
 
-from aisle import BridgeCredentials, CatchHook, ZapierBridge, ZapTrigger
+from aisle import (
+    CLIENT_AND_PROJECT_HOOKS,
+    ZAP_CONTACT_FIELDS,
+    BridgeCredentials,
+    ZapierBridge,
+    ZapTrigger,
+)
 
 __all__ = ["BRIDGE", "DUBSADO", "Credentials"]
 
@@ -50,28 +56,8 @@ BRIDGE = ZapierBridge(
             key_fields=("id", "status", "changed_at"),
         ),
     ),
-    contact_fields={
-        "email": "email",
-        "phone": "phone",
-        "partners.0.first_name": "first_name",
-        "partners.0.last_name": "last_name",
-        "wedding_date": "event_date",
-        "venue": "venue",
-    },
-    catch_hooks=(
-        CatchHook(
-            kind="contacts",
-            action="create_client",
-            label="create client",
-            url_field="clients_hook_url",
-        ),
-        CatchHook(
-            kind="projects",
-            action="create_project",
-            label="create project",
-            url_field="projects_hook_url",
-        ),
-    ),
+    contact_fields=ZAP_CONTACT_FIELDS,
+    catch_hooks=CLIENT_AND_PROJECT_HOOKS,
 )
 
 DUBSADO = BRIDGE.provider(

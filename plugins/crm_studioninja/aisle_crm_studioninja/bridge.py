@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from aisle import BridgeCredentials, ZapierBridge, ZapTrigger
+from aisle import ZAP_CONTACT_FIELDS, BridgeCredentials, ZapierBridge, ZapTrigger
 
 __all__ = ["BRIDGE", "Credentials"]
 
@@ -76,12 +76,5 @@ BRIDGE = ZapierBridge(
             event_type="payment.received",
         ),
     ),
-    contact_fields={
-        "email": "email",
-        "phone": "phone",
-        "partners.0.first_name": "first_name",
-        "partners.0.last_name": "last_name",
-        "wedding_date": "event_date",
-        "venue": "venue",
-    },
+    contact_fields=ZAP_CONTACT_FIELDS,
 )
