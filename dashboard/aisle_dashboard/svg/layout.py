@@ -7,16 +7,23 @@ each other); order each rank by barycentre sweeps, keeping the order with the fe
 crossings; then give each item an x as close to the mean of its neighbours as the
 rank's order and spacing allow (isotonic regression, so nothing overlaps).
 
-Everything is deterministic: ties break on the order the caller gave.
+Everything is deterministic: ties break on the order the caller gave, so a layout is
+kept per input (:data:`CACHED_LAYOUTS` of them): a journey's page and its 5-second
+refresh redraw the same graph with new counts, and laying out 50 steps is most of the
+drawing's time.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["EdgeSpec", "Item", "Layout", "Route", "layered_layout"]
+__all__ = ["CACHED_LAYOUTS", "EdgeSpec", "Item", "Layout", "Route", "layered_layout"]
+
+CACHED_LAYOUTS = 128
+"""Layouts kept, least recently used dropped first (each a few hundred small objects)."""
 
 SWEEPS = 12
 """Barycentre passes (down then up) over the ranks; the best order seen is kept."""
@@ -241,11 +248,23 @@ def layered_layout(
 
     ``first`` (the start step) is searched first when breaking cycles, so the edges
     leading back towards it are the ones drawn upwards. Edges naming an unknown node
-    are left out.
+    are left out. The same input gives the same (shared) layout: read it, never change it.
     """
+    return _cached_layout(tuple(nodes), tuple(edges), first, gap, rank_gap, margin)
+
+
+@functools.lru_cache(maxsize=CACHED_LAYOUTS)
+def _cached_layout(
+    nodes: tuple[tuple[str, float, float], ...],
+    given: tuple[EdgeSpec, ...],
+    first: str | None,
+    gap: float,
+    rank_gap: float,
+    margin: float,
+) -> Layout:
     ids = [n for n, _, _ in nodes]
     known = set(ids)
-    edges = [e for e in edges if e.source in known and e.target in known]
+    edges = [e for e in given if e.source in known and e.target in known]
     back = _break_cycles(ids, edges, first)
     arcs = [
         (e.target, e.source) if e.id in back else (e.source, e.target)
