@@ -34,7 +34,14 @@ from litestar.plugins.problem_details import (
 from litestar.types import ExceptionHandlersMap
 
 from aisle.runtime.errors import DateChangeNotConfirmed, RuntimeRefusal
-from aisle.services.errors import NAMED_FIELD, FieldError, Refused, field_from_key, located
+from aisle.services.errors import (
+    NAMED_FIELD,
+    FieldError,
+    Refused,
+    date_change_refused,
+    field_from_key,
+    located,
+)
 from aisle.storage.errors import Conflict, NotFound, RevisionConflict
 
 __all__ = [
@@ -249,21 +256,6 @@ def _invalid_value(exc: msgspec.ValidationError) -> Refused:
     )
 
 
-def _date_change(exc: DateChangeNotConfirmed) -> Refused:
-    return Refused(
-        409,
-        str(exc),
-        slug="confirmation-required",
-        title="Confirmation required",
-        errors=[FieldError(message="needs confirm_date_change: true", field=exc.field)],
-        extra={
-            "requires_confirmation": "confirm_date_change",
-            "old": exc.old.isoformat() if exc.old else None,
-            "new": exc.new.isoformat() if exc.new else None,
-        },
-    )
-
-
 def _runtime_refusal(exc: RuntimeRefusal) -> Refused:
     return Refused(409, str(exc), errors=_about(exc), slug="refused")
 
@@ -280,7 +272,7 @@ problem_details = ProblemDetailsPlugin(
             RevisionConflict: _rendering(_stale_revision),
             Conflict: _rendering(_conflict),
             msgspec.ValidationError: _rendering(_invalid_value),
-            DateChangeNotConfirmed: _rendering(_date_change),
+            DateChangeNotConfirmed: _rendering(date_change_refused),
             RuntimeRefusal: _rendering(_runtime_refusal),
             ValidationException: _rendering(_invalid_request),
         },

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 import msgspec
 
-__all__ = ["Contact", "Partner"]
+__all__ = ["Contact", "Partner", "merge_custom"]
 
 
 class Partner(msgspec.Struct, frozen=True, kw_only=True):
@@ -36,3 +37,14 @@ class Contact(msgspec.Struct, frozen=True, kw_only=True):
         data["wedding_date"] = self.wedding_date.isoformat() if self.wedding_date else None
         data["names"] = " & ".join(p.first_name for p in self.partners if p.first_name)
         return data
+
+
+def merge_custom(old: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """``old`` custom fields with ``patch`` applied: a ``None`` value removes its key."""
+    custom = dict(old)
+    for key, value in patch.items():
+        if value is None:
+            custom.pop(key, None)
+        else:
+            custom[key] = value
+    return custom

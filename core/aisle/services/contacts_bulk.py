@@ -25,9 +25,9 @@ from msgspec import UNSET, Meta, UnsetType
 
 from aisle.contracts.log import LogKind
 from aisle.domain.addresses import normalize_contact, phone_region
-from aisle.domain.contact import Contact, Partner
+from aisle.domain.contact import Contact, Partner, merge_custom
 from aisle.runtime import DateChangeNotConfirmed, Runtime
-from aisle.services.errors import NAMED_FIELD, FieldError, Refused, located
+from aisle.services.errors import NAMED_FIELD, FieldError, Refused, date_change_refused, located
 from aisle.services.roles import Actor, ensure_role
 from aisle.storage.errors import NotFound
 from aisle.storage.events import PendingEvent
@@ -278,18 +278,7 @@ class ContactBatch:
                 actor=self.actor.actor,
             )
         except DateChangeNotConfirmed as exc:
-            refusal = Refused(
-                409,
-                str(exc),
-                slug="confirmation-required",
-                title="Confirmation required",
-                errors=[FieldError(message="needs confirm_date_change: true", field=exc.field)],
-                extra={
-                    "requires_confirmation": "confirm_date_change",
-                    "old": exc.old.isoformat() if exc.old else None,
-                    "new": exc.new.isoformat() if exc.new else None,
-                },
-            )
+            refusal = date_change_refused(exc)
             return RecordOutcome(
                 index=plan.index, status="failed", problem=_located(plan.index, refusal)
             )
@@ -421,20 +410,13 @@ def _matching(
 
 def _merged(old: Contact | None, record: ContactRecord, given: Contact) -> Contact:
     if old is None:
-        custom = {k: v for k, v in given.custom.items() if v is not None}
-        return msgspec.structs.replace(given, custom=custom)
+        return msgspec.structs.replace(given, custom=merge_custom({}, given.custom))
     changes: dict[str, Any] = {}
     for name in ("partners", "email", "phone", "wedding_date", "venue", "timezone"):
         if getattr(record, name) is not UNSET:
             changes[name] = getattr(given, name)
     if record.custom is not UNSET:
-        custom = dict(old.custom)
-        for key, value in given.custom.items():
-            if value is None:
-                custom.pop(key, None)
-            else:
-                custom[key] = value
-        changes["custom"] = custom
+        changes["custom"] = merge_custom(old.custom, given.custom)
     if record.external_ids is not UNSET:
         changes["external_ids"] = {**old.external_ids, **given.external_ids}
     return msgspec.structs.replace(old, **changes)

@@ -14,11 +14,14 @@ from typing import Any
 
 import msgspec
 
+from aisle.runtime.errors import DateChangeNotConfirmed
+
 __all__ = [
     "NAMED_FIELD",
     "FieldError",
     "Refused",
     "config_error",
+    "date_change_refused",
     "field_from_key",
     "located",
 ]
@@ -58,6 +61,22 @@ class Refused(Exception):
         self.errors = list(errors)
         self.extra = dict(extra or {})
         self.headers = dict(headers or {})
+
+
+def date_change_refused(exc: DateChangeNotConfirmed) -> Refused:
+    """The 409 a date change without ``confirm_date_change`` gets, old and new dates in it."""
+    return Refused(
+        409,
+        str(exc),
+        slug="confirmation-required",
+        title="Confirmation required",
+        errors=[FieldError(message="needs confirm_date_change: true", field=exc.field)],
+        extra={
+            "requires_confirmation": "confirm_date_change",
+            "old": exc.old.isoformat() if exc.old else None,
+            "new": exc.new.isoformat() if exc.new else None,
+        },
+    )
 
 
 def field_from_key(key: str) -> str | None:

@@ -17,7 +17,7 @@ from aisle.api.context import ApiCall
 from aisle.api.deps import Call
 from aisle.api.pages import Cursor, Limit, QuerySearch, page_of
 from aisle.domain.addresses import normalize_contact, phone_region
-from aisle.domain.contact import Contact, Partner
+from aisle.domain.contact import Contact, Partner, merge_custom
 from aisle.services.errors import FieldError, Refused
 from aisle.services.roles import ensure_role
 
@@ -206,13 +206,7 @@ class ContactController(Controller):
         if data.partners is not UNSET:
             changes["partners"] = _partners(data.partners)
         if data.custom is not UNSET:
-            custom = dict(contact.custom)
-            for key, value in data.custom.items():
-                if value is None:
-                    custom.pop(key, None)
-                else:
-                    custom[key] = value
-            changes["custom"] = custom
+            changes["custom"] = merge_custom(contact.custom, data.custom)
         if data.external_ids is not UNSET:
             await _check_external_ids(call, data.external_ids, contact.id)
             changes["external_ids"] = data.external_ids
