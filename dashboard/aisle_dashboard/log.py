@@ -22,7 +22,7 @@ from litestar.response.sse import ServerSentEventMessage
 
 from aisle.domain.automation_log import LogEntry
 from aisle.services.studio_reads import Names, StudioReads
-from aisle_dashboard.acting import NOT_SIGNED_IN, after, page_of
+from aisle_dashboard.acting import NOT_SIGNED_IN, after, listing
 from aisle_dashboard.paths import BASE
 from aisle_dashboard.rendering import page
 from aisle_dashboard.session import signed_in
@@ -65,19 +65,22 @@ async def log_page(
     couple: FromQuery[str] = "",
     cursor: FromQuery[str] = "",
 ) -> Response[Any]:
-    session = await signed_in(request)
-    if session is None:
-        return NOT_SIGNED_IN
-    reads = StudioReads(session.scope)
-    found = await session.scope.log.list(
-        kind=kind.strip() or None,
-        journey_id=journey or None,
-        contact_id=couple or None,
-        before=cursor or None,
-        limit=_PAGE + 1,
+    listed = await listing(
+        request,
+        cursor,
+        _PAGE,
+        lambda session, before, limit: session.scope.log.list(
+            kind=kind.strip() or None,
+            journey_id=journey or None,
+            contact_id=couple or None,
+            before=before,
+            limit=limit,
+        ),
     )
-    rows, next_cursor = page_of(found, _PAGE, lambda e: e.id)
-    names = await _names(reads, list(rows))
+    if listed is None:
+        return NOT_SIGNED_IN
+    rows = listed.rows
+    names = await _names(listed.reads, list(rows))
     tail = None
     if not cursor:
         newest = rows[0].id if rows else ""
@@ -85,13 +88,13 @@ async def log_page(
     return page(
         request,
         "log.html",
-        session=session,
+        session=listed.session,
         active="log",
         rows=[log_row(e, names) for e in rows],
-        journeys=await reads.journeys(),
+        journeys=await listed.reads.journeys(),
         chosen={"kind": kind, "journey": journey, "couple": couple},
         tail=tail,
-        next_page=after(request, cursor=next_cursor) if next_cursor else None,
+        next_page=listed.next_page,
     )
 
 

@@ -10,7 +10,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath, FromQuery
 
 from aisle.services.studio_reads import StudioReads
-from aisle_dashboard.acting import NOT_SIGNED_IN, after, page_of
+from aisle_dashboard.acting import NOT_SIGNED_IN, listing
 from aisle_dashboard.rendering import page
 from aisle_dashboard.session import signed_in
 
@@ -34,30 +34,33 @@ async def messages(
     journey: FromQuery[str] = "",
     cursor: FromQuery[str] = "",
 ) -> Response[Any]:
-    session = await signed_in(request)
-    if session is None:
-        return NOT_SIGNED_IN
-    reads = StudioReads(session.scope)
-    found = await session.scope.messages.list(
-        channel=channel if channel in _CHANNELS else None,
-        status=status if status in _STATUSES else None,
-        journey_id=journey or None,
-        limit=_PAGE + 1,
-        before=cursor or None,
+    listed = await listing(
+        request,
+        cursor,
+        _PAGE,
+        lambda session, before, limit: session.scope.messages.list(
+            channel=channel if channel in _CHANNELS else None,
+            status=status if status in _STATUSES else None,
+            journey_id=journey or None,
+            limit=limit,
+            before=before,
+        ),
     )
-    rows, next_cursor = page_of(found, _PAGE, lambda m: m.id)
+    if listed is None:
+        return NOT_SIGNED_IN
+    rows = listed.rows
     return page(
         request,
         "messages.html",
-        session=session,
+        session=listed.session,
         active="messages",
         messages=rows,
-        names=await reads.names(contact_ids=[m.contact_id for m in rows]),
-        journeys=await reads.journeys(),
+        names=await listed.reads.names(contact_ids=[m.contact_id for m in rows]),
+        journeys=await listed.reads.journeys(),
         channels=_CHANNELS,
         statuses=_STATUSES,
         chosen={"channel": channel, "status": status, "journey": journey},
-        next_page=after(request, cursor=next_cursor) if next_cursor else None,
+        next_page=listed.next_page,
     )
 
 

@@ -13,7 +13,7 @@ from aisle.domain.action_run import ActionRunStatus
 from aisle.services.roles import ensure_role
 from aisle.services.run_admin import cancel_run, retry_run
 from aisle.services.studio_reads import StudioReads
-from aisle_dashboard.acting import NOT_SIGNED_IN, REFUSALS, after, page_of, refusal, see
+from aisle_dashboard.acting import NOT_SIGNED_IN, REFUSALS, listing, refusal, see
 from aisle_dashboard.rendering import page
 from aisle_dashboard.session import app_context, signed_in
 
@@ -32,30 +32,33 @@ async def runs(
     status: FromQuery[str] = "",
     cursor: FromQuery[str] = "",
 ) -> Response[Any]:
-    session = await signed_in(request)
-    if session is None:
-        return NOT_SIGNED_IN
-    reads = StudioReads(session.scope)
-    found = await session.scope.action_runs.list(
-        status=ActionRunStatus(status) if status in _STATUSES else None,
-        journey_id=journey or None,
-        executor=executor or None,
-        limit=_PAGE + 1,
-        before=cursor or None,
+    listed = await listing(
+        request,
+        cursor,
+        _PAGE,
+        lambda session, before, limit: session.scope.action_runs.list(
+            status=ActionRunStatus(status) if status in _STATUSES else None,
+            journey_id=journey or None,
+            executor=executor or None,
+            limit=limit,
+            before=before,
+        ),
     )
-    rows, next_cursor = page_of(found, _PAGE, lambda r: r.id)
+    if listed is None:
+        return NOT_SIGNED_IN
+    rows = listed.rows
     return page(
         request,
         "runs.html",
-        session=session,
+        session=listed.session,
         active="runs",
         runs=rows,
-        names=await reads.names(contact_ids=[r.contact_id for r in rows]),
-        journeys=await reads.journeys(),
+        names=await listed.reads.names(contact_ids=[r.contact_id for r in rows]),
+        journeys=await listed.reads.journeys(),
         executors=sorted(app_context(request).registry.action_executors),
         statuses=_STATUSES,
         chosen={"journey": journey, "executor": executor, "status": status},
-        next_page=after(request, cursor=next_cursor) if next_cursor else None,
+        next_page=listed.next_page,
     )
 
 
