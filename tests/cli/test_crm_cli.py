@@ -30,6 +30,7 @@ from aisle.http import client
 from aisle.plugins.manager import load_registry
 from aisle.runtime import Runtime
 from aisle.settings import Settings
+from aisle.storage.credentials import CredentialCipher
 from aisle.storage.crm_records import HeldChangeRepository, NewHeldChange
 from aisle.storage.store import Store
 from aisle_crm_tave.fake import FakeTave
@@ -395,12 +396,23 @@ async def test_rotate_key_re_encrypts_with_the_current_key(
         "Tave",
         env={"AISLE_CRM_CREDENTIALS": json.dumps({"api_key": SECRET, "base_url": tave.url})},
     )
-    [connection] = await store.for_org(studio).crm_connections.list()
-    before = await store.for_org(studio).crm_connections.credentials(connection.id)
+    scope = store.for_org(studio)
+    [connection] = await scope.crm_connections.list()
+    before = await scope.crm_connections.credentials(connection.id)
+    signing_key = CredentialCipher(TEST_SECRET_KEY)
+    await scope.secrets.put("webhook_signing_secret", "whsec_studio", signing_key)
     rotating = {"AISLE_SECRET_KEY": OTHER_KEY, "AISLE_PREVIOUS_SECRET_KEYS": TEST_SECRET_KEY}
-    assert await aisle.json("crm", "rotate-key", env=rotating) == {"rotated": 1}
-    after = await store.for_org(studio).crm_connections.credentials(connection.id)
+    assert await aisle.json("crm", "rotate-key", env=rotating) == {
+        "crm_credentials": 1,
+        "studio_secrets": 1,
+        "unreadable": [],
+    }
+    after = await scope.crm_connections.credentials(connection.id)
     assert after != before and SECRET not in after
+    signing = await scope.secrets.reveal("webhook_signing_secret", CredentialCipher(OTHER_KEY))
+    assert signing == "whsec_studio"
+    again = await aisle("crm", "rotate-key", env={"AISLE_SECRET_KEY": OTHER_KEY})
+    assert "1 CRM connection(s) and 1 studio secret(s)" in again.stdout
     only_new = {"AISLE_SECRET_KEY": OTHER_KEY}
     works = await aisle("crm", "test", "Tave", "--org", "studio", env=only_new)
     assert "works" in works.stdout
@@ -408,7 +420,9 @@ async def test_rotate_key_re_encrypts_with_the_current_key(
     stale = await aisle("crm", "test", "Tave", "--org", "studio", code=1)
     assert "FAILED" in stale.stdout and "AISLE_PREVIOUS_SECRET_KEYS" in stale.stdout
     unreadable = await aisle("crm", "rotate-key", code=1)
-    assert connection.id in unreadable.stderr
+    assert f"crm connection {connection.id}" in unreadable.stderr
+    assert "studio secret webhook_signing_secret" in unreadable.stderr
+    assert "whsec_studio" not in unreadable.stderr
     assert "add the key they were encrypted with to AISLE_PREVIOUS_SECRET_KEYS" in (
         unreadable.stderr
     )

@@ -32,21 +32,22 @@ from aisle.cli.crm_session import (
     echo_json,
     fail,
     find_connection,
-    open_crm,
     open_studio,
     run_command,
 )
 from aisle.cli.options import data_dir_option, load_settings
-from aisle.crm.connections import ConnectionService, rotate_credentials
+from aisle.crm.connections import ConnectionService
 from aisle.crm.csv_export import CSVExports
 from aisle.crm.csv_import import CSVImports, CSVPreview
-from aisle.crm.deps import UnusableConnection
 from aisle.crm.held import HeldChanges
 from aisle.crm.runs import SyncRuns, execute_sync_run
 from aisle.domain.crm_connection import CRMConnection, SyncDirection
 from aisle.domain.held_change import HeldChange, HeldChangeStatus
 from aisle.domain.sync_run import SyncRun
+from aisle.services.key_rotation import RotationReport, rotate_secrets
 from aisle.settings import Settings
+from aisle.storage.credentials import CredentialError
+from aisle.storage.store import Store
 
 __all__ = ["command", "parse_duration"]
 
@@ -733,31 +734,45 @@ def export_csv(
 # -- keys ----------------------------------------------------------------------------
 
 
-async def _rotate(settings: Settings, as_json: bool) -> int:
-    async with open_crm(settings) as deps:
-        try:
-            return await rotate_credentials(deps)
-        except UnusableConnection as exc:
-            fail(
-                f"{exc}; add the key they were encrypted with to AISLE_PREVIOUS_SECRET_KEYS "
-                "and run `aisle crm rotate-key` again (the others are rotated already)",
-                as_json=as_json,
-                status=409,
-            )
+def _rotated(report: RotationReport) -> str:
+    return (
+        f"Re-encrypted the credentials of {report.crm_credentials} CRM connection(s) and "
+        f"{report.studio_secrets} studio secret(s) with the current AISLE_SECRET_KEY"
+    )
+
+
+async def _rotate(settings: Settings) -> RotationReport:
+    store = await Store.open(settings)
+    try:
+        return await rotate_secrets(store, settings)
+    except CredentialError:
+        raise click.UsageError(
+            "rotating needs AISLE_SECRET_KEY (the new key) and the old one in "
+            "AISLE_PREVIOUS_SECRET_KEYS"
+        ) from None
+    finally:
+        await store.close()
 
 
 @command.command("rotate-key")
 @_json_option
 @data_dir_option
 def rotate_key(as_json: bool, data_dir: str | None) -> None:
-    """Re-encrypt every studio's CRM credentials with the current AISLE_SECRET_KEY
-    (put the old key in AISLE_PREVIOUS_SECRET_KEYS first)."""
-    settings = load_settings(data_dir)
-    rotated = run_command(_rotate(settings, as_json), as_json=as_json)
+    """Re-encrypt every studio's CRM credentials and studio secrets (webhook signing
+    secrets, event sources' secrets) with the current AISLE_SECRET_KEY (put the old key
+    in AISLE_PREVIOUS_SECRET_KEYS first)."""
+    report = run_command(_rotate(load_settings(data_dir)), as_json=as_json)
+    if report.unreadable:
+        # The others are rotated already: a second run after adding the missing key
+        # re-encrypts only what is left.
+        fail(
+            f"{_rotated(report)}; no configured key decrypts {', '.join(report.unreadable)}: "
+            "add the key they were encrypted with to AISLE_PREVIOUS_SECRET_KEYS and run "
+            "`aisle crm rotate-key` again",
+            as_json=as_json,
+            status=409,
+        )
     if as_json:
-        echo_json({"rotated": rotated})
+        echo_json(report)
         return
-    click.echo(
-        f"Re-encrypted the credentials of {rotated} connection(s) with the current "
-        "AISLE_SECRET_KEY; the old key may now leave AISLE_PREVIOUS_SECRET_KEYS."
-    )
+    click.echo(f"{_rotated(report)}; the old key may now leave AISLE_PREVIOUS_SECRET_KEYS.")
