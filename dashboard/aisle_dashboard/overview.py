@@ -6,6 +6,7 @@ latest log entries, with names in place of ids."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -109,9 +110,15 @@ async def overview(request: Request[Any, Any, Any]) -> Response[Any]:
         return NOT_SIGNED_IN
     stats = JourneyStatistics(session.scope)
     timezone = session.organization.timezone
-    figures = await stats.figures(timezone)
-    days = await stats.runs_per_day(timezone, days=_CHART_DAYS)
-    latest = await session.scope.log.list(limit=_LATEST)
+    # Each part reads the whole studio on its own: asked at once, the page waits for the
+    # slowest instead of the sum (for 10,000 couples, most of the page's time).
+    figures, days, summaries, crm, latest = await asyncio.gather(
+        stats.figures(timezone),
+        stats.runs_per_day(timezone, days=_CHART_DAYS),
+        stats.summaries(),
+        _crm_figure(request, session),
+        session.scope.log.list(limit=_LATEST),
+    )
     names = await StudioReads(session.scope).names(
         contact_ids=[e.contact_id for e in latest], actors=[e.actor for e in latest]
     )
@@ -136,10 +143,10 @@ async def overview(request: Request[Any, Any, Any]) -> Response[Any]:
                 f"{BASE}/runs?status=dead",
                 alarm=figures.failures_last_day > 0,
             ),
-            await _crm_figure(request, session),
+            crm,
         ],
         chart=render_runs_chart(days, title=f"Action runs per day, last {_CHART_DAYS} days"),
-        journeys=journey_rows(await stats.summaries()),
+        journeys=journey_rows(summaries),
         latest=[log_row(e, names) for e in latest],
     )
 
