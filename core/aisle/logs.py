@@ -154,3 +154,7 @@ def configure(environ: Mapping[str, str] | None = None, *, stream: Any = None) -
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
+        # uvicorn's dictConfig (an earlier server in this process) may have disabled or
+        # raised them; the root's level decides.
+        uvicorn_logger.disabled = False
+        uvicorn_logger.setLevel(logging.NOTSET)
