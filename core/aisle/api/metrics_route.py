@@ -38,7 +38,13 @@ def metrics_access(environ: Any) -> str | None:
     return token
 
 
-@get("/metrics", tags=["meta"], summary="Prometheus metrics", exclude_from_auth=True)
+@get(
+    "/metrics",
+    tags=["meta"],
+    summary="Prometheus metrics",
+    exclude_from_auth=True,
+    media_type="text/plain",
+)
 async def metrics_endpoint(request: Request[Any, Any, Any]) -> Response[Any]:
     """The process's counters and histograms, and the backlog read from the database."""
     ctx: ApiContext = request.app.state.aisle

@@ -22,6 +22,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from aisle.api.context import ApiCall
 from aisle.api.deps import Call
+from aisle.api.pages import Limit
 from aisle.api.problems import problem_spec
 from aisle.crm.connections import ConnectionService
 from aisle.crm.csv_export import CSVExports
@@ -41,7 +42,6 @@ _SPOOL_BYTES = 1 << 20
 """A CSV body larger than this is spooled to a temporary file, not held in memory."""
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
-Limit = Annotated[int, Meta(ge=1, le=200)]
 
 
 class ConnectionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -201,7 +201,7 @@ def _columns(raw: str | None) -> dict[str, str] | None:
         return msgspec.json.decode(raw, type=dict[str, str])
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise Refused(
-            400,
+            422,
             f"columns: a JSON object of Aisle field to CSV header: {exc}",
             slug="validation",
             errors=[FieldError(message=str(exc), field="columns")],
@@ -229,23 +229,34 @@ async def _csv_body(request: Request[Any, Any, Any]) -> tuple[IO[bytes], int]:
     elif media_type in ("text/csv", "application/octet-stream", "text/plain"):
         async for chunk in request.stream():
             spool.write(chunk)
+    elif not media_type:
+        spool.close()
+        raise Refused(
+            422,
+            "body: send the CSV file (text/csv, or the file part of multipart/form-data)",
+            slug="validation",
+            errors=[FieldError(message="missing", field="body")],
+        )
     else:
         spool.close()
-        raise Refused(415, f"send text/csv or multipart/form-data, not {media_type or 'nothing'}")
+        raise Refused(415, f"send text/csv or multipart/form-data, not {media_type}")
     size = spool.tell()
     spool.seek(0)
     return spool, size
 
 
 _CSV_BODY = {
-    400: problem_spec("The form has no file part, or columns is not a JSON object"),
+    400: problem_spec("The form has no file part"),
     404: problem_spec("No such connection in this organization"),
     409: problem_spec(
         "The provider takes no CSV files, the connection only pushes, or it is syncing"
     ),
     413: problem_spec("The file is larger than the server accepts (`AISLE_MAX_BODY_BYTES`)"),
     415: problem_spec("The body is neither text/csv nor multipart/form-data"),
-    422: problem_spec("Unknown format, a column of an unknown field, the key column missing"),
+    422: problem_spec(
+        "No body, columns not a JSON object, an unknown format, a column of an unknown "
+        "field, the key column missing"
+    ),
 }
 
 
@@ -357,13 +368,13 @@ class CRMController(Controller):
         self,
         call: Call,
         connection_id: FromQuery[str | None] = None,
-        limit: FromQuery[Limit] = 50,
+        limit: Limit = 50,
         before: FromQuery[str | None] = None,
     ) -> RunList:
         runs = await SyncRuns(_deps(call), call.scope, call.caller).history(
             connection_id=connection_id, limit=limit, before=before
         )
-        return RunList(items=runs, next_before=runs[-1].id if len(runs) == limit else None)
+        return RunList(items=runs, next_before=runs[-1].id if runs and len(runs) == limit else None)
 
     @get("/runs/{sync_run_id:str}", summary="A sync run and its progress (phase, seen, total)")
     async def get_run(self, call: Call, sync_run_id: FromPath[str]) -> SyncRun:
@@ -387,7 +398,7 @@ class CRMController(Controller):
         status: FromQuery[HeldChangeStatus | Literal["all"]] = "pending",
         contact_id: FromQuery[str | None] = None,
         connection_id: FromQuery[str | None] = None,
-        limit: FromQuery[Limit] = 50,
+        limit: Limit = 50,
         before: FromQuery[str | None] = None,
     ) -> HeldList:
         items = await HeldChanges(_deps(call), call.scope, call.caller).list(
@@ -399,7 +410,7 @@ class CRMController(Controller):
         )
         return HeldList(
             items=[_held(h) for h in items],
-            next_before=items[-1].id if len(items) == limit else None,
+            next_before=items[-1].id if items and len(items) == limit else None,
         )
 
     @post(
@@ -475,7 +486,9 @@ class CRMController(Controller):
         summary="Export the studio's couples as the CRM's CSV file (editors), streamed",
         responses={
             409: problem_spec("The provider exports no CSV files"),
-            422: problem_spec("Unknown format, or a column of an unknown field"),
+            422: problem_spec(
+                "Unknown format, columns not a JSON object, or a column of an unknown field"
+            ),
         },
         media_type="text/csv",
     )
